@@ -1,0 +1,41 @@
+"""The event at a glance: what the home screen and `fieldkit info` show."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from fieldkit.event import load_event
+from fieldkit.store import Store
+
+
+@dataclass(frozen=True)
+class Overview:
+    name: str
+    venue: str
+    community: str
+    starts: datetime
+    ends: datetime
+    timezone: str
+    registered: int
+    device_name: str
+    role: str
+
+
+def event_overview(store: Store) -> Overview:
+    event = load_event(store)
+    ev = event.template.event
+    registered = store.db.execute(
+        "SELECT count(*) FROM registrations WHERE event_id = ?", [store.event_id]
+    ).fetchone()[0]
+    return Overview(
+        name=ev.name,
+        venue=ev.venue,
+        community=ev.community,
+        starts=ev.starts,
+        ends=ev.ends,
+        timezone=ev.timezone,
+        registered=registered,
+        device_name=store.device_name,
+        role=store.role,
+    )

@@ -1,0 +1,29 @@
+"""The event database: opening it, its schema, and the one write path."""
+
+from fieldkit.store.errors import (
+    EncryptionMismatch,
+    NewerSchema,
+    NotAFieldKitDatabase,
+    StoreError,
+    WriteRefused,
+    WrongPassphrase,
+)
+from fieldkit.store.ids import new_id
+from fieldkit.store.store import DB_ERRORS, INTEGRITY_ERRORS, Change, Store, create_store, dump_json, open_store
+
+__all__ = [
+    "DB_ERRORS",
+    "INTEGRITY_ERRORS",
+    "Change",
+    "EncryptionMismatch",
+    "NewerSchema",
+    "NotAFieldKitDatabase",
+    "Store",
+    "StoreError",
+    "WriteRefused",
+    "WrongPassphrase",
+    "create_store",
+    "dump_json",
+    "new_id",
+    "open_store",
+]

@@ -1,0 +1,106 @@
+"""The database schema as ordered sqlite-utils migrations, and the synced-table registry.
+
+Every synced table is either a *fact* table (append-only, merged by union) or a
+*record* table (mutable fields merged last-writer-wins). Both carry `id` (ULID),
+`origin` (the device that wrote the row) and `hlc` (the clock stamp of its last
+write). Later issues append their migrations at the end of this file: never edit
+or reorder one that has shipped.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("fieldkit")
+
+FACT = "fact"
+RECORD = "record"
+
+
+def register_synced(db: Database, table: str, kind: str) -> None:
+    db["synced_tables"].insert({"name": table, "kind": kind}, replace=True)
+
+
+def create_synced_table(db: Database, table: str, kind: str, columns: dict, **kwargs) -> None:
+    """Create a synced table with the common columns first, then register it."""
+    db[table].create({"id": str, "origin": str, "hlc": str, **columns}, pk="id", **kwargs)
+    register_synced(db, table, kind)
+
+
+def known_migrations() -> list[str]:
+    return [m.name for m in migrations._migrations]
+
+
+def schema_version() -> int:
+    """The schema version this code writes: the number of migrations it knows."""
+    return len(known_migrations())
+
+
+@migrations()
+def m001_foundation(db: Database) -> None:
+    db.execute("CREATE TABLE fieldkit_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    db.execute("CREATE TABLE synced_tables (name TEXT PRIMARY KEY, kind TEXT NOT NULL)")
+    # The change log: one row per write, in each origin's own sequence.
+    db.execute(
+        "CREATE TABLE changes (origin TEXT NOT NULL, seq INTEGER NOT NULL, tbl TEXT NOT NULL,"
+        " row_id TEXT NOT NULL, hlc TEXT NOT NULL, op TEXT NOT NULL,"
+        " PRIMARY KEY (origin, seq)) WITHOUT ROWID"
+    )
+    # Per-field clocks of record tables, for last-writer-wins merge.
+    db.execute(
+        "CREATE TABLE field_clocks (tbl TEXT NOT NULL, row_id TEXT NOT NULL, field TEXT NOT NULL,"
+        " hlc TEXT NOT NULL, origin TEXT NOT NULL, PRIMARY KEY (tbl, row_id, field)) WITHOUT ROWID"
+    )
+    # What a purge removed; field '' means the whole row.
+    db.execute(
+        "CREATE TABLE tombstones (tbl TEXT NOT NULL, row_id TEXT NOT NULL, field TEXT NOT NULL,"
+        " hlc TEXT NOT NULL, origin TEXT NOT NULL, reason TEXT NOT NULL,"
+        " PRIMARY KEY (tbl, row_id, field)) WITHOUT ROWID"
+    )
+    create_synced_table(
+        db,
+        "events",
+        RECORD,
+        {
+            "name": str,
+            "venue": str,
+            "community": str,
+            "starts": str,
+            "ends": str,
+            "timezone": str,
+            "page_size": str,
+            "template_json": str,
+        },
+    )
+    create_synced_table(db, "devices", RECORD, {"name": str, "role": str, "enrolled_at": str})
+    create_synced_table(
+        db,
+        "people",
+        RECORD,
+        {
+            "display_name": str,
+            "search_name": str,
+            "email": str,
+            "phone": str,
+            "created_at": str,
+        },
+    )
+    db["people"].create_index(["search_name"])
+    create_synced_table(
+        db,
+        "registrations",
+        RECORD,
+        {
+            "person_id": str,
+            "event_id": str,
+            "source": str,
+            "external_id": str,
+            "ticket": str,
+            "registered_at": str,
+        },
+    )
+    db["registrations"].create_index(["person_id"])
+    db["registrations"].create_index(["source", "external_id"])
+
+

@@ -1,0 +1,333 @@
+"""The event store: one open database and the one write path to its synced tables."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import sqlcipher3
+from sqlite_utils import Database
+
+from fieldkit.store import schema
+from fieldkit.store.connection import apply_pragmas, connect
+from fieldkit.store.errors import NewerSchema, NotAFieldKitDatabase, WriteRefused
+from fieldkit.store.hlc import HybridClock, wall_millis
+from fieldkit.store.ids import new_id
+
+DB_ERRORS = (sqlite3.Error, sqlcipher3.Error)
+INTEGRITY_ERRORS = (sqlite3.IntegrityError, sqlcipher3.IntegrityError)
+_COMMON_COLUMNS = ("id", "origin", "hlc")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One entry of the change log."""
+
+    origin: str
+    seq: int
+    table: str
+    row_id: str
+    hlc: str
+    op: str
+
+
+class Store:
+    """An open event database. All writes to synced tables go through its methods."""
+
+    def __init__(self, db: Database, path: Path, wall: Callable[[], int] = wall_millis):
+        self.db = db
+        self.path = path
+        self.wall = wall
+        self._meta = {row["key"]: row["value"] for row in db["fieldkit_meta"].rows}
+        self.clock = HybridClock.resume(self._meta.get("hlc"), now=wall)
+        self.synced = {row["name"]: row["kind"] for row in db["synced_tables"].rows}
+        self._columns: dict[str, set[str]] = {}
+
+    # -- identity ---------------------------------------------------------
+    @property
+    def device_id(self) -> str:
+        return self._meta["device_id"]
+
+    @property
+    def device_name(self) -> str:
+        return self._meta["device_name"]
+
+    @property
+    def role(self) -> str:
+        return self._meta.get("role", "coordinator")
+
+    @property
+    def event_id(self) -> str:
+        return self._meta["event_id"]
+
+    @property
+    def encrypted(self) -> bool:
+        return self._meta.get("encrypted") == "1"
+
+    def meta(self, key: str, default: str | None = None) -> str | None:
+        return self._meta.get(key, default)
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Local, unsynced settings of this laptop (device id, keys, watermarks)."""
+        self.db.execute(
+            "INSERT INTO fieldkit_meta (key, value) VALUES (?, ?)"
+            " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )
+        self._meta[key] = value
+
+    def now(self) -> datetime:
+        """The current time in UTC, from the same (injectable) wall clock as the HLC."""
+        return datetime.fromtimestamp(self.wall() / 1000, tz=timezone.utc)
+
+    # -- the one write path -----------------------------------------------
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """Group several writes into one transaction (nested calls join it)."""
+        with self.db.atomic():
+            yield self
+
+    def _columns_of(self, table: str) -> set[str]:
+        if table not in self._columns:
+            self._columns[table] = {c.name for c in self.db[table].columns}
+        return self._columns[table]
+
+    def _check(self, table: str, kind: str, fields: Iterable[str]) -> None:
+        if self.synced.get(table) != kind:
+            raise WriteRefused(f"{table} is not a synced {kind} table.")
+        unknown = set(fields) - self._columns_of(table)
+        if unknown:
+            raise WriteRefused(f"{table} has no column {', '.join(sorted(unknown))}.")
+
+    def _log(self, table: str, row_id: str, stamp: str, op: str) -> None:
+        self.db.execute(
+            "INSERT INTO changes (origin, seq, tbl, row_id, hlc, op) VALUES"
+            " (?, (SELECT coalesce(max(seq), 0) + 1 FROM changes WHERE origin = ?), ?, ?, ?, ?)",
+            [self.device_id, self.device_id, table, row_id, stamp, op],
+        )
+
+    def _save_clock(self, stamp: str) -> None:
+        self.db.execute("UPDATE fieldkit_meta SET value = ? WHERE key = 'hlc'", [stamp])
+        self._meta["hlc"] = stamp
+
+    def append_fact(self, table: str, values: dict[str, Any]) -> str:
+        """Append an immutable fact; returns its id. The row and its change log
+        entry are committed together or not at all."""
+        row = dict(values)
+        row.setdefault("id", new_id())
+        self._check(table, schema.FACT, row)
+        before = (self.clock.millis, self.clock.counter)
+        try:
+            with self.db.atomic():
+                stamp = self.clock.tick()
+                row["origin"], row["hlc"] = self.device_id, stamp
+                names = list(row)
+                self.db.execute(
+                    f"INSERT INTO [{table}] ({', '.join(f'[{n}]' for n in names)})"
+                    f" VALUES ({', '.join('?' for _ in names)})",
+                    [row[n] for n in names],
+                )
+                self._log(table, row["id"], stamp, "insert")
+                self._save_clock(stamp)
+        except BaseException:
+            self.clock.millis, self.clock.counter = before
+            raise
+        return row["id"]
+
+    def set_record(self, table: str, row_id: str | None, fields: dict[str, Any]) -> str:
+        """Create a record or set some of its fields; returns its id."""
+        row_id = row_id or new_id()
+        self._check(table, schema.RECORD, fields)
+        if set(fields) & set(_COMMON_COLUMNS):
+            raise WriteRefused("id, origin and hlc are set by the store.")
+        before = (self.clock.millis, self.clock.counter)
+        try:
+            with self.db.atomic():
+                stamp = self.clock.tick()
+                exists = self.db.execute(
+                    f"SELECT 1 FROM [{table}] WHERE id = ?", [row_id]
+                ).fetchone()
+                if exists:
+                    assignments = ", ".join(f"[{n}] = ?" for n in fields)
+                    self.db.execute(
+                        f"UPDATE [{table}] SET {assignments}, hlc = ? WHERE id = ?",
+                        [*fields.values(), stamp, row_id],
+                    )
+                else:
+                    row = {"id": row_id, "origin": self.device_id, "hlc": stamp, **fields}
+                    self.db.execute(
+                        f"INSERT INTO [{table}] ({', '.join(f'[{n}]' for n in row)})"
+                        f" VALUES ({', '.join('?' for _ in row)})",
+                        list(row.values()),
+                    )
+                self.db.conn.executemany(
+                    "INSERT OR REPLACE INTO field_clocks (tbl, row_id, field, hlc, origin)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    [(table, row_id, name, stamp, self.device_id) for name in fields],
+                )
+                self._log(table, row_id, stamp, "set")
+                self._save_clock(stamp)
+        except BaseException:
+            self.clock.millis, self.clock.counter = before
+            raise
+        return row_id
+
+    def purge(self, table: str, row_id: str, reason: str, fields: Iterable[str] | None = None) -> None:
+        """Remove content and keep a tombstone so the purge itself syncs.
+
+        With `fields`, those fields of a record are emptied; without, the whole row goes.
+        """
+        fields = list(fields) if fields is not None else None
+        kind = self.synced.get(table)
+        if kind is None:
+            raise WriteRefused(f"{table} is not a synced table.")
+        if fields is not None:
+            self._check(table, schema.RECORD, fields)
+        before = (self.clock.millis, self.clock.counter)
+        try:
+            with self.db.atomic():
+                stamp = self.clock.tick()
+                if fields is None:
+                    self.db.execute(f"DELETE FROM [{table}] WHERE id = ?", [row_id])
+                    self.db.execute(
+                        "DELETE FROM field_clocks WHERE tbl = ? AND row_id = ?", [table, row_id]
+                    )
+                    targets = [""]
+                else:
+                    assignments = ", ".join(f"[{n}] = NULL" for n in fields)
+                    self.db.execute(
+                        f"UPDATE [{table}] SET {assignments}, hlc = ? WHERE id = ?", [stamp, row_id]
+                    )
+                    self.db.conn.executemany(
+                        "INSERT OR REPLACE INTO field_clocks (tbl, row_id, field, hlc, origin)"
+                        " VALUES (?, ?, ?, ?, ?)",
+                        [(table, row_id, name, stamp, self.device_id) for name in fields],
+                    )
+                    targets = fields
+                self.db.conn.executemany(
+                    "INSERT OR REPLACE INTO tombstones (tbl, row_id, field, hlc, origin, reason)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    [(table, row_id, f, stamp, self.device_id, reason) for f in targets],
+                )
+                self._log(table, row_id, stamp, "purge")
+                self._save_clock(stamp)
+        except BaseException:
+            self.clock.millis, self.clock.counter = before
+            raise
+
+    # -- reading ------------------------------------------------------------
+    def changes_of(self, origin: str, after_seq: int = 0, limit: int = 1000) -> list[Change]:
+        rows = self.db.execute(
+            "SELECT origin, seq, tbl, row_id, hlc, op FROM changes"
+            " WHERE origin = ? AND seq > ? ORDER BY seq LIMIT ?",
+            [origin, after_seq, limit],
+        ).fetchall()
+        return [Change(*row) for row in rows]
+
+    def counts(self) -> dict[str, int]:
+        """Rows per synced table, for `fieldkit info`."""
+        return {
+            name: self.db.execute(f"SELECT count(*) FROM [{name}]").fetchone()[0]
+            for name in sorted(self.synced)
+        }
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def _check_is_fieldkit(db: Database, path: Path) -> dict[str, str]:
+    if "fieldkit_meta" not in db.table_names():
+        raise NotAFieldKitDatabase(f"{path} is not a Field Kit database.")
+    meta = {row["key"]: row["value"] for row in db["fieldkit_meta"].rows}
+    if meta.get("app") != "fieldkit":
+        raise NotAFieldKitDatabase(f"{path} is not a Field Kit database.")
+    return meta
+
+
+def _check_schema(db: Database, path: Path, meta: dict[str, str]) -> None:
+    theirs = int(meta.get("schema_version", "0"))
+    applied = {m.name for m in schema.migrations.applied(db)}
+    unknown = applied - set(schema.known_migrations())
+    if theirs > schema.schema_version() or unknown:
+        raise NewerSchema(
+            f"{path} was made by a newer Field Kit (schema {theirs}; this one knows "
+            f"{schema.schema_version()}): upgrade Field Kit on this laptop to open it."
+        )
+
+
+def _migrate(db: Database, store_meta: dict[str, str] | None = None) -> None:
+    schema.migrations.apply(db)
+    db.execute(
+        "INSERT OR REPLACE INTO fieldkit_meta (key, value) VALUES ('schema_version', ?)",
+        [str(schema.schema_version())],
+    )
+
+
+def open_store(
+    path: str | Path, passphrase: str | None, *, wall: Callable[[], int] = wall_millis
+) -> Store:
+    """Open an existing event database; `passphrase=None` for an unencrypted one.
+
+    Refuses (with a StoreError whose text is one sentence) a wrong passphrase, a file
+    that is not a Field Kit database, or one made by a newer schema, without writing.
+    """
+    path = Path(path)
+    conn = connect(path, passphrase, create=False)
+    db = Database(conn, execute_plugins=False)
+    try:
+        meta = _check_is_fieldkit(db, path)
+        _check_schema(db, path, meta)
+        apply_pragmas(conn)
+        if schema.migrations.pending(db):
+            _migrate(db)
+    except BaseException:
+        db.close()
+        raise
+    return Store(db, path, wall=wall)
+
+
+def create_store(
+    path: str | Path,
+    passphrase: str | None,
+    *,
+    device_name: str,
+    role: str,
+    event_id: str | None = None,
+    device_id: str | None = None,
+    wall: Callable[[], int] = wall_millis,
+) -> Store:
+    """Create a new event database with this laptop's identity."""
+    path = Path(path)
+    if path.exists() and path.stat().st_size > 0:
+        raise FileExistsError(f"{path} already exists: choose another --db path or remove it first.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = connect(path, passphrase, create=True)
+    db = Database(conn, execute_plugins=False)
+    apply_pragmas(conn)
+    _migrate(db)
+    identity = {
+        "app": "fieldkit",
+        "encrypted": "0" if passphrase is None else "1",
+        "device_id": device_id or new_id(),
+        "device_name": device_name,
+        "role": role,
+        "event_id": event_id or new_id(),
+        "hlc": "",
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    with db.atomic():
+        db["fieldkit_meta"].insert_all(
+            [{"key": k, "value": v} for k, v in identity.items()], replace=True
+        )
+    return Store(db, path, wall=wall)
+
+
+def dump_json(value: Any) -> str:
+    """Canonical JSON for values kept in text columns."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))

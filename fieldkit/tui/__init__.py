@@ -1,0 +1,1 @@
+"""The Textual terminal app. Nothing outside this package imports Textual."""

@@ -1,0 +1,35 @@
+"""The Field Kit app: wires the store, the modes and the global bindings together."""
+
+from __future__ import annotations
+
+from textual.app import App
+from textual.binding import Binding
+
+from fieldkit.overview import event_overview
+from fieldkit.store import Store
+from fieldkit.tui.home import HomeScreen
+
+
+class FieldKitApp(App):
+    """One mode per task; function keys switch modes so a scanner's typing never does."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "Field Kit"
+    MODES = {"home": HomeScreen}
+    DEFAULT_MODE = "home"
+    BINDINGS = [
+        Binding("f1", "switch_mode('home')", "Home", priority=True),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    def __init__(self, store: Store):
+        super().__init__()
+        self.store = store
+
+    def on_mount(self) -> None:
+        overview = event_overview(self.store)
+        self.title = overview.name
+        self.sub_title = f"{overview.device_name} ({overview.role})"
+
+    def on_unmount(self) -> None:
+        self.store.close()
