@@ -40,7 +40,8 @@ def print_passes_command(db: DbOptions, out: Path, printer: str | None) -> None:
         raise click.ClickException(str(exc)) from None
     except OSError as exc:
         raise click.ClickException(f"Could not write {out}: {exc.strerror}; choose another --out path.") from None
-    click.echo(f"Saved {len(cards)} passes on {pages} page{"s" if pages != 1 else ""} ({sheet.page_size}) to {out.resolve()}")
+    plural = "s" if pages != 1 else ""
+    click.echo(f"Saved {len(cards)} passes on {pages} page{plural} ({sheet.page_size}) to {out.resolve()}")
     if printer:
         raise click.ClickException(
             f"Printing to {printer} is not available in this version yet: print {out} from a PDF viewer."
