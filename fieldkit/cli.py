@@ -135,7 +135,7 @@ def import_registrations_command(csv_file: Path, db: DbOptions, maps: tuple[str,
         raise click.ClickException(str(exc)) from None
     finally:
         store.close()
-    click.echo(f"Recognised the columns of a {report.source} export: " + ", ".join(f"{k} <- {v!r}" for k, v in report.mapping.items()))
+    click.echo(f"Recognised a {report.source} export: " + ", ".join(f"{k} <- {v!r}" for k, v in report.mapping.items()))
     if check:
         for row in report.new:
             click.echo(f"  line {row.line}: {row.name}" + (f" ({row.ticket})" if row.ticket else ""))
