@@ -104,3 +104,30 @@ def m001_foundation(db: Database) -> None:
     db["registrations"].create_index(["source", "external_id"])
 
 
+
+@migrations()
+def m020_consent_facts(db: Database) -> None:
+    # Grants (permit or deny) and revocations of consent, one fact per person and purpose.
+    create_synced_table(
+        db,
+        "consent_facts",
+        FACT,
+        {
+            "record_id": str,  # one consent conversation: the receipt id, shared by its purposes
+            "person_id": str,
+            "purpose": str,
+            "action": str,  # grant | revoke
+            "decision": str,  # permit | deny (grants only)
+            "text_version": str,
+            "text_sha256": str,
+            "method": str,  # spoken | paper | on_screen
+            "recorded_by_device": str,
+            "recorded_by_role": str,
+            "witness": str,
+            "form_id": str,  # the signed paper form this came from, if any
+            "at": str,  # UTC ISO time the grant or revocation was given
+            "valid_until": str,
+        },
+    )
+    db["consent_facts"].create_index(["person_id", "purpose"])
+    db["consent_facts"].create_index(["purpose"])
