@@ -76,6 +76,7 @@ def demo(no_app: bool) -> None:
         from fieldkit.tui.app import FieldKitApp
 
         FieldKitApp(open_store(path, DEMO_PASSPHRASE)).run()
+        click.echo(f"Reopen it with: fieldkit app --db {path}  (passphrase: {DEMO_PASSPHRASE})")
 
 
 @main.command()

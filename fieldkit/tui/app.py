@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.app import App
 from textual.binding import Binding
 
@@ -13,7 +15,8 @@ from fieldkit.tui.home import HomeScreen
 class FieldKitApp(App):
     """One mode per task; function keys switch modes so a scanner's typing never does."""
 
-    CSS_PATH = "app.tcss"
+    # Absolute, so subclasses defined elsewhere (benchmarks, tests) find it too.
+    CSS_PATH = [Path(__file__).with_name("app.tcss")]
     TITLE = "Field Kit"
     MODES = {"home": HomeScreen}
     DEFAULT_MODE = "home"
