@@ -35,6 +35,15 @@ EXPIRED = "expired"
 REVOKED = "revoked"
 VERSION_NOT_ACCEPTED = "version_not_accepted"
 REASONS = (PERMITTED, NEVER_GIVEN, DENIED, EXPIRED, REVOKED, VERSION_NOT_ACCEPTED)
+# A word or two for tables and forms; `Decision.message` is the full sentence.
+REASON_LABELS = {
+    PERMITTED: "yes",
+    NEVER_GIVEN: "not asked",
+    DENIED: "said no",
+    EXPIRED: "expired",
+    REVOKED: "withdrawn",
+    VERSION_NOT_ACCEPTED: "ask again (new text)",
+}
 
 _COLUMNS = (
     "id, record_id, person_id, purpose, action, decision, text_version, text_sha256, method,"

@@ -54,3 +54,9 @@ register_coverage(
         purge=purge_contact_details,
     )
 )
+
+
+def kept_contact_fields(store: Store, person_id: str) -> tuple[str, ...]:
+    """Which contact fields this laptop holds for a person (names only, never the values)."""
+    row = store.db.execute("SELECT email, phone FROM people WHERE id = ?", [person_id]).fetchone()
+    return tuple(name for name, value in zip(FIELDS, row or ()) if value is not None)
