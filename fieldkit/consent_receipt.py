@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from fieldkit.consent import (
     DENY,
@@ -16,6 +17,8 @@ from fieldkit.consent import (
     utc_text,
 )
 from fieldkit.store import Store
+from printables.consent_forms import versions_line
+from printables.consent_receipt import PrintedReceipt, ReceiptLine
 
 SPEC_VERSION = "KI-CR-v1.1.0"
 
@@ -27,7 +30,7 @@ class ReceiptPurpose:
     id: str
     title: str
     text: str
-    decision: str  # permit | deny | revoked | not asked
+    decision: str  # permit | deny | revoked | not_asked
     status: str  # the gate's reason code now
     status_text: str
     text_version: str | None
@@ -53,7 +56,7 @@ class Receipt:
 
 def _decision_word(fact) -> str:
     if fact is None:
-        return "not asked"
+        return "not_asked"
     if fact.action == REVOKE:
         return "revoked"
     return "deny" if fact.decision == DENY else "permit"
@@ -139,3 +142,32 @@ def receipt_json(receipt: Receipt) -> dict:
         ],
     }
 
+
+
+def printed_receipt(store: Store, receipt: Receipt) -> PrintedReceipt:
+    """The receipt's words for paper, dates in the event's time zone."""
+    zone = ZoneInfo(event_template(store).event.timezone)
+
+    def day(text: str | None) -> str:
+        return datetime.fromisoformat(text).astimezone(zone).strftime("%-d %b %Y") if text else ""
+
+    words = {"permit": "Yes", "deny": "No", "revoked": "Withdrawn", "not_asked": "Not asked"}
+    lines = []
+    for p in receipt.purposes:
+        parts = []
+        if p.given_at:
+            how = METHOD_LABELS.get(p.method, p.method).lower()
+            parts.append(f"{'withdrawn' if p.decision == 'revoked' else 'decided'} {day(p.given_at)} ({how})")
+        if p.valid_until and p.status == "permitted":
+            parts.append(f"valid until {day(p.valid_until)}")
+        if p.text_version:
+            parts.append(f"text version {p.text_version}")
+        lines.append(ReceiptLine(p.title, p.text, words[p.decision], ", ".join(parts) or "not asked yet"))
+    template = event_template(store)
+    return PrintedReceipt(
+        receipt_id=receipt.receipt_id,
+        person_name=receipt.person_name,
+        issued=store.now().astimezone(zone).strftime("%-d %B %Y, %H:%M"),
+        lines=tuple(lines),
+        versions=versions_line(template.consent.purposes),
+    )

@@ -8,9 +8,14 @@ from pathlib import Path
 import click
 
 from fieldkit.cli_options import DbOptions, db_options
-from fieldkit.commands.printing import deliver, printer_option
+from fieldkit.commands.printing import deliver, out_option, printer_option, write_pdf
 from fieldkit.consent import METHODS, ConsentError, consent_status, record_consent, revoke, sweep
-from fieldkit.consent_receipt import build_receipt, receipt_json
+from fieldkit.consent_forms import blank_forms, form_sheet, prefilled_form
+from fieldkit.consent_receipt import build_receipt, printed_receipt, receipt_json
+from fieldkit.registry import get_person
+from fieldkit.tokens import CannotSign
+from printables.consent_forms import render_consent_forms
+from printables.consent_receipt import render_receipt
 
 
 @click.group("consent")
@@ -25,6 +30,8 @@ def status_command(person_id: str, db: DbOptions) -> None:
     """Show, for each purpose of the event, whether PERSON (an id) allows it and why."""
     store = db.open()
     try:
+        if get_person(store, person_id) is None:
+            raise click.ClickException(f"There is no person {person_id} on this laptop: find them by name first.")
         for status in consent_status(store, person_id):
             mark = "yes" if status.decision else "no "
             click.echo(f"{mark} {status.purpose.id:<34} {status.decision.message}")
@@ -101,13 +108,35 @@ def receipt_command(person_id: str, db: DbOptions, pdf: Path | None, printer: st
     store = db.open()
     try:
         receipt = build_receipt(store, person_id)
+        sheet, printed = form_sheet(store), printed_receipt(store, receipt)
     except ConsentError as exc:
         raise click.ClickException(str(exc)) from None
     finally:
         store.close()
     click.echo(json.dumps(receipt_json(receipt), indent=2, ensure_ascii=False))
     if pdf:
-        from printables.consent_receipt import write_receipt_pdf
-
-        write_receipt_pdf(receipt, pdf)
+        write_pdf(lambda: render_receipt(sheet, printed, pdf), pdf)
         deliver(pdf, printer, title="consent receipt")
+
+
+@click.command("consent-forms")
+@db_options
+@out_option
+@click.option("--blank", type=int, metavar="N", help="N numbered blank forms, each with its own signed QR.")
+@click.option("--person", "person_id", metavar="ID", help="One form pre-filled for this person: name, date, purposes as decided.")
+@printer_option
+def consent_forms_command(db: DbOptions, out: Path, blank: int | None, person_id: str | None, printer: str | None) -> None:
+    """Write consent forms to a PDF: blank and numbered (--blank N) or pre-filled (--person ID)."""
+    if (blank is None) == (person_id is None):
+        raise click.ClickException("Give either --blank N (blank forms) or --person ID (a pre-filled form), not both or neither.")
+    store = db.open()
+    try:
+        sheet = form_sheet(store)
+        forms = blank_forms(store, blank) if blank is not None else [prefilled_form(store, person_id)]
+    except (ConsentError, CannotSign) as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        store.close()
+    pages = write_pdf(lambda: render_consent_forms(sheet, forms, out), out)
+    click.echo(f"{len(forms)} consent form{'s' if len(forms) != 1 else ''} on {pages} page{'s' if pages != 1 else ''} ({sheet.page_size}).")
+    deliver(out, printer, title="consent forms")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
+from printables.fonts import FontMissing
 from printables.printer import DEFAULT, PrintingUnavailable, list_printers, print_pdf
 
 PRINTER_ENV = "FIELDKIT_PRINTER"
@@ -42,6 +44,16 @@ def out_option(command):
         type=click.Path(dir_okay=False, writable=True, path_type=Path),
         help="Write the PDF to this file.",
     )(command)
+
+
+def write_pdf(render: Callable[[], int], out: Path) -> int:
+    """Run a renderer that writes `out`; font and file problems become one sentence."""
+    try:
+        return render()
+    except FontMissing as exc:
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(f"Could not write {out}: {exc.strerror or exc}; choose another --out path.") from None
 
 
 def deliver(pdf: Path, printer: str | None, *, title: str | None = None) -> None:
