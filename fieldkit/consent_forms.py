@@ -1,20 +1,18 @@
-"""Paper consent forms: what each printed form says, its signed form id, and linking it back.
+"""Paper consent forms: what each printed form says and the signed form id its QR carries.
 
 A blank form carries a QR of a signed `consent_form` token (kind and form id only, no
-personal data). When the signed paper comes back, scanning that QR gives the form id,
-and the consent is recorded with method "paper" and that form id, once.
+personal data); `fieldkit.consent_paper` links the signed paper back by scanning it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from fieldkit.consent import ConsentError, ConsentRecord, event_template, record_consent
+from fieldkit.consent import ConsentError, event_template
 from fieldkit.consent_receipt import Receipt, build_receipt
 from fieldkit.store import Store, new_id
-from fieldkit.tokens import CONSENT_FORM, KeyRing, TokenRefused, parse_token, sign_token, signer_for
+from fieldkit.tokens import CONSENT_FORM, sign_token, signer_for
 from printables.consent_forms import ConsentForm, FormPurpose, FormSheet
 
 MAX_BLANK_FORMS = 1000
@@ -92,35 +90,3 @@ def prefilled_form(store: Store, person_id: str, at: datetime | None = None) -> 
 
 def _choice_word(decision: str) -> bool | None:
     return {"permit": True, "deny": False, "revoked": False}.get(decision)
-
-
-def paper_form_id(store: Store, scanned: str, at: datetime | None = None) -> str:
-    """The form id a scanned consent-form QR carries, verified; ConsentError if it is not one."""
-    try:
-        token = parse_token(scanned.strip(), KeyRing.from_store(store), at or store.now())
-    except TokenRefused as exc:
-        raise ConsentError(str(exc), exc.code) from None
-    if token.kind != CONSENT_FORM:
-        raise ConsentError(
-            f"This is a {token.kind.replace('_', ' ')} code, not a consent form: scan the QR on the form.", "not_a_form"
-        )
-    if store.db.execute("SELECT 1 FROM consent_facts WHERE record_id = ? LIMIT 1", [token.id]).fetchone():
-        raise ConsentError(
-            "This form was printed from a consent already recorded: file it with that record, nothing to enter.",
-            "form_used",
-        )
-    return token.id
-
-
-def record_paper_consent(
-    store: Store,
-    scanned: str,
-    person_id: str,
-    choices: Mapping[str, bool],
-    *,
-    witness: str | None = None,
-    at: datetime | None = None,
-) -> ConsentRecord:
-    """Record the decisions ticked on a signed paper form, linked to the form by its QR."""
-    form_id = paper_form_id(store, scanned, at)
-    return record_consent(store, person_id, choices, method="paper", witness=witness, form_id=form_id, at=at)

@@ -11,7 +11,8 @@ import zxingcpp
 from pypdf import PdfReader
 
 from fieldkit.consent import ConsentError, allows, record_consent
-from fieldkit.consent_forms import blank_forms, form_sheet, paper_form_id, prefilled_form, record_paper_consent
+from fieldkit.consent_forms import blank_forms, form_sheet, prefilled_form
+from fieldkit.consent_paper import paper_form_id, record_paper_consent
 from fieldkit.registry import add_person
 from fieldkit.tokens import CONSENT_FORM, PASS, KeyRing, parse_token, sign_token
 from fieldkit.store import new_id

@@ -37,6 +37,7 @@ class ConsentScreen(Screen[ConsentRecord | None]):
     def __init__(self, person_id: str):
         super().__init__()
         self.person_id = person_id
+        self.form_id: str | None = None
 
     def compose(self) -> ComposeResult:
         store = self.app.store
@@ -58,6 +59,7 @@ class ConsentScreen(Screen[ConsentRecord | None]):
             with RadioSet(id="method"):
                 for method in METHODS:
                     yield RadioButton(METHOD_LABELS[method], value=method == "on_screen")
+            yield Input(placeholder="Paper form: scan the QR on the signed form", id="form-code", classes="hidden")
             yield Input(placeholder="Witness's name (optional)", id="witness")
             yield Static(id="consent-problem")
             yield Button("Review and save (Ctrl+S)", id="review", variant="primary")
@@ -82,6 +84,9 @@ class ConsentScreen(Screen[ConsentRecord | None]):
     def witness(self) -> str:
         return " ".join(self.query_one("#witness", Input).value.split())
 
+    def form_code(self) -> str:
+        return self.query_one("#form-code", Input).value.strip() if self.method() == "paper" else ""
+
     def show_problem(self, text: str) -> None:
         self.query_one("#consent-problem", Static).update(text)
 
@@ -89,6 +94,27 @@ class ConsentScreen(Screen[ConsentRecord | None]):
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "review":
             self.action_review()
+
+    def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
+        if event.radio_set.id == "method":
+            # The form code is asked for only when the consent was given on paper.
+            self.query_one("#form-code", Input).set_class(self.method() != "paper", "hidden")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "form-code":
+            self.check_form_code()
+
+    def check_form_code(self) -> str | None:
+        """The scanned form's id, or None (with the reason shown) if it is not a usable form."""
+        from fieldkit.consent_paper import paper_form_id  # tokens are needed only for paper
+
+        try:
+            form_id = paper_form_id(self.app.store, self.form_code())
+        except ConsentError as exc:
+            self.show_problem(str(exc))
+            return None
+        self.show_problem(f"Paper form {form_id} recognised.")
+        return form_id
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -102,10 +128,15 @@ class ConsentScreen(Screen[ConsentRecord | None]):
             self.query_one(f"#choice-{missing[0]}", RadioSet).focus()
             return
         self.show_problem("")
+        self.form_id = self.check_form_code() if self.form_code() else None
+        if self.form_code() and self.form_id is None:
+            return
         store = self.app.store
         summary = consent_summary(
             self.purposes, choices, self.method(), self.witness(), f"{store.device_name} ({store.role})"
         )
+        if self.form_id:
+            summary += f"\nPaper form:  {self.form_id}"
         self.app.push_screen(ConfirmScreen("Save this consent?", summary, yes="Save", no="Back"), self._saved)
 
     def _saved(self, confirmed: bool | None) -> None:
@@ -118,6 +149,7 @@ class ConsentScreen(Screen[ConsentRecord | None]):
                 {pid: bool(choice) for pid, choice in self.choices().items()},
                 method=self.method(),
                 witness=self.witness() or None,
+                form_id=self.form_id,
             )
         except ConsentError as exc:
             self.show_problem(str(exc))

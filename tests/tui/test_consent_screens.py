@@ -143,3 +143,35 @@ async def test_withdrawing_what_was_never_given_says_so(store):
         assert isinstance(page, PersonScreen)
         assert "nothing to withdraw" in str(page.query_one("#person-message", Static).render())
         assert store.db.execute("SELECT count(*) FROM consent_facts").fetchone()[0] == 0
+
+
+async def test_a_signed_paper_form_is_linked_by_scanning_its_code(store):
+    from fieldkit.consent_forms import blank_forms
+
+    pid = person(store)
+    form = blank_forms(store, 1)[0]
+    app = FieldKitApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        app.action_open_consent(pid)
+        await pilot.pause()
+        screen = app.screen
+        assert not screen.query_one("#form-code", Input).display
+        await fill_consent(pilot, [0, 0, 1, 0])
+        await choose(pilot, "method", 1)  # Paper form
+        code = screen.query_one("#form-code", Input)
+        assert code.display
+        # A scanner that types a wrong code: refused with its reason, nothing saved.
+        code.focus()
+        await pilot.press(*"FK1:WRONG", "enter")
+        assert "not a Field Kit code" in str(screen.query_one("#consent-problem", Static).render())
+        code.value = ""
+        await pilot.press(*form.token, "enter")
+        assert "recognised" in str(screen.query_one("#consent-problem", Static).render())
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert f"Paper form:  {form.form_id}" in str(app.screen.query_one("#confirm-body", Static).render())
+        await pilot.click("#confirm-yes")
+        await pilot.pause()
+        fact = allows(store, pid, "record_attendance").fact
+        assert (fact.method, fact.form_id) == ("paper", form.form_id)
+        assert store.db.execute("SELECT email FROM people WHERE id = ?", [pid]).fetchone() == (None,)
