@@ -9,7 +9,6 @@ a `Decision` that is truthy or falsy and says why.
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,7 +17,8 @@ from zoneinfo import ZoneInfo
 
 from fieldkit.privacy import Purged, coverage_of, purge_covered
 from fieldkit.store import Store, new_id
-from fieldkit.template import ConsentPurpose, EventTemplate, template_from_json
+from fieldkit.event import load_event
+from fieldkit.template import ConsentPurpose, EventTemplate
 
 log = logging.getLogger(__name__)
 
@@ -137,19 +137,9 @@ def _parse(text: str | None) -> datetime | None:
 
 
 # -- the template --------------------------------------------------------------
-@functools.lru_cache(maxsize=8)
-def _parsed_template(text: str) -> EventTemplate:
-    return template_from_json(text)
-
-
 def event_template(store: Store) -> EventTemplate:
-    """The event's template, parsed once per version of the event record."""
-    row = store.db.execute(
-        "SELECT template_json FROM events WHERE id = ?", [store.event_id]
-    ).fetchone()
-    if row is None:
-        raise LookupError("This database holds no event yet: sync it with the coordinator's laptop first.")
-    return _parsed_template(row[0])
+    """The event's template as its record holds it now (parsed once per version)."""
+    return load_event(store).template
 
 
 def purpose_of(template: EventTemplate, purpose_id: str) -> ConsentPurpose:
