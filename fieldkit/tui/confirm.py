@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -12,7 +14,7 @@ from textual.widgets import Button, Static
 class ConfirmScreen(ModalScreen[bool]):
     """Dismissed with True (the yes button) or False (no, or Escape)."""
 
-    CSS_PATH = "confirm.tcss"
+    CSS_PATH = [Path(__file__).with_name("confirm.tcss")]
     BINDINGS = [Binding("escape", "answer(False)", "Back")]
 
     def __init__(self, title: str, body: str, *, yes: str = "Save", no: str = "Back"):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -28,7 +30,7 @@ def consent_summary(
 class ConsentScreen(Screen[ConsentRecord | None]):
     """Record consent for one person; dismissed with the saved record, or None if cancelled."""
 
-    CSS_PATH = "consent.tcss"
+    CSS_PATH = [Path(__file__).with_name("consent.tcss")]
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
         Binding("ctrl+s", "review", "Review and save"),

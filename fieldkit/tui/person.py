@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from textual.app import ComposeResult
@@ -21,7 +22,7 @@ from fieldkit.tui.consent import ConsentScreen
 class PersonScreen(Screen):
     """One person: name, what contact details are kept, consent per purpose."""
 
-    CSS_PATH = "consent.tcss"
+    CSS_PATH = [Path(__file__).with_name("consent.tcss")]
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("ctrl+g", "give_consent", "Record consent"),
