@@ -32,6 +32,7 @@ def run(*args):
     return CliRunner().invoke(main, [str(a) for a in args], env=ENV)
 
 
+
 def give(db, person, *extra):
     return run("consent", "give", person, "--db", db, "--method", "spoken", *extra)
 
@@ -51,7 +52,8 @@ def test_give_status_revoke_and_receipt(event_db, tmp_path):
 
     receipt = run("consent", "receipt", person, "--db", db, "--pdf", tmp_path / "receipt.pdf")
     assert receipt.exit_code == 0, receipt.output
-    data = json.loads(receipt.output[: receipt.output.rindex("}") + 1])
+    data = json.loads(receipt.stdout)  # stdout is only the JSON; "Saved ..." goes to stderr
+    assert "Saved" in receipt.stderr
     assert data["version"] == "KI-CR-v1.1.0" and data["jurisdiction"] == "GB"
     assert data["piiPrincipalId"] == person and data["collectionMethod"] == "Spoken"
     assert data["piiControllers"][0]["piiController"].startswith("Northside Neighbours CIC")
@@ -60,7 +62,7 @@ def test_give_status_revoke_and_receipt(event_db, tmp_path):
     assert purposes["contact_for_followup"]["textVersion"] == "1"
     assert purposes["share_intake_with_practitioners"]["decision"] == "deny"
     assert purposes["aggregate_reporting"]["decision"] == "not_asked"
-    assert "Ελένη" not in receipt.output.split("Saved")[0]  # the JSON names no one
+    assert "Ελένη" not in receipt.stdout  # the JSON names no one
     pdf_text = " ".join(PdfReader(tmp_path / "receipt.pdf").pages[0].extract_text().split())
     assert "Name: Ελένη Παπαδάκη" in pdf_text and data["consentReceiptID"] in pdf_text
     assert "Contact you afterwards: Yes" in pdf_text

@@ -116,7 +116,7 @@ def receipt_command(person_id: str, db: DbOptions, pdf: Path | None, printer: st
     click.echo(json.dumps(receipt_json(receipt), indent=2, ensure_ascii=False))
     if pdf:
         write_pdf(lambda: render_receipt(sheet, printed, pdf), pdf)
-        deliver(pdf, printer, title="consent receipt")
+        deliver(pdf, printer, title="consent receipt", quiet_stdout=True)
 
 
 @click.command("consent-forms")

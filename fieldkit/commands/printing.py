@@ -56,12 +56,15 @@ def write_pdf(render: Callable[[], int], out: Path) -> int:
         raise click.ClickException(f"Could not write {out}: {exc.strerror or exc}; choose another --out path.") from None
 
 
-def deliver(pdf: Path, printer: str | None, *, title: str | None = None) -> None:
-    """Say where the PDF is and, with --printer, print it (or say why it was not)."""
-    click.echo(f"Saved {pdf.resolve()}")
+def deliver(pdf: Path, printer: str | None, *, title: str | None = None, quiet_stdout: bool = False) -> None:
+    """Say where the PDF is and, with --printer, print it (or say why it was not).
+
+    `quiet_stdout` sends every line to stderr, for commands whose stdout is data (JSON).
+    """
+    click.echo(f"Saved {pdf.resolve()}", err=quiet_stdout)
     if printer:
         outcome = print_pdf(pdf, printer, title=title)
-        click.echo(outcome.message, err=not outcome.printed)
+        click.echo(outcome.message, err=quiet_stdout or not outcome.printed)
 
 
 @print_group.command("printers")
