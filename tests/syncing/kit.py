@@ -12,9 +12,11 @@ from sync.frames import Channel
 from sync.protocol import Peer, ProtocolError, Session, SyncRefused, SyncSummary
 
 
-def new_store(tmp: Path, name: str, event_id: str, role: str = "coordinator") -> Store:
+def new_store(tmp: Path, name: str, event_id: str, role: str = "coordinator", **kwargs) -> Store:
     """A plain (unencrypted, fast) store of one event, for property tests."""
-    return create_store(tmp / f"{name}-{new_id()}.db", None, device_name=name, role=role, event_id=event_id)
+    return create_store(
+        tmp / f"{name}-{new_id()}.db", None, device_name=name, role=role, event_id=event_id, **kwargs
+    )
 
 
 class CutChannel(Channel):
