@@ -1,0 +1,1 @@
+"""Command groups of the `fieldkit` command line, one module per area."""
