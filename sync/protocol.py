@@ -215,6 +215,7 @@ class Session:
         revoked: Callable[[str], bool] = lambda device_id: False,
         progress: Progress | None = None,
         batch_size: int = feed.DEFAULT_BATCH,
+        refusal: SyncRefused | None = None,
     ):
         self.store = store
         self.channel = channel
@@ -223,6 +224,8 @@ class Session:
         self.revoked = revoked
         self.progress = progress or (lambda n: None)
         self.batch_size = batch_size
+        # Set when the transport already refused the peer: only a refusal is sent.
+        self.refusal = refusal
         self.summary = SyncSummary()
         self.on_plan: Callable[[int], None] = lambda total: None
 
@@ -247,18 +250,25 @@ class Session:
             pass
 
     def _run(self) -> None:
-        mine = _hello(self.store)
         if self.initiator:
+            if self.refusal is not None:
+                self._refuse(self.refusal)
+                raise self.refusal
+            mine = _hello(self.store)
             self.channel.send(mine)
             theirs = self.channel.recv()
             peer = _check_hello(self.store, theirs, self.peer, self.revoked)
         else:
+            # Read the hello even when refusing, so the refusal is not lost to a reset connection.
             theirs = self.channel.recv()
             try:
+                if self.refusal is not None:
+                    raise self.refusal
                 peer = _check_hello(self.store, theirs, self.peer, self.revoked)
             except SyncRefused as exc:
                 self._refuse(exc)
                 raise
+            mine = _hello(self.store)
             self.channel.send(mine)
         self.summary.peer_name = str(theirs.get("name", ""))[:64]
         self.summary.peer_device = peer.device_id

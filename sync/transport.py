@@ -90,16 +90,14 @@ def _session(
 ) -> SyncSummary:
     channel = Channel(sock, timeout=SESSION_TIMEOUT)
     try:
+        peer, refusal = None, None
         try:
             peer = admit(store, sock)
         except SyncRefused as exc:
-            try:
-                channel.send({"type": "refuse", "reason": str(exc)})
-            except OSError:
-                pass
-            raise
+            refusal = exc
         session = Session(
-            store, channel, initiator=initiator, peer=peer, revoked=revoked_devices(store).__contains__, **kwargs
+            store, channel, initiator=initiator, peer=peer, refusal=refusal,
+            revoked=revoked_devices(store).__contains__, **kwargs,
         )
         if on_plan is not None:
             session.on_plan = on_plan
