@@ -142,3 +142,8 @@ def import_registrations_command(csv_file: Path, db: DbOptions, maps: tuple[str,
     click.echo(f"{len(report.new)} {verb}, {report.already_had} already here, {len(report.bad)} bad rows.")
     if report.bad and not skip_bad and not check:
         raise click.ClickException("Nothing was imported because of the bad rows above: fix them, or rerun with --skip-bad.")
+
+
+from fieldkit.commands.intake import intake as intake_commands  # noqa: E402
+
+main.add_command(intake_commands)

@@ -1,0 +1,1 @@
+"""Command-line commands of each feature area, registered in fieldkit/cli.py."""
