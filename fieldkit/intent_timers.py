@@ -17,8 +17,10 @@ from zoneinfo import ZoneInfo
 
 from fieldkit import intake_privacy
 from fieldkit.event import load_event
+from fieldkit.registry import registration_for
 from fieldkit.store import Store, new_id
 from fieldkit.template import EventTemplate
+from fieldkit.tokens import PASS, KeyRing, TokenRefused, parse_token
 
 STARTED, PAUSED, RESUMED, STOPPED = "started", "paused", "resumed", "stopped"
 RUNNING = "running"
@@ -242,3 +244,23 @@ def format_duration(value: timedelta | None) -> str:
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+@dataclass(frozen=True)
+class PassHolder:
+    person_id: str
+    display_name: str
+
+
+def person_from_pass(store: Store, code: str) -> PassHolder:
+    """The person a scanned attendee pass names; TimerError with the scan's reason if none."""
+    try:
+        token = parse_token(code.strip(), KeyRing.from_store(store), store.now())
+    except TokenRefused as refused:
+        raise TimerError(refused.message, f"scan_{refused.code}") from None
+    if token.kind != PASS:
+        raise TimerError("This code is not an attendee pass: scan the person's pass or type their name.", "scan_not_a_pass")
+    registration = registration_for(store, token.id)
+    if registration is None:
+        raise TimerError("This pass is genuine but its registration is not on this laptop yet: type the person's name.", "scan_unknown_registration")
+    return PassHolder(registration.person_id, registration.display_name)

@@ -107,7 +107,7 @@ def check_answer(question: Question, value: Any) -> Any:
     if q.type == "number":
         number = _as_number(q, value)
         if not q.min <= number <= q.max:
-            raise AnswerError(q.id, f"Type a number from {_plain(q.min)} to {_plain(q.max)}.")
+            raise AnswerError(q.id, f"Type a number from {plain_number(q.min)} to {plain_number(q.max)}.")
         return int(number) if float(number).is_integer() else float(number)
     text = " ".join(str(value).split())
     if len(text) > q.max_length:
@@ -115,7 +115,7 @@ def check_answer(question: Question, value: Any) -> Any:
     return text
 
 
-def _plain(number: float) -> str:
+def plain_number(number: float) -> str:
     return str(int(number)) if float(number).is_integer() else str(number)
 
 

@@ -139,3 +139,21 @@ def test_timers_survive_reopening_the_store(timed_store, wall, reopen):
     assert set(runs) == set(ids)
     assert runs[ids[0]].elapsed(again.now()) == timedelta(0)
     assert runs[ids[1]].elapsed(again.now()) == timedelta(minutes=7)
+
+
+def test_a_scanned_pass_names_its_person_and_a_bad_scan_is_refused(timed_store):
+    from fieldkit.registry import add_person, add_registration
+    from fieldkit.tokens import PASS, REFERRAL, sign_token
+
+    person = add_person(timed_store, "Ada Lovelace")
+    registration = add_registration(timed_store, person, source="walk-in")
+    holder = it.person_from_pass(timed_store, sign_token(timed_store, PASS, registration))
+    assert holder == it.PassHolder(person, "Ada Lovelace")
+    for code, expected in [
+        ("FK1:NOTATOKEN", "scan_malformed"),
+        (sign_token(timed_store, REFERRAL, registration), "scan_not_a_pass"),
+        (sign_token(timed_store, PASS, it.new_id()), "scan_unknown_registration"),
+    ]:
+        with pytest.raises(it.TimerError) as caught:
+            it.person_from_pass(timed_store, code)
+        assert caught.value.code == expected
