@@ -158,7 +158,7 @@ def stop_timer(store: Store, timer_id: str, category: str, note: str | None = No
 
 def _runs(store: Store, where: str, params: list) -> list[TimerRun]:
     rows = store.db.execute(
-        f"SELECT timer_id, kind, at, category FROM intent_timer_events {where} ORDER BY timer_id, hlc",
+        f"SELECT timer_id, kind, at, category, hlc FROM intent_timer_events {where} ORDER BY hlc",
         params,
     ).fetchall()
     grouped: dict[str, list[tuple]] = {}
@@ -173,15 +173,15 @@ def _runs(store: Store, where: str, params: list) -> list[TimerRun]:
                 list(grouped),
             ).fetchall()
         )
-    runs = [_derive(timer_id, facts, people.get(timer_id)) for timer_id, facts in grouped.items()]
-    return sorted(runs, key=lambda r: r.started_at)
+    # Grouped in clock-stamp order, so timers come in the order they were started here.
+    return [_derive(timer_id, facts, people.get(timer_id)) for timer_id, facts in grouped.items()]
 
 
 def _derive(timer_id: str, facts: list[tuple], person_id: str | None) -> TimerRun:
     started_at = None
     spans: list[tuple[datetime, datetime | None]] = []
     state, stopped_at, category = RUNNING, None, None
-    for _, kind, at_text, cat in facts:
+    for _, kind, at_text, cat, _stamp in facts:
         at = datetime.fromisoformat(at_text)
         if kind == STARTED and started_at is None:
             started_at = at

@@ -27,6 +27,7 @@ from fieldkit.tui.choice_dialog import Choice, ChoiceDialog
 from fieldkit.tui.survey_runner import SurveyScreen
 
 TICK_SECONDS = 1.0
+DESK_ROLE = "desk"
 ELAPSED = "elapsed"
 
 
@@ -47,8 +48,20 @@ class IntakeScreen(Screen):
         self.hints: dict[str, str] = {}
         self.survey_problem: str | None = None
 
+    @property
+    def is_desk(self) -> bool:
+        # A check-in desk never shows intake data (DESIGN.md, "Terminal UI").
+        return self.app.store.role == DESK_ROLE
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        return not self.is_desk
+
     def compose(self) -> ComposeResult:
         yield Header()
+        if self.is_desk:
+            yield Static("This laptop is a check-in desk: intake is not shown here. Use a practitioner's laptop.", id="intake-refused")
+            yield Footer()
+            return
         with Vertical(id="intake"):
             yield Input(placeholder="Name or scan a pass, then Enter (empty Enter: anonymous timer)", id="intake-find")
             yield OptionList(id="intake-matches")
@@ -62,6 +75,8 @@ class IntakeScreen(Screen):
         return self.app.store
 
     def on_mount(self) -> None:
+        if self.is_desk:
+            return
         self.template = load_event(self.store).template
         self.zone = ZoneInfo(self.template.event.timezone)
         table = self.query_one("#intake-timers", DataTable)
@@ -79,7 +94,8 @@ class IntakeScreen(Screen):
         self.query_one("#intake-find", Input).focus()
 
     def on_screen_resume(self) -> None:
-        self.reload()
+        if not self.is_desk:
+            self.reload()
 
     # -- showing ----------------------------------------------------------------
     def reload(self) -> None:

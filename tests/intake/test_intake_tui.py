@@ -190,3 +190,15 @@ async def test_a_survey_kept_as_draft_resumes_where_it_stopped(timed_store, reop
         await pilot.press("1")  # changed to yes: the hidden question now shows
         await pilot.pause()
         assert text_of(app, "#survey-step") == "Question 3 of 6"
+
+
+async def test_a_check_in_desk_never_shows_intake(timed_store):
+    it.start_timer(timed_store)
+    timed_store.set_meta("role", "desk")
+    app = FieldKitApp(timed_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f3", "f10", "ctrl+n")
+        await pilot.pause()
+        assert "check-in desk" in text_of(app, "#intake-refused")
+        assert not app.screen.query("#intake-timers")
+        assert len(it.all_timers(timed_store)) == 1
