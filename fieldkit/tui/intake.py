@@ -130,9 +130,10 @@ class IntakeScreen(Screen):
         """Refresh the elapsed label of each running timer (no database read)."""
         table = self.query_one("#intake-timers", DataTable)
         now = self.store.now()
-        for run in self.runs:
-            if run.state == it.RUNNING:
-                table.update_cell(run.timer_id, ELAPSED, it.format_duration(run.elapsed(now)))
+        with self.app.batch_update():  # one repaint for all labels
+            for run in self.runs:
+                if run.state == it.RUNNING:
+                    table.update_cell(run.timer_id, ELAPSED, it.format_duration(run.elapsed(now)))
 
     def show_summary(self) -> None:
         summary = it.day_summary(self.store)
