@@ -105,15 +105,24 @@ async def test_pause_resume_and_stop_with_a_note_for_a_linked_timer(timed_store,
         assert run.person_id == people["Grace Hopper"] and run.category == "other"
 
 
-async def test_a_bad_scan_is_refused_in_words(timed_store):
+async def test_scanning_a_pass_starts_a_timer_and_a_bad_scan_is_refused(timed_store, people):
+    from fieldkit.registry import add_registration
+    from fieldkit.tokens import PASS, sign_token
+
+    registration = add_registration(timed_store, people["Kofi Annan"], source="walk-in")
     app = FieldKitApp(timed_store)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f3")
         await type_text(pilot, "FK1:ABC")
         await pilot.press("enter")
         await pilot.pause()
-        assert "not" in text_of(app, "#intake-message").lower()
-        assert it.all_timers(timed_store) == []
+        assert text_of(app, "#intake-message") and it.all_timers(timed_store) == []
+        await type_text(pilot, sign_token(timed_store, PASS, registration))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert text_of(app, "#intake-message").startswith("Timer started for Kofi Annan.")
+        table = app.screen.query_one("#intake-timers", DataTable)
+        assert "Kofi Annan (not shared)" in str(table.get_row_at(0)[0])
 
 
 async def answer_the_wellbeing_survey(pilot, app):
