@@ -117,7 +117,8 @@ async def test_scanning_a_pass_starts_a_timer_and_a_bad_scan_is_refused(timed_st
         await pilot.press("enter")
         await pilot.pause()
         assert text_of(app, "#intake-message") and it.all_timers(timed_store) == []
-        await type_text(pilot, sign_token(timed_store, PASS, registration))
+        # The scanner types the code; set it at once so the test stays quick.
+        app.screen.query_one("#intake-find").value = sign_token(timed_store, PASS, registration)
         await pilot.press("enter")
         await pilot.pause()
         assert text_of(app, "#intake-message").startswith("Timer started for Kofi Annan.")

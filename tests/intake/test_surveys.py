@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fieldkit import surveys as sv
@@ -137,7 +137,7 @@ def test_answering_only_what_is_shown_always_validates(case):
     assert set(kept) == {x.id for x in sv.shown_questions(survey, answers)}
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None)
 @given(surveys_and_answers())
 def test_hidden_answers_never_change_what_is_shown(case):
     survey, answers = case
