@@ -115,7 +115,7 @@ class SurveyScreen(Screen[str | None]):
         if question.type in ("number", "text"):
             choices.display = False
             field.display = True
-            field.max_length = question.max_length or 0
+            field.max_length = question.max_length
             field.placeholder = (
                 f"A number from {sv.plain_number(question.min)} to {sv.plain_number(question.max)}, then Enter"
                 if question.type == "number" else f"Up to {question.max_length} characters, then Enter"
