@@ -152,6 +152,12 @@ def import_registrations_command(csv_file: Path, db: DbOptions, maps: tuple[str,
         click.echo("Nothing was changed (--check).")
 
 
+from fieldkit.commands.checkin import checkin_command  # noqa: E402
+from fieldkit.commands.passes import print_group  # noqa: E402
+
+main.add_command(checkin_command)
+main.add_command(print_group)
+
 from fieldkit.commands.intake import intake as intake_commands  # noqa: E402
 
 main.add_command(intake_commands)

@@ -1,1 +1,1 @@
-"""Command-line commands of each feature area, registered in fieldkit/cli.py."""
+"""Command-line commands of each area, registered on `fieldkit.cli.main`."""

@@ -105,6 +105,7 @@ def m001_foundation(db: Database) -> None:
 
 
 
+
 # -- check-in desk (m010-m019) -------------------------------------------------
 
 
@@ -131,6 +132,61 @@ def m010_signing_keys_and_revocations(db: Database) -> None:
         db, "token_revocations", FACT, {"token_id": str, "reason": str, "revoked_at": str}
     )
     db["token_revocations"].create_index(["token_id"])
+
+
+@migrations()
+def m011_checkins(db: Database) -> None:
+    create_synced_table(
+        db,
+        "checkins",
+        FACT,
+        {
+            "registration_id": str,
+            "person_id": str,
+            "nonce": str,
+            "method": str,  # pass | name | walk_in
+            "desk": str,
+            "checked_in_at": str,
+            "repeat_of": str,  # the person's first check-in, when this one is flagged as a repeat
+        },
+    )
+    db["checkins"].create_index(["registration_id"])
+    db["checkins"].create_index(["nonce"])
+    db["checkins"].create_index(["origin", "hlc"])
+    create_synced_table(
+        db, "checkin_voids", FACT, {"checkin_id": str, "reason": str, "desk": str, "voided_at": str}
+    )
+    db["checkin_voids"].create_index(["checkin_id"])
+
+
+@migrations()
+def m012_people_word_search(db: Database) -> None:
+    # A local, derived index of name words (not synced): any write to people, by
+    # this laptop or by sync, keeps it current through the triggers.
+    db.execute(
+        "CREATE VIRTUAL TABLE people_words USING fts5(search_name,"
+        " tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')"
+    )
+    db.execute(
+        "CREATE TRIGGER people_words_insert AFTER INSERT ON people BEGIN"
+        " INSERT OR REPLACE INTO people_words (rowid, search_name) VALUES (new.rowid, new.search_name);"
+        " END"
+    )
+    db.execute(
+        "CREATE TRIGGER people_words_update AFTER UPDATE OF search_name ON people BEGIN"
+        " DELETE FROM people_words WHERE rowid = old.rowid;"
+        " INSERT OR REPLACE INTO people_words (rowid, search_name) VALUES (new.rowid, new.search_name);"
+        " END"
+    )
+    db.execute(
+        "CREATE TRIGGER people_words_delete AFTER DELETE ON people BEGIN"
+        " DELETE FROM people_words WHERE rowid = old.rowid;"
+        " END"
+    )
+    db.execute(
+        "INSERT INTO people_words (rowid, search_name) SELECT rowid, search_name FROM people"
+        " WHERE search_name IS NOT NULL"
+    )
 
 
 @migrations()
