@@ -189,6 +189,51 @@ def m012_people_word_search(db: Database) -> None:
     )
 
 
+# -- consent (m020-m029) -------------------------------------------------------
+
+
+@migrations()
+def m020_consent_facts(db: Database) -> None:
+    # Grants (permit or deny) and revocations of consent, one fact per person and purpose.
+    create_synced_table(
+        db,
+        "consent_facts",
+        FACT,
+        {
+            "record_id": str,  # one consent conversation: the receipt id, shared by its purposes
+            "person_id": str,
+            "purpose": str,
+            "action": str,  # grant | revoke
+            "decision": str,  # permit | deny (grants only)
+            "text_version": str,
+            "text_sha256": str,
+            "method": str,  # spoken | paper | on_screen
+            "recorded_by_device": str,
+            "recorded_by_role": str,
+            "witness": str,
+            "form_id": str,  # the signed paper form this came from, if any
+            "at": str,  # UTC ISO time the grant or revocation was given
+            "valid_until": str,
+        },
+    )
+    db["consent_facts"].create_index(["person_id", "purpose"])
+    db["consent_facts"].create_index(["purpose"])
+
+
+# -- sync (m030-m039) ----------------------------------------------------------
+
+
+@migrations()
+def m030_sync(db: Database) -> None:
+    # Merging a record looks up the changes of one row (who created it, what came after a purge).
+    db.execute("CREATE INDEX changes_by_row ON changes (tbl, row_id)")
+    # A lost laptop's certificate and keys are refused everywhere once this fact has synced.
+    create_synced_table(
+        db, "device_revocations", FACT, {"device_id": str, "reason": str, "revoked_at": str}
+    )
+    db["device_revocations"].create_index(["device_id"])
+
+
 @migrations()
 def m040_intake(db: Database) -> None:
     # Timer facts and survey responses are de-identified by construction: the link to
