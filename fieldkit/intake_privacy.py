@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from fieldkit.consent import allows
+from fieldkit.privacy import Coverage, register_coverage
 from fieldkit.store import Store
 
 PURPOSE = "share_intake_with_practitioners"
@@ -31,18 +33,12 @@ class SharingDecision:
         return self.allowed
 
 
-def _allows(store: Store, person_id: str, purpose: str, at: datetime | None = None):
-    """Stand-in for `fieldkit.consent.allows` until the consent gate is merged: nothing
-    is shared, so everything is kept de-identified (the safe default)."""
-    return SharingDecision(False, "No consent for sharing intake has been recorded.")
-
-
 def sharing(store: Store, person_id: str | None, at: datetime | None = None) -> SharingDecision:
     """May intake about `person_id` be linked to them? Always asks the consent gate."""
     if person_id is None:
         return SharingDecision(False, "Anonymous: nothing links this to a person.")
-    decision = _allows(store, person_id, PURPOSE, at)
-    return SharingDecision(bool(decision), getattr(decision, "message", ""))
+    decision = allows(store, person_id, PURPOSE, at)
+    return SharingDecision(decision.allowed, decision.message)
 
 
 def link(store: Store, subject: str, subject_id: str, person_id: str, at: datetime) -> str:
@@ -111,3 +107,13 @@ def purge_linked_intake(store: Store, person_id: str, reason: str) -> int:
         # Drafts never leave this laptop, so deleting them here is the whole purge.
         purged += store.db.execute("DELETE FROM survey_drafts WHERE person_id = ?", [person_id]).rowcount
     return purged
+
+
+register_coverage(
+    Coverage(
+        purpose=PURPOSE,
+        name="intake linked to the person (links, notes, text answers, drafts)",
+        holders=people_with_linked_intake,
+        purge=purge_linked_intake,
+    )
+)

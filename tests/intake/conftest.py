@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from fieldkit import intake_privacy
+from fieldkit.consent import record_consent, revoke
 from fieldkit.registry import add_person
 
 EVENT_DAY_11AM = datetime(2026, 12, 5, 11, 0, tzinfo=timezone.utc)  # Europe/London = UTC in December
@@ -50,15 +51,20 @@ def people(store):
     return {name: add_person(store, name) for name in ("Ada Lovelace", "Grace Hopper", "Kofi Annan")}
 
 
+class SharingConsent:
+    """Records (and withdraws) the real sharing consent through the consent module."""
+
+    def __init__(self, store):
+        self.store = store
+
+    def add(self, person_id: str) -> None:
+        record_consent(self.store, person_id, {intake_privacy.PURPOSE: True}, method="spoken")
+
+    def revoke(self, person_id: str):
+        return revoke(self.store, person_id, intake_privacy.PURPOSE)
+
+
 @pytest.fixture
-def consenting(monkeypatch):
-    """People for whom the sharing consent is in place (add ids to the returned set)."""
-    allowed: set[str] = set()
-
-    def fake_allows(store, person_id, purpose, at=None):
-        assert purpose == intake_privacy.PURPOSE
-        ok = person_id in allowed
-        return intake_privacy.SharingDecision(ok, "Consent given." if ok else "No consent recorded.")
-
-    monkeypatch.setattr(intake_privacy, "_allows", fake_allows)
-    return allowed
+def consenting(store):
+    """`consenting.add(person_id)` gives the sharing consent; without it, nothing is shared."""
+    return SharingConsent(store)

@@ -10,7 +10,8 @@ from fieldkit import intent_timers as it
 from fieldkit import surveys as sv
 from fieldkit.cli import main
 from fieldkit.intake_export import COLUMNS, export_csv
-from fieldkit.intake_privacy import people_with_linked_intake, purge_linked_intake
+from fieldkit import privacy
+from fieldkit.intake_privacy import PURPOSE, people_with_linked_intake, sharing
 from tests.conftest import PASSPHRASE, SAMPLE_EVENTS
 from tests.intake.test_surveys import ANSWERS
 
@@ -62,9 +63,11 @@ def test_revoking_purges_linked_content_and_keeps_the_anonymous_signal(timed_sto
     sv.save_draft(timed_store, survey, {"heard_from": "Online"}, 1, person_id=ada)
     assert people_with_linked_intake(timed_store) == {ada}
 
-    consenting.discard(ada)
-    purged = purge_linked_intake(timed_store, ada, "consent revoked: share_intake_with_practitioners")
-    assert purged == 5  # 2 links, note, text answer, draft
+    wall.advance(minutes=1)
+    revocation = consenting.revoke(ada)
+    assert [(p.name, p.items) for p in revocation.purged] == [
+        ("intake linked to the person (links, notes, text answers, drafts)", 5)  # 2 links, note, text answer, draft
+    ]
     assert ada not in intake_values(timed_store) and "Polish" not in intake_values(timed_store)
     assert people_with_linked_intake(timed_store) == set()
     tombstones = timed_store.db.execute("SELECT tbl, count(*) FROM tombstones GROUP BY tbl").fetchall()
@@ -118,3 +121,23 @@ def test_check_template_command(store, db_path, tmp_path):
     refused = CliRunner().invoke(main, ["intake", "check-template", str(changed), "--db", str(db_path)], env=ENV)
     assert refused.exit_code == 1
     assert refused.output.startswith(f"Error: {changed}: surveys[0].questions[3] (wellbeing): ")
+
+
+def test_intake_is_covered_by_the_sharing_purpose():
+    assert "intake linked to the person (links, notes, text answers, drafts)" in [c.name for c in privacy.coverage_of(PURPOSE)]
+
+
+def test_revoking_while_a_timer_runs_leaves_it_running_anonymous(timed_store, wall, people, consenting):
+    kofi = people["Kofi Annan"]
+    assert not sharing(timed_store, kofi) and "No consent" in sharing(timed_store, kofi).message
+    consenting.add(kofi)
+    started = it.start_timer(timed_store, kofi)
+    assert started.linked and it.timer(timed_store, started.timer_id).person_id == kofi
+    wall.advance(minutes=2)
+    consenting.revoke(kofi)
+    run = it.timer(timed_store, started.timer_id)
+    assert run.is_open and run.person_id is None
+    assert not it.start_timer(timed_store, kofi).linked
+    wall.advance(minutes=1)
+    it.stop_timer(timed_store, started.timer_id, "other", "would identify Kofi")  # no note kept now
+    assert "Kofi" not in intake_values(timed_store)
