@@ -190,3 +190,7 @@ main.add_command(print_group)
 print_group.add_command(consent_forms_command)
 main.add_command(sync_group)
 main.add_command(device_group)
+
+from fieldkit.commands.intake import intake as intake_commands  # noqa: E402
+
+main.add_command(intake_commands)
