@@ -103,6 +103,7 @@ def demo(no_app: bool) -> None:
         from fieldkit.tui.app import FieldKitApp
 
         FieldKitApp(open_store(path, DEMO_PASSPHRASE)).run()
+        click.echo(f"Reopen it with: fieldkit app --db {path}  (passphrase: {DEMO_PASSPHRASE})")
 
 
 @main.command()
@@ -162,13 +163,30 @@ def import_registrations_command(csv_file: Path, db: DbOptions, maps: tuple[str,
     finally:
         store.close()
     click.echo(f"Recognised a {report.source} export: " + ", ".join(f"{k} <- {v!r}" for k, v in report.mapping.items()))
+    if check:
+        for row in report.new:
+            click.echo(f"  line {row.line}: {row.name}" + (f" ({row.ticket})" if row.ticket else ""))
     for bad in report.bad:
         click.echo(f"line {bad.line}: {bad.reason}", err=True)
-    verb = "would import" if not report.applied else "imported"
-    click.echo(f"{len(report.new)} {verb}, {report.already_had} already here, {len(report.bad)} bad rows.")
+    verb = "imported" if report.applied else "would import"
+    click.echo(
+        f"{len(report.new)} {verb}, {report.already_had} already here, "
+        f"{len(report.cancelled)} cancelled, {len(report.bad)} bad rows."
+    )
     if report.bad and not skip_bad and not check:
         raise click.ClickException("Nothing was imported because of the bad rows above: fix them, or rerun with --skip-bad.")
+    if check:
+        click.echo("Nothing was changed (--check).")
 
 
+from fieldkit.commands.checkin import checkin_command  # noqa: E402
+from fieldkit.commands.consent import consent_forms_command, consent_group  # noqa: E402
+from fieldkit.commands.passes import print_passes_command  # noqa: E402,F401  (joins print_group)
+from fieldkit.commands.printing import print_group  # noqa: E402
+
+main.add_command(checkin_command)
+main.add_command(consent_group)
+main.add_command(print_group)
+print_group.add_command(consent_forms_command)
 main.add_command(sync_group)
 main.add_command(device_group)

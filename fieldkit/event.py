@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import importlib
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -15,6 +17,11 @@ ROLES = ("coordinator", "desk", "practitioner")
 # Features that need to do something when an event is created (keys, a CA...)
 # register a hook here: hook(store, template) runs inside the creating transaction.
 _init_hooks: list = []
+# Modules that register such hooks, imported when an event is created so that
+# event.py needs none of them at import time. One line per feature.
+EVENT_FEATURES = [
+    "fieldkit.tokens",
+]
 
 
 def on_event_created(hook):
@@ -45,6 +52,8 @@ def create_event(
     device_name: str = "coordinator",
 ) -> Store:
     """A new coordinator database for the event described by `template`."""
+    for module in EVENT_FEATURES:
+        importlib.import_module(module)
     store = create_store(path, passphrase, device_name=device_name, role=COORDINATOR)
     ev = template.event
     with store.transaction():
@@ -78,4 +87,8 @@ def load_event(store: Store) -> Event:
     ).fetchone()
     if row is None:
         raise LookupError("This database holds no event yet: it has not synced with its coordinator.")
-    return Event(id=row[0], template=template_from_json(row[1]))
+    return Event(id=row[0], template=_parsed_template(row[1]))
+
+
+# The template is read on every consent check: parse each stored version once.
+_parsed_template = functools.lru_cache(maxsize=8)(template_from_json)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.app import App
 from textual.binding import Binding
 
@@ -13,7 +15,8 @@ from fieldkit.tui.home import HomeScreen
 class FieldKitApp(App):
     """One mode per task; function keys switch modes so a scanner's typing never does."""
 
-    CSS_PATH = "app.tcss"
+    # Absolute, so subclasses defined elsewhere (benchmarks, tests) find it too.
+    CSS_PATH = [Path(__file__).with_name("app.tcss")]
     TITLE = "Field Kit"
     MODES = {"home": HomeScreen}
     DEFAULT_MODE = "home"
@@ -33,3 +36,16 @@ class FieldKitApp(App):
 
     def on_unmount(self) -> None:
         self.store.close()
+
+    # Pushed screens other screens open for a person (e.g. check-in's "consent" key).
+    def action_open_consent(self, person_id: str) -> None:
+        """Record consent for `person_id` (the consent screen)."""
+        from fieldkit.tui.consent import ConsentScreen
+
+        self.push_screen(ConsentScreen(person_id))
+
+    def action_open_person(self, person_id: str) -> None:
+        """A person's page: consent status and withdrawal."""
+        from fieldkit.tui.person import PersonScreen
+
+        self.push_screen(PersonScreen(person_id))
