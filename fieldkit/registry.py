@@ -114,3 +114,8 @@ def registration_for(store: Store, registration_id: str) -> Registration | None:
         [registration_id],
     ).fetchone()
     return Registration(*row) if row else None
+
+
+def get_person(store: Store, person_id: str) -> Person | None:
+    row = store.db.execute("SELECT id, display_name FROM people WHERE id = ?", [person_id]).fetchone()
+    return Person(*row) if row else None

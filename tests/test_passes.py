@@ -114,7 +114,7 @@ def test_cli_print_passes(imported, db_path, tmp_path):
     out = tmp_path / "out.pdf"
     result = run("print", "passes", "--db", db_path, "--out", out)
     assert result.exit_code == 0, result.output
-    assert "Saved 8 passes on 1 page (A4)" in result.output
+    assert "8 passes on 1 page (A4)." in result.output and "Saved " in result.output
     assert len(decode_passes(out)) == 8
 
 

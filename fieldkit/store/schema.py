@@ -187,3 +187,34 @@ def m012_people_word_search(db: Database) -> None:
         "INSERT INTO people_words (rowid, search_name) SELECT rowid, search_name FROM people"
         " WHERE search_name IS NOT NULL"
     )
+
+
+# -- consent (m020-m029) -------------------------------------------------------
+
+
+@migrations()
+def m020_consent_facts(db: Database) -> None:
+    # Grants (permit or deny) and revocations of consent, one fact per person and purpose.
+    create_synced_table(
+        db,
+        "consent_facts",
+        FACT,
+        {
+            "record_id": str,  # one consent conversation: the receipt id, shared by its purposes
+            "person_id": str,
+            "purpose": str,
+            "action": str,  # grant | revoke
+            "decision": str,  # permit | deny (grants only)
+            "text_version": str,
+            "text_sha256": str,
+            "method": str,  # spoken | paper | on_screen
+            "recorded_by_device": str,
+            "recorded_by_role": str,
+            "witness": str,
+            "form_id": str,  # the signed paper form this came from, if any
+            "at": str,  # UTC ISO time the grant or revocation was given
+            "valid_until": str,
+        },
+    )
+    db["consent_facts"].create_index(["person_id", "purpose"])
+    db["consent_facts"].create_index(["purpose"])
