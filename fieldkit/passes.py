@@ -11,6 +11,7 @@ from fieldkit.store import Store
 from fieldkit.tokens import PASS, sign_token, signer_for
 from printables.fonts import FontMissing
 from printables.passes import PassCard, PassSheet, render_passes
+from printables.printer import DEFAULT, print_pdf
 
 
 def pass_sheet(store: Store) -> PassSheet:
@@ -45,15 +46,14 @@ def pass_cards(store: Store, registration_ids: Iterable[str] | None = None) -> l
     ]
 
 
-def save_single_pass(sheet: PassSheet, card: PassCard, directory: Path) -> str:
-    """Write one pass (a walk-in's) to its own PDF; returns the sentence to show.
-
-    The file is named by time, not by name: file names end up in print queues.
-    """
+def deliver_single_pass(sheet: PassSheet, card: PassCard, directory: Path, printer: str = DEFAULT) -> str:
+    """Write one pass (a walk-in's) to its own PDF and print it if a printer is there;
+    returns the sentence to show. Files are named by time, not by name: file names
+    end up in print queues."""
     directory.mkdir(parents=True, exist_ok=True)
     pdf = directory / f"pass-{datetime.now():%Y%m%d-%H%M%S-%f}.pdf"
     try:
         render_passes(sheet, [card], pdf)
     except (OSError, FontMissing) as exc:
         return f"The pass could not be made ({exc}): write their name on a blank pass."
-    return f"Pass saved to {pdf}: print it from there."
+    return print_pdf(pdf, printer, title="Field Kit pass").message

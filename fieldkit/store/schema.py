@@ -218,3 +218,12 @@ def m020_consent_facts(db: Database) -> None:
     )
     db["consent_facts"].create_index(["person_id", "purpose"])
     db["consent_facts"].create_index(["purpose"])
+
+
+# -- check-in desk, continued ---------------------------------------------------
+
+
+@migrations()
+def m013_checkins_by_time(db: Database) -> None:
+    # The desk's "last 10 check-ins" reads the newest few, not every check-in.
+    db["checkins"].create_index(["checked_in_at"])

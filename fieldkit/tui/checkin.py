@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from pathlib import Path
 
@@ -14,11 +15,13 @@ from textual.widgets import Footer, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from fieldkit.checkin import Attendee, CheckinRefused, CheckinResult, Desk, describe
+from fieldkit.commands.printing import PRINTER_ENV
 from fieldkit.event import load_event
+from fieldkit.passes import deliver_single_pass, pass_cards, pass_sheet
 from fieldkit.store import new_id
-from fieldkit.passes import pass_cards, pass_sheet, save_single_pass
 from fieldkit.tokens import CannotSign, looks_like_token
 from printables.passes import PassCard, PassSheet
+from printables.printer import DEFAULT
 
 MIN_SEARCH = 2
 RECENT = 10
@@ -211,5 +214,5 @@ class CheckinScreen(Screen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="print")
     def _render_pass(self, sheet: PassSheet, card: PassCard, directory: Path) -> None:
         # Only plain data crosses into this thread: the store stays on the UI thread.
-        message = save_single_pass(sheet, card, directory)
+        message = deliver_single_pass(sheet, card, directory, os.environ.get(PRINTER_ENV) or DEFAULT)
         self.app.call_from_thread(self.notify, message)
