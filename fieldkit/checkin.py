@@ -259,6 +259,11 @@ class Desk:
             earlier=EarlierCheckin(datetime.fromisoformat(first[1]), first[2]) if first else None,
         )
 
+    def tidy(self) -> None:
+        """Fold the write-ahead log into the database while the desk is idle, so the
+        automatic checkpoint rarely lands on a scan."""
+        self.store.db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
     # -- undo ------------------------------------------------------------------
     def undo_last(self, reason: str = "undone at the desk") -> VoidResult:
         """Void this desk's latest check-in that is not voided yet (a new fact, not a delete)."""

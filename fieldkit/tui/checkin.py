@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from printables.printer import DEFAULT
 
 MIN_SEARCH = 2
 RECENT = 10
+IDLE_SECONDS = 2.0
 
 
 class ResultPanel(Static):
@@ -33,8 +35,10 @@ class ResultPanel(Static):
     STATES = ("admitted", "flagged", "refused", "undone")
 
     def show(self, text: str, state: str) -> None:
-        self.remove_class(*self.STATES)
-        self.add_class(state)
+        # Changing classes restyles the widget (about a millisecond): only when it changes.
+        if not self.has_class(state):
+            self.remove_class(*self.STATES)
+            self.add_class(state)
         self.update(text)
 
 
@@ -75,6 +79,8 @@ class CheckinScreen(Screen):
         self.refresh_side()
         # Other desks' check-ins arrive by sync: keep the side panel current.
         self.set_interval(3.0, self.refresh_side)
+        self.set_interval(5.0, self.tidy_when_idle)
+        self._last_action = 0.0
 
     def on_screen_resume(self) -> None:
         self.query_one("#scan", Input).focus()
@@ -99,12 +105,17 @@ class CheckinScreen(Screen):
         self._reset_box()
 
     def _reset_box(self) -> None:
+        self._last_action = time.monotonic()
         box = self.query_one("#scan", Input)
         box.value = ""
         box.focus()
         self._show_matches([])
         # Counters and the list after the result is on screen: the result comes first.
         self.call_after_refresh(self.refresh_side)
+
+    def tidy_when_idle(self) -> None:
+        if time.monotonic() - self._last_action > IDLE_SECONDS:
+            self.desk.tidy()
 
     def refresh_side(self) -> None:
         counters = self.desk.counters()
