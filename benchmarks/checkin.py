@@ -98,20 +98,12 @@ def time_floor(conn, registration_ids: list[str]) -> list[float]:
     return times
 
 
-def time_domain(desk, tokens: list[str]) -> list[float]:
+def time_each(action, items: list) -> list[float]:
+    """Seconds `action(item)` took, for each item."""
     times = []
-    for token in tokens:
+    for item in items:
         start = time.perf_counter()
-        desk.scan(token)
-        times.append(time.perf_counter() - start)
-    return times
-
-
-def time_search(desk, queries: list[str]) -> list[float]:
-    times = []
-    for query in queries:
-        start = time.perf_counter()
-        desk.search(query)
+        action(item)
         times.append(time.perf_counter() - start)
     return times
 
@@ -202,14 +194,14 @@ def main() -> None:
         floor = time_floor(floor_conn, [r for r, _ in domain_set])
         floor_conn.close()
         desk = Desk(store)
-        domain = time_domain(desk, tokens)
+        domain = time_each(desk.scan, tokens)
 
         queries = [
             name.split()[part][:length]
             for name in (random_name(rng) for _ in range(300))
             for part, length in [(rng.randrange(2), rng.randint(2, 5))]
         ]
-        search = time_search(desk, queries)
+        search = time_each(desk.search, queries)
         search_floor = time_search_floor(store, queries)
         app_scans = [(pass_token(store, reg_id), name) for reg_id, name in app_set]
         store.close()

@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from fieldkit.refusal import Refused
 from fieldkit.registry import add_person, add_registration, find_people
 from fieldkit.store import Store, new_id
 from fieldkit.tokens import PASS, KeyRing, TokenRefused, keyring_version, parse_token
@@ -39,13 +40,8 @@ NOTHING_TO_UNDO = "nothing_to_undo"
 NO_NAME = "no_name"
 
 
-class CheckinRefused(Exception):
-    """Nobody was checked in; `code` is stable, `message` is the sentence to show."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+class CheckinRefused(Refused):
+    """Nobody was checked in (or nothing was undone)."""
 
 
 @dataclass(frozen=True)

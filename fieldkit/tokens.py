@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from ulid import ULID
 
 from fieldkit.event import on_event_created
+from fieldkit.refusal import Refused
 
 if TYPE_CHECKING:
     from fieldkit.store import Store
@@ -63,13 +64,8 @@ EXPIRED = "expired"
 REVOKED = "revoked"
 
 
-class TokenRefused(Exception):
-    """A scanned or typed code that is not an acceptable token; `code` is stable."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+class TokenRefused(Refused):
+    """A scanned or typed code that is not an acceptable token."""
 
 
 class CannotSign(Exception):
