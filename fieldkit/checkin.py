@@ -277,7 +277,7 @@ class Desk:
         with self.store.transaction():
             row = self.store.db.execute(
                 f"SELECT c.id, c.registration_id, c.checked_in_at FROM checkins c"
-                f" WHERE c.origin = ? AND {_NOT_VOIDED} ORDER BY c.hlc DESC LIMIT 1",
+                f" WHERE c.origin = ? AND {_NOT_VOIDED} ORDER BY c.checked_in_at DESC, c.hlc DESC LIMIT 1",
                 [self.store.device_id],
             ).fetchone()
             if row is None:
