@@ -11,14 +11,17 @@ any step can also be run on its own with `-k`.
 from __future__ import annotations
 
 import functools
+import shlex
 
+import click
 import pytest
 
+from fieldkit.cli import main
 from fieldkit.intent_timers import start_timer, stop_timer
 from fieldkit.store import open_store
 from fieldkit.surveys import submit_response
 from fieldkit.template import load_template
-from tests.story_kit import REGISTRATIONS, TEMPLATE, Laptop, counts_in, moved, one_sentence, sync
+from tests.story_kit import REGISTRATIONS, REPO_ROOT, TEMPLATE, Laptop, counts_in, moved, one_sentence, sync
 from tests.syncing.kit import canonical_dump
 from tests.test_passes import decode_passes
 
@@ -291,3 +294,32 @@ def test_info_on_each_laptop_shows_the_day(story):
         revocations[role] = counts["device_revocations"]
     # The lost desk never heard of its own revocation; everyone it would meet has.
     assert revocations == {"coordinator": 1, "practitioner": 1, "desk": 0}
+
+
+def readme_tour_commands() -> list[list[str]]:
+    """Every `fieldkit ...` line of the README's tour, split as a shell would."""
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    tour = readme.split("## A short tour", 1)[1].split("\n## ", 1)[0]
+    lines = [line.split("  #", 1)[0] for block in tour.split("```sh")[1:] for line in block.split("```")[0].splitlines()]
+    return [shlex.split(line)[1:] for line in lines if line.startswith("fieldkit ")]
+
+
+def test_the_readme_tour_names_real_commands_options_and_choices():
+    commands = readme_tour_commands()
+    assert len(commands) >= 12
+    named = set()
+    for words in commands:
+        command, rest = main, list(words)
+        while isinstance(command, click.Group):
+            assert rest and rest[0] in command.commands, f"fieldkit {' '.join(words)}: no such command"
+            command = command.commands[rest.pop(0)]
+        options = {opt: p for p in command.params if isinstance(p, click.Option) for opt in p.opts}
+        for i, word in enumerate(rest):
+            if word.startswith("--"):
+                assert word in options, f"fieldkit {' '.join(words)}: {command.name} has no {word}"
+                kind = options[word].type
+                if isinstance(kind, click.Choice):
+                    assert rest[i + 1] in kind.choices, f"fieldkit {' '.join(words)}: {rest[i + 1]} is not a {word}"
+        named.add(command.name)
+    # The story above runs each of these for real.
+    assert {"init", "registrations", "passes", "enroll", "checkin", "find", "give", "serve", "with", "revoke", "info"} <= named
