@@ -182,6 +182,15 @@ class Story:
             "unchanged": self.dump(self.practitioner) == before,
         }
 
+    @step
+    def after_the_event(self) -> dict:
+        """The coordinator sweeps consent and exports de-identified intake."""
+        self.lost_desk()
+        swept = self.coordinator.run("consent", "sweep").stdout
+        csv = self.folder / "intake.csv"
+        exported = self.coordinator.run("intake", "export", "--out", str(csv)).stdout
+        return {"sweep": swept, "export": exported, "csv": csv.read_text(encoding="utf-8")}
+
     def dump(self, laptop: Laptop) -> dict:
         secret = laptop.passphrase_file.read_text().strip() if laptop.passphrase_file else laptop.env["FIELDKIT_PASSPHRASE"]
         store = open_store(laptop.db, secret)
@@ -296,17 +305,27 @@ def test_info_on_each_laptop_shows_the_day(story):
     assert revocations == {"coordinator": 1, "practitioner": 1, "desk": 0}
 
 
-def readme_tour_commands() -> list[list[str]]:
-    """Every `fieldkit ...` line of the README's tour, split as a shell would."""
-    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
-    tour = readme.split("## A short tour", 1)[1].split("\n## ", 1)[0]
-    lines = [line.split("  #", 1)[0] for block in tour.split("```sh")[1:] for line in block.split("```")[0].splitlines()]
-    return [shlex.split(line)[1:] for line in lines if line.startswith("fieldkit ")]
+def test_after_the_event_the_coordinator_sweeps_and_exports_de_identified_intake(story):
+    done = story.after_the_event()
+    assert "Purged covered data of" in done["sweep"]
+    assert "Wrote 1 timer runs and 1 survey responses" in done["export"], done["export"]
+    assert NOTE not in done["csv"] and FIRST not in done["csv"] and story.person() not in done["csv"]
 
 
-def test_the_readme_tour_names_real_commands_options_and_choices():
-    commands = readme_tour_commands()
-    assert len(commands) >= 12
+def commands_in(markdown: str) -> list[list[str]]:
+    """Every `fieldkit ...` command in the ```sh blocks of a page, split as a shell would."""
+    found = []
+    for block in markdown.split("```sh")[1:]:
+        for line in block.split("```")[0].splitlines():
+            for part in line.split("  #", 1)[0].replace("&&", ";").split(";"):
+                words = shlex.split(part)
+                if "fieldkit" in words:
+                    found.append(words[words.index("fieldkit") + 1 :])
+    return found
+
+
+def check_commands(commands: list[list[str]]) -> set[str]:
+    """Each names a real command, its real options and valid choices; the names used."""
     named = set()
     for words in commands:
         command, rest = main, list(words)
@@ -321,5 +340,16 @@ def test_the_readme_tour_names_real_commands_options_and_choices():
                 if isinstance(kind, click.Choice):
                     assert rest[i + 1] in kind.choices, f"fieldkit {' '.join(words)}: {rest[i + 1]} is not a {word}"
         named.add(command.name)
+    return named
+
+
+def test_the_readme_tour_names_real_commands_options_and_choices():
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    named = check_commands(commands_in(readme.split("## A short tour", 1)[1].split("\n## ", 1)[0]))
     # The story above runs each of these for real.
     assert {"init", "registrations", "passes", "enroll", "checkin", "find", "give", "serve", "with", "revoke", "info"} <= named
+
+
+def test_the_event_day_runbook_names_real_commands_options_and_choices():
+    named = check_commands(commands_in((REPO_ROOT / "docs" / "event-day.md").read_text(encoding="utf-8")))
+    assert {"enroll", "serve", "with", "revoke", "sweep", "export"} <= named
