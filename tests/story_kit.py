@@ -11,6 +11,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from fieldkit.store import Store, open_store
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = REPO_ROOT / "sample_events" / "wellbeing-popup.toml"
 REGISTRATIONS = REPO_ROOT / "sample_events" / "wellbeing-popup-registrations.csv"
@@ -39,6 +41,7 @@ class Laptop:
 
     name: str
     db: Path
+    passphrase: str
     env: dict
     passphrase_file: Path | None = None
 
@@ -49,14 +52,18 @@ class Laptop:
         for inherited in ("FIELDKIT_PASSPHRASE", "FIELDKIT_JOIN_PASSPHRASE", "FIELDKIT_PRINTER"):
             env.pop(inherited, None)
         if not in_file:
-            return cls(name, folder / f"{name}.db", {**env, "FIELDKIT_PASSPHRASE": passphrase})
+            return cls(name, folder / f"{name}.db", passphrase, {**env, "FIELDKIT_PASSPHRASE": passphrase})
         secret = folder / f"{name}.passphrase"
         secret.write_text(passphrase + "\n", encoding="utf-8")
-        return cls(name, folder / f"{name}.db", env, secret)
+        return cls(name, folder / f"{name}.db", passphrase, env, secret)
 
     def argv(self, *args: str) -> list[str]:
         secret = ["--passphrase-file", str(self.passphrase_file)] if self.passphrase_file else []
         return [sys.executable, "-m", "fieldkit", *args, "--db", str(self.db), *secret]
+
+    def open(self) -> Store:
+        """The laptop's database in this process, for what the story checks (or the screens do)."""
+        return open_store(self.db, self.passphrase)
 
     def run(self, *args: str, check: bool = True, ok_codes: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess:
         done = subprocess.run(self.argv(*args), env=self.env, capture_output=True, text=True, timeout=COMMAND_TIMEOUT)

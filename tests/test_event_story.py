@@ -1,4 +1,4 @@
-"""A clinic day end to end: three laptops as real `fieldkit` processes on SQCipher databases.
+"""A clinic day end to end: three laptops as real `fieldkit` processes on SQLCipher databases.
 
 The coordinator sets the event up, prints passes and pairs a desk and a practitioner's
 laptop by join file; the desk checks people in from the printed QR codes; consent,
@@ -18,7 +18,6 @@ import pytest
 
 from fieldkit.cli import main
 from fieldkit.intent_timers import start_timer, stop_timer
-from fieldkit.store import open_store
 from fieldkit.surveys import submit_response
 from fieldkit.template import load_template
 from tests.story_kit import REGISTRATIONS, REPO_ROOT, TEMPLATE, Laptop, counts_in, moved, one_sentence, sync
@@ -130,9 +129,7 @@ class Story:
         """Desk then practitioner sync with the coordinator."""
         self.forged_scan()
         self.consent()
-        desk, _ = sync(self.desk, self.coordinator)
-        practitioner, _ = sync(self.practitioner, self.coordinator)
-        return {"desk": desk.stdout, "practitioner": practitioner.stdout}
+        return self.with_coordinator(self.desk, self.practitioner)
 
     @step
     def intake(self) -> dict:
@@ -144,7 +141,7 @@ class Story:
         self.first_syncs()
         person = self.person()
         survey = load_template(TEMPLATE).surveys[0]
-        store = open_store(self.practitioner.db, self.practitioner.passphrase_file.read_text().strip())
+        store = self.practitioner.open()
         try:
             started = start_timer(store, person)
             stopped = stop_timer(store, started.timer_id, "other", note=NOTE)
@@ -158,16 +155,12 @@ class Story:
     def second_syncs(self) -> dict:
         """Intake reaches the coordinator; the desk syncs again and must not receive it."""
         self.intake()
-        practitioner, _ = sync(self.practitioner, self.coordinator)
-        desk, _ = sync(self.desk, self.coordinator)
-        return {"practitioner": practitioner.stdout, "desk": desk.stdout}
+        return self.with_coordinator(self.practitioner, self.desk)
 
     @step
     def quiet_syncs(self) -> dict:
         self.second_syncs()
-        desk, _ = sync(self.desk, self.coordinator)
-        practitioner, _ = sync(self.practitioner, self.coordinator)
-        return {"desk": desk.stdout, "practitioner": practitioner.stdout}
+        return self.with_coordinator(self.desk, self.practitioner)
 
     @step
     def lost_desk(self) -> dict:
@@ -191,9 +184,16 @@ class Story:
         exported = self.coordinator.run("intake", "export", "--out", str(csv)).stdout
         return {"sweep": swept, "export": exported, "csv": csv.read_text(encoding="utf-8")}
 
+    def with_coordinator(self, *laptops: Laptop) -> dict[str, str]:
+        """Each laptop in turn syncs with the coordinator's; their summaries by role."""
+        said = {}
+        for laptop in laptops:
+            done, _ = sync(laptop, self.coordinator)
+            said["desk" if laptop is self.desk else "practitioner"] = done.stdout
+        return said
+
     def dump(self, laptop: Laptop) -> dict:
-        secret = laptop.passphrase_file.read_text().strip() if laptop.passphrase_file else laptop.env["FIELDKIT_PASSPHRASE"]
-        store = open_store(laptop.db, secret)
+        store = laptop.open()
         try:
             return canonical_dump(store)
         finally:
