@@ -57,6 +57,13 @@ async def type_and_enter(pilot, text: str) -> None:
     await pilot.pause()
 
 
+async def scan(pilot, text: str) -> None:
+    """What a scanner leaves in the box, then Enter (typing 147 keys is tested once above)."""
+    pilot.app.screen.query_one("#scan", Input).value = text
+    await pilot.press("enter")
+    await pilot.pause()
+
+
 async def test_scan_shows_welcome_and_updates_counters(imported):
     app = RecordingApp(imported)
     token = pass_token(imported, registration_of(imported, "Ana Silva"))
@@ -79,8 +86,8 @@ async def test_second_scan_later_is_flagged(imported):
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_checkin(pilot)
         screen.desk.double_scan_window = type(screen.desk.double_scan_window)(0)
-        await type_and_enter(pilot, token)
-        await type_and_enter(pilot, token)
+        await scan(pilot, token)
+        await scan(pilot, token)
         result = text_of(screen, "#result")
         assert result.startswith("Ana Silva: already checked in at ") and result.endswith("recorded again and flagged")
         assert screen.query_one("#result").has_class("flagged")
@@ -140,7 +147,7 @@ async def test_undo_voids_the_last_checkin(imported, reopen):
     token = pass_token(imported, registration_of(imported, "Ana Silva"))
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_checkin(pilot)
-        await type_and_enter(pilot, token)
+        await scan(pilot, token)
         await pilot.press("ctrl+z")
         await pilot.pause()
         assert text_of(screen, "#result").startswith("Undone: Ana Silva's check-in at ")
@@ -170,7 +177,7 @@ async def test_refusal_shows_the_reason_and_rings(imported, reopen, tmp_path, te
     app = RecordingApp(imported)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_checkin(pilot)
-        await type_and_enter(pilot, code)
+        await scan(pilot, code)
         assert text_of(screen, "#result") == words
         assert screen.query_one("#result").has_class("refused")
         assert app.bells == 1
@@ -193,6 +200,6 @@ async def test_fits_80_by_24(imported):
     app = RecordingApp(imported)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_checkin(pilot)
-        await type_and_enter(pilot, pass_token(imported, registration_of(imported, "Ana Silva")))
+        await scan(pilot, pass_token(imported, registration_of(imported, "Ana Silva")))
         region = screen.query_one("#result").region
         assert region.height >= 5 and region.bottom <= 23
