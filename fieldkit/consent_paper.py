@@ -7,7 +7,8 @@ from datetime import datetime
 
 from fieldkit.consent import ConsentError, ConsentRecord, record_consent
 from fieldkit.store import Store
-from fieldkit.tokens import CONSENT_FORM, KeyRing, TokenRefused, parse_token
+from fieldkit.store.ids import is_id
+from fieldkit.tokens import CONSENT_FORM, KeyRing, TokenRefused, looks_like_token, parse_token
 
 
 def paper_form_id(store: Store, scanned: str, at: datetime | None = None) -> str:
@@ -26,6 +27,19 @@ def paper_form_id(store: Store, scanned: str, at: datetime | None = None) -> str
             "form_used",
         )
     return token.id
+
+
+def typed_form_id(store: Store, given: str) -> str:
+    """A form id as typed from the form ("Form ID ...") or its scanned QR; ConsentError if neither."""
+    given = given.strip()
+    if looks_like_token(given):
+        return paper_form_id(store, given)
+    if not is_id(given):
+        raise ConsentError(
+            f"{given!r} is not a consent form id: type the 26 letters and digits after \u201cForm ID\u201d on the form, or scan its QR.",
+            "not_a_form",
+        )
+    return given.upper()
 
 
 def record_paper_consent(
