@@ -16,6 +16,7 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from fieldkit.privacy import Purged, coverage_of, purge_covered
+from fieldkit.refusal import Refused
 from fieldkit.store import Store, new_id
 from fieldkit.event import load_event
 from fieldkit.template import ConsentPurpose, EventTemplate
@@ -51,12 +52,8 @@ _COLUMNS = (
 )
 
 
-class ConsentError(ValueError):
+class ConsentError(Refused):
     """A consent change that was refused and wrote nothing; str() is the sentence to show."""
-
-    def __init__(self, message: str, code: str):
-        super().__init__(message)
-        self.code = code
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from fieldkit import intake_privacy
 from fieldkit.event import load_event
+from fieldkit.refusal import Refused
 from fieldkit.registry import registration_for
 from fieldkit.store import Store, new_id
 from fieldkit.template import EventTemplate
@@ -27,12 +28,8 @@ RUNNING = "running"
 NOTE_MAX_LENGTH = 200
 
 
-class TimerError(ValueError):
+class TimerError(Refused):
     """A timer action that was refused and wrote nothing; `code` is stable for tests."""
-
-    def __init__(self, message: str, code: str):
-        super().__init__(message)
-        self.code = code
 
 
 @dataclass(frozen=True)
