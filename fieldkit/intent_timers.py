@@ -103,6 +103,18 @@ def start_timer(store: Store, person_id: str | None = None) -> StartedTimer:
     return StartedTimer(timer_id, decision.allowed, decision.message)
 
 
+def link_timer(store: Store, timer_id: str, person_id: str) -> intake_privacy.SharingDecision:
+    """Link an open, anonymous timer to its person once the sharing consent allows it
+    (consent given during the conversation covers that conversation); says why not otherwise."""
+    run = timer(store, timer_id)
+    if run.person_id is not None or not run.is_open:
+        raise TimerError("Only an open timer that is not linked yet can be linked to a person.", "not_linkable")
+    decision = intake_privacy.sharing(store, person_id)
+    if decision:
+        intake_privacy.link(store, intake_privacy.TIMER, timer_id, person_id, store.now())
+    return decision
+
+
 def timer(store: Store, timer_id: str) -> TimerRun:
     runs = _runs(store, "WHERE timer_id = ?", [timer_id])
     if not runs:
