@@ -177,7 +177,7 @@ def test_intake_check_template_with_a_missing_template(event_db, tmp_path):
     refused(run("intake", "check-template", tmp_path / "none.toml", "--db", path), "no such template file")
 
 
-@pytest.mark.parametrize("command", [("info",), ("device", "list"), ("consent", "sweep"), ("intake", "export", "--out", "OUT")])
+@pytest.mark.parametrize("command", [("info",), ("app",), ("device", "list"), ("consent", "sweep"), ("intake", "export", "--out", "OUT")])
 def test_a_wrong_passphrase_changes_nothing_for_any_command(event_db, command, tmp_path):
     path, _ = event_db
     before = path.read_bytes()
