@@ -16,15 +16,15 @@ def paper_form_id(store: Store, scanned: str, at: datetime | None = None) -> str
     try:
         token = parse_token(scanned.strip(), KeyRing.from_store(store), at or store.now())
     except TokenRefused as exc:
-        raise ConsentError(str(exc), exc.code) from None
+        raise ConsentError(exc.code, str(exc)) from None
     if token.kind != CONSENT_FORM:
         raise ConsentError(
-            f"This is a {token.kind.replace('_', ' ')} code, not a consent form: scan the QR on the form.", "not_a_form"
+            "not_a_form", f"This is a {token.kind.replace('_', ' ')} code, not a consent form: scan the QR on the form."
         )
     if store.db.execute("SELECT 1 FROM consent_facts WHERE record_id = ? LIMIT 1", [token.id]).fetchone():
         raise ConsentError(
-            "This form was printed from a consent already recorded: file it with that record, nothing to enter.",
             "form_used",
+            "This form was printed from a consent already recorded: file it with that record, nothing to enter.",
         )
     return token.id
 
@@ -36,8 +36,8 @@ def typed_form_id(store: Store, given: str) -> str:
         return paper_form_id(store, given)
     if not is_id(given):
         raise ConsentError(
-            f"{given!r} is not a consent form id: type the 26 letters and digits after \u201cForm ID\u201d on the form, or scan its QR.",
             "not_a_form",
+            f"{given!r} is not a consent form id: type the 26 letters and digits after \u201cForm ID\u201d on the form, or scan its QR.",
         )
     return given.upper()
 

@@ -1,12 +1,11 @@
-"""The one shape of a refused request: a sentence to show and a stable code to test on."""
-
-from __future__ import annotations
+"""The shape every refusal a person sees shares: a stable code and a sentence."""
 
 
-class Refused(ValueError):
-    """A request that was refused and wrote nothing; str() is the sentence, `code` is stable."""
+class Refused(Exception):
+    """Nothing was done; `code` is stable (tests and screens match on it), `message` is
+    the sentence to show, saying what to do next."""
 
-    def __init__(self, message: str, code: str):
+    def __init__(self, code: str, message: str):
         super().__init__(message)
-        self.message = message
         self.code = code
+        self.message = message
