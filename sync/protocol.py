@@ -15,20 +15,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from fieldkit.store import DB_ERRORS, Store
+from fieldkit.store import DB_ERRORS, Change, Store
 from fieldkit.store.apply import (
     MAX_AHEAD_MS,
     ApplyResult,
     BatchRefused,
+    IdentityClash,
     RemoteChange,
     apply_changes,
 )
+from fieldkit.store.forks import forked_origin, head_entries, mark
 from fieldkit.store.schema import schema_version
 from sync import feed
 from sync.frames import Channel, FrameError, encode
 from sync.scope import ROLES, may_receive
 
-PROTOCOL_VERSION = 1
+# 2: the hello carries each origin's head change and the database id (docs/sync-protocol.md).
+PROTOCOL_VERSION = 2
 log = logging.getLogger("fieldkit.sync")
 
 
@@ -93,18 +96,39 @@ class SyncSummary:
 Progress = Callable[[int], None]
 
 
-def _hello(store: Store) -> dict[str, Any]:
+def _hello(store: Store, heads: dict[str, Change]) -> dict[str, Any]:
     return {
         "type": "hello",
         "protocol": PROTOCOL_VERSION,
         "schema": schema_version(),
         "event": store.event_id,
         "device": store.device_id,
+        "database": store.database_id,
         "name": store.device_name,
         "role": store.role,
         "wall": store.wall(),
-        "watermarks": feed.watermarks(store),
+        "watermarks": {origin: entry.seq for origin, entry in heads.items()},
+        # The change at each watermark, so either side can tell a forked origin (forks.py).
+        "heads": {origin: list(mark(entry)) for origin, entry in heads.items()},
     }
+
+
+def device_name(store: Store, device_id: str) -> str:
+    """The roster's name for a laptop, e.g. desk-2."""
+    if device_id == store.device_id:
+        return store.device_name
+    row = store.db.execute("SELECT name FROM devices WHERE id = ?", [device_id]).fetchone()
+    return row[0] if row and row[0] else f"laptop {device_id[-6:]}"
+
+
+def identity_clash(store: Store, device_id: str, *, nothing_moved: bool = True) -> SyncRefused:
+    """The refusal when two laptops use one identity, logged where it is found."""
+    name = device_name(store, device_id)
+    log.warning("identity clash: two laptops sync as %s (device %s); the session is refused", name, device_id)
+    return SyncRefused(
+        f"Two laptops are using the identity of {name}: re-enroll one of them with `fieldkit device enroll` "
+        f"and a new join file; nothing {'was' if nothing_moved else 'more was'} synced."
+    )
 
 
 def _field(message: dict, name: str, kind: type) -> Any:
@@ -114,7 +138,9 @@ def _field(message: dict, name: str, kind: type) -> Any:
     return value
 
 
-def _check_hello(store: Store, hello: dict, peer: Peer | None, revoked: Callable[[str], bool]) -> Peer:
+def _check_hello(
+    store: Store, hello: dict, peer: Peer | None, revoked: Callable[[str], bool], mine: dict[str, Change]
+) -> Peer:
     """The peer's identity if it may sync with this laptop; SyncRefused otherwise."""
     if hello.get("type") == "refuse":
         raise SyncRefused(str(hello.get("reason", "The other laptop refused to sync."))[:500])
@@ -146,16 +172,31 @@ def _check_hello(store: Store, hello: dict, peer: Peer | None, revoked: Callable
     marks = _field(hello, "watermarks", dict)
     if not all(isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) for k, v in marks.items()):
         raise ProtocolError("malformed hello frame: watermarks are not origin -> number")
+    heads = _heads_of(hello, marks)
     if peer is not None and device != peer.device_id:
         raise SyncRefused(f"{name} presented another laptop's certificate: it is not allowed to sync.")
     if device == store.device_id:
-        raise SyncRefused("This is the same laptop: sync with another one.")
+        if _field(hello, "database", str) == store.database_id:
+            raise SyncRefused("This is the same laptop: sync with another one.")
+        raise identity_clash(store, device)
     if revoked(device):
         raise SyncRefused(f"{name} was revoked by the coordinator: it can no longer sync with this event.")
     proven = peer or Peer(device, role)
     if proven.role not in ROLES:
         raise SyncRefused(f"{name} is enrolled with an unknown role: enroll it again.")
+    forked = forked_origin(store, mine, device, marks, heads)
+    if forked is not None:
+        raise identity_clash(store, forked)
     return proven
+
+
+def _heads_of(hello: dict, marks: dict[str, int]) -> dict[str, tuple[str, str]]:
+    heads = _field(hello, "heads", dict)
+    if set(heads) != set(marks) or not all(
+        isinstance(h, list) and len(h) == 2 and all(isinstance(part, str) for part in h) for h in heads.values()
+    ):
+        raise ProtocolError("malformed hello frame: heads are not origin -> [table, digest] for each watermark")
+    return {origin: (h[0], h[1]) for origin, h in heads.items()}
 
 
 def _clock_note(store: Store, hello: dict) -> str | None:
@@ -248,32 +289,42 @@ class Session:
             self.summary.bytes_received = self.channel.bytes_received
         return self.summary
 
-    def _refuse(self, exc: SyncRefused) -> None:
+    def _refuse(self, exc: SyncRefused, *, drain: bool = False) -> None:
+        """Tell the peer why; with `drain`, read until it hangs up, because a peer still
+        sending would otherwise see a reset connection instead of the refusal."""
         try:
             self.channel.send({"type": "refuse", "reason": str(exc)})
+            while drain and self.channel.sock.recv(1 << 16):
+                pass
         except OSError:
             pass
 
     def _run(self) -> None:
+        heads = head_entries(self.store)
+        mine = _hello(self.store, heads)
         if self.initiator:
             if self.refusal is not None:
                 self._refuse(self.refusal)
                 raise self.refusal
-            mine = _hello(self.store)
             self.channel.send(mine)
             theirs = self.channel.recv()
-            peer = _check_hello(self.store, theirs, self.peer, self.revoked)
+            try:
+                peer = _check_hello(self.store, theirs, self.peer, self.revoked, heads)
+            except SyncRefused as exc:
+                if theirs.get("type") != "refuse":
+                    # So the serving laptop, already sending, logs why too.
+                    self._refuse(exc, drain=True)
+                raise
         else:
             # Read the hello even when refusing, so the refusal is not lost to a reset connection.
             theirs = self.channel.recv()
             try:
                 if self.refusal is not None:
                     raise self.refusal
-                peer = _check_hello(self.store, theirs, self.peer, self.revoked)
+                peer = _check_hello(self.store, theirs, self.peer, self.revoked, heads)
             except SyncRefused as exc:
                 self._refuse(exc)
                 raise
-            mine = _hello(self.store)
             self.channel.send(mine)
         self.summary.peer_name = str(theirs.get("name", ""))[:64]
         self.summary.peer_device = peer.device_id
@@ -324,6 +375,11 @@ class Session:
                     raise ProtocolError(f"the peer sent {change.table[:40]}, which this laptop's role may not hold")
             try:
                 result = apply_changes(self.store, changes, held_back=held_back)
+            except IdentityClash as exc:
+                moved = self.summary.sent or self.summary.received
+                refusal = identity_clash(self.store, exc.device_id, nothing_moved=not moved)
+                self._refuse(refusal, drain=True)
+                raise refusal from None
             except BatchRefused as exc:
                 raise ProtocolError(f"batch refused: {exc}") from None
             except DB_ERRORS as exc:

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import serialization
 from fieldkit.store import Store
 from sync.ca import identity_of, require_identity
 from sync.frames import Channel
-from sync.protocol import Peer, ProtocolError, Session, SyncRefused, SyncSummary
+from sync.protocol import Peer, ProtocolError, Session, SyncRefused, SyncSummary, device_name
 
 log = logging.getLogger("fieldkit.sync")
 SESSION_TIMEOUT = 30.0
@@ -70,11 +70,6 @@ def revoked_devices(store: Store) -> set[str]:
     return {row[0] for row in store.db.execute("SELECT device_id FROM device_revocations")}
 
 
-def _device_name(store: Store, device_id: str) -> str:
-    row = store.db.execute("SELECT name FROM devices WHERE id = ?", [device_id]).fetchone()
-    return row[0] if row and row[0] else f"laptop {device_id[-6:]}"
-
-
 def admit(store: Store, sock: ssl.SSLSocket) -> Peer:
     """The verified peer, or SyncRefused if its certificate is not for this event or revoked."""
     der = sock.getpeercert(binary_form=True)
@@ -85,7 +80,7 @@ def admit(store: Store, sock: ssl.SSLSocket) -> Peer:
         raise SyncRefused("The other laptop's certificate is for another event: only laptops of one event sync.")
     if identity.device_id in revoked_devices(store):
         raise SyncRefused(
-            f"{_device_name(store, identity.device_id)} was revoked by the coordinator: "
+            f"{device_name(store, identity.device_id)} was revoked by the coordinator: "
             "it can no longer sync with this event."
         )
     return Peer(identity.device_id, identity.role)
@@ -169,6 +164,22 @@ def _tls_reason(exc: Exception) -> str:
     return getattr(exc, "reason", None) or exc.__class__.__name__
 
 
+def _handshake_failed(host: str, port: int, exc: Exception) -> SyncFailed:
+    """Why the TLS handshake with host:port failed, in a sentence that says what to check."""
+    reason = _tls_reason(exc)
+    if "ALERT" in reason:
+        # The other side speaks TLS with this event's certificate but refused this laptop's.
+        return SyncFailed(
+            f"The laptop at {host}:{port} did not accept this laptop's certificate ({reason}): "
+            "enroll both laptops from the same event."
+        )
+    # No TLS at all (it closed, or answered like a web server), or a certificate that is
+    # not from this event's CA: either way not a laptop this one can sync with.
+    return SyncFailed(
+        f"{host}:{port} is not a Field Kit laptop serving sync (or it is another event's): check the address."
+    )
+
+
 def sync_with(
     store: Store,
     host: str,
@@ -189,10 +200,8 @@ def sync_with(
         sock = context.wrap_socket(raw)
     except (ssl.SSLError, OSError) as exc:
         raw.close()
-        raise SyncFailed(
-            f"The laptop at {host}:{port} did not accept this laptop's certificate, or its own is not "
-            f"from this event's CA ({_tls_reason(exc)}): enroll both laptops from the same event."
-        ) from None
+        log.info("TLS handshake with %s:%s failed: %s", host, port, _tls_reason(exc))
+        raise _handshake_failed(host, port, exc) from None
     try:
         return _session(store, sock, initiator=True, on_plan=on_plan, progress=progress)
     except ProtocolError as exc:

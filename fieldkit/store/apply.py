@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from fieldkit.store import schema
 from fieldkit.store.errors import StoreError
+from fieldkit.store.forks import clashing_origin, head_entries
 
 if TYPE_CHECKING:
     from fieldkit.store.store import Store
@@ -67,6 +68,14 @@ class BatchRefused(StoreError):
     """A received batch broke a rule; nothing of it was applied."""
 
 
+class IdentityClash(BatchRefused):
+    """Two laptops write under one device id: a received change is not the one held under its number."""
+
+    def __init__(self, device_id: str):
+        super().__init__(f"two laptops numbered different changes as laptop {device_id}'s")
+        self.device_id = device_id
+
+
 @dataclass
 class ApplyResult:
     applied: int = 0
@@ -86,21 +95,10 @@ class ApplyResult:
 
 # -- reading the log -----------------------------------------------------------
 
-# Distinct origins by repeated index seeks, so the cost grows with the number of
-# laptops, not with the number of changes.
-_HEADS_SQL = """
-WITH RECURSIVE o(origin) AS (
-  SELECT min(origin) FROM changes
-  UNION ALL
-  SELECT (SELECT min(origin) FROM changes WHERE origin > o.origin) FROM o WHERE o.origin IS NOT NULL
-)
-SELECT origin, (SELECT max(seq) FROM changes c WHERE c.origin = o.origin) FROM o WHERE origin IS NOT NULL
-"""
-
 
 def watermarks(store: Store) -> dict[str, int]:
     """The highest seq held per origin; each origin's log is held without gaps."""
-    return {origin: seq for origin, seq in store.db.execute(_HEADS_SQL).fetchall()}
+    return {origin: entry.seq for origin, entry in head_entries(store).items()}
 
 
 def _head(store: Store, origin: str) -> int:
@@ -189,7 +187,8 @@ def apply_changes(
     Already-held changes are skipped (applying twice is a no-op). An origin in
     `held_back` (deferred earlier in this session) has its changes counted as
     deferred. Raises BatchRefused, applying nothing, when any change is malformed
-    or an origin's sequence has a gap.
+    or an origin's sequence has a gap, and IdentityClash (a BatchRefused) when it shows
+    that two laptops use one device id (fieldkit/store/forks.py).
     """
     for change in changes:
         validate(store, change)
@@ -216,6 +215,7 @@ def _select_fresh(
 ) -> list[RemoteChange]:
     heads: dict[str, int] = {}
     fresh: list[RemoteChange] = []
+    already_held: list[RemoteChange] = []
     now = store.wall()
     for c in changes:
         if c.origin in held_back:
@@ -225,7 +225,10 @@ def _select_fresh(
             heads[c.origin] = _head(store, c.origin)
         if c.seq <= heads[c.origin]:
             result.already_had += 1
+            already_held.append(c)
             continue
+        if c.origin == store.device_id:
+            raise IdentityClash(c.origin)  # numbered as this laptop's own, yet it never made it
         if c.seq != heads[c.origin] + 1:
             raise BatchRefused(f"the changes of one laptop skip from {heads[c.origin]} to {c.seq}")
         if c.op != WITHHELD:
@@ -242,6 +245,10 @@ def _select_fresh(
             result.withheld += 1
         else:
             result.applied += 1
+    # Skipping an already-held number is only right if it is the same change.
+    clash = clashing_origin(store, already_held) if already_held else None
+    if clash is not None:
+        raise IdentityClash(clash)
     return fresh
 
 

@@ -67,6 +67,20 @@ class Store:
         return self._meta["event_id"]
 
     @property
+    def database_id(self) -> str:
+        """This database file's own id (never synced): tells a copy of this laptop's identity
+        on another laptop from this laptop itself."""
+        if "database_id" not in self._meta:
+            # Made on first use for databases created before it existed; OR IGNORE keeps
+            # whichever process on this laptop got there first.
+            self.db.execute(
+                "INSERT OR IGNORE INTO fieldkit_meta (key, value) VALUES ('database_id', ?)", [new_id()]
+            )
+            row = self.db.execute("SELECT value FROM fieldkit_meta WHERE key = 'database_id'").fetchone()
+            self._meta["database_id"] = row[0]
+        return self._meta["database_id"]
+
+    @property
     def encrypted(self) -> bool:
         return self._meta.get("encrypted") == "1"
 
@@ -334,6 +348,7 @@ def create_store(
         "app": "fieldkit",
         "encrypted": "0" if passphrase is None else "1",
         "device_id": device_id or new_id(),
+        "database_id": new_id(),
         "device_name": device_name,
         "role": role,
         "event_id": event_id or new_id(),

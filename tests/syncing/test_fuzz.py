@@ -61,7 +61,7 @@ def test_fuzzed_frames_never_crash_the_server_or_change_its_db(coordinator, enro
     def hello(**overrides):
         message = {"type": "hello", "protocol": PROTOCOL_VERSION, "schema": schema_version(),
                    "event": desk.event_id, "device": desk.device_id, "name": "desk-2", "role": "desk",
-                   "wall": desk.wall(), "watermarks": {}}
+                   "wall": desk.wall(), "watermarks": {}, "heads": {}}
         return {**message, **overrides}
 
     fixed = [

@@ -127,3 +127,23 @@ def test_bad_input_gets_one_sentence(tmp_path, args, message):
     done = fieldkit(*args, "--db", str(tmp_path / "new.db"), check=False)
     assert done.returncode != 0 and message in done.stderr
     assert not (tmp_path / "new.db").exists()
+
+
+def test_two_laptops_from_one_join_file_are_refused_in_one_sentence(two_laptops, tmp_path):
+    coordinator, desk = two_laptops
+    twin = tmp_path / "twin.db"
+    fieldkit("init", "--join", str(tmp_path / "desk.join"), "--db", str(twin))
+    csv = REPO_ROOT / "sample_events" / "wellbeing-popup-registrations.csv"
+    fieldkit("import", "registrations", str(csv), "--db", str(coordinator))
+    _sync(coordinator, desk)
+    fieldkit("checkin", _passes(coordinator, 1)[0], "--db", str(desk))
+    _sync(coordinator, desk)  # the coordinator now holds desk-2's check-in
+    server, port = serve_once(coordinator)
+    refused = fieldkit("sync", "with", f"127.0.0.1:{port}", "--db", str(twin), check=False)
+    server.wait(timeout=30)
+    sentence = (
+        "Two laptops are using the identity of desk-2: re-enroll one of them with `fieldkit device enroll` "
+        "and a new join file; nothing was synced."
+    )
+    assert refused.returncode != 0 and refused.stderr.strip() == f"Error: {sentence}"
+    assert sentence in server.stderr.read()
