@@ -104,3 +104,60 @@ def m001_foundation(db: Database) -> None:
     db["registrations"].create_index(["source", "external_id"])
 
 
+
+
+# -- referrals (m050-m059) -----------------------------------------------------
+
+
+@migrations()
+def m050_referrals(db: Database) -> None:
+    # Trusted community members who bring people to the clinic (the community-first on-ramp).
+    create_synced_table(
+        db, "introducers", RECORD, {"name": str, "group_name": str, "active": int, "created_at": str}
+    )
+    # A card code exists before any referral does: blank cards are printed in advance.
+    create_synced_table(
+        db, "referral_cards", FACT, {"short_code": str, "blank": int, "issued_at": str}
+    )
+    db["referral_cards"].create_index(["short_code"])
+    # person_id is set only under share_intake_with_practitioners; a purge empties it.
+    create_synced_table(
+        db,
+        "referrals",
+        RECORD,
+        {
+            "card_id": str,
+            "event_id": str,
+            "person_id": str,
+            "channel": str,
+            "introducer_id": str,
+            "need": str,
+            "language": str,
+            "suggested_practitioner_id": str,
+            "practitioner_id": str,
+            "issued_at": str,
+        },
+    )
+    db["referrals"].create_index(["card_id"])
+    db["referrals"].create_index(["practitioner_id"])
+    create_synced_table(
+        db,
+        "referral_status",
+        FACT,
+        {"referral_id": str, "status": str, "reason": str, "practitioner_id": str, "via": str, "at": str},
+    )
+    db["referral_status"].create_index(["referral_id", "hlc"])
+    create_synced_table(
+        db,
+        "referral_credits",
+        FACT,
+        {"introducer_id": str, "referral_id": str, "points": int, "reason": str, "at": str},
+    )
+    db["referral_credits"].create_index(["introducer_id"])
+    create_synced_table(
+        db,
+        "referral_outcomes",
+        FACT,
+        {"referral_id": str, "practitioner_id": str, "outcome": str, "at": str},
+    )
+    db["referral_outcomes"].create_index(["referral_id"])
