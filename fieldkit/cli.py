@@ -136,9 +136,17 @@ def import_registrations_command(csv_file: Path, db: DbOptions, maps: tuple[str,
     finally:
         store.close()
     click.echo(f"Recognised a {report.source} export: " + ", ".join(f"{k} <- {v!r}" for k, v in report.mapping.items()))
+    if check:
+        for row in report.new:
+            click.echo(f"  line {row.line}: {row.name}" + (f" ({row.ticket})" if row.ticket else ""))
     for bad in report.bad:
         click.echo(f"line {bad.line}: {bad.reason}", err=True)
-    verb = "would import" if not report.applied else "imported"
-    click.echo(f"{len(report.new)} {verb}, {report.already_had} already here, {len(report.bad)} bad rows.")
+    verb = "imported" if report.applied else "would import"
+    click.echo(
+        f"{len(report.new)} {verb}, {report.already_had} already here, "
+        f"{len(report.cancelled)} cancelled, {len(report.bad)} bad rows."
+    )
     if report.bad and not skip_bad and not check:
         raise click.ClickException("Nothing was imported because of the bad rows above: fix them, or rerun with --skip-bad.")
+    if check:
+        click.echo("Nothing was changed (--check).")

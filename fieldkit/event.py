@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -15,6 +16,11 @@ ROLES = ("coordinator", "desk", "practitioner")
 # Features that need to do something when an event is created (keys, a CA...)
 # register a hook here: hook(store, template) runs inside the creating transaction.
 _init_hooks: list = []
+# Modules that register such hooks, imported when an event is created so that
+# event.py needs none of them at import time. One line per feature.
+EVENT_FEATURES = [
+    "fieldkit.tokens",
+]
 
 
 def on_event_created(hook):
@@ -45,6 +51,8 @@ def create_event(
     device_name: str = "coordinator",
 ) -> Store:
     """A new coordinator database for the event described by `template`."""
+    for module in EVENT_FEATURES:
+        importlib.import_module(module)
     store = create_store(path, passphrase, device_name=device_name, role=COORDINATOR)
     ev = template.event
     with store.transaction():

@@ -106,6 +106,34 @@ def m001_foundation(db: Database) -> None:
 
 
 
+# -- check-in desk (m010-m019) -------------------------------------------------
+
+
+@migrations()
+def m010_signing_keys_and_revocations(db: Database) -> None:
+    # Public keys only: the private halves stay in each laptop's fieldkit_meta.
+    create_synced_table(
+        db,
+        "signing_keys",
+        RECORD,
+        {
+            "public_key": str,
+            "device_id": str,
+            "role": str,
+            "certificate": str,
+            "created_at": str,
+        },
+    )
+    create_synced_table(
+        db, "key_revocations", FACT, {"key_id": str, "reason": str, "revoked_at": str}
+    )
+    db["key_revocations"].create_index(["key_id"])
+    create_synced_table(
+        db, "token_revocations", FACT, {"token_id": str, "reason": str, "revoked_at": str}
+    )
+    db["token_revocations"].create_index(["token_id"])
+
+
 # -- referrals (m050-m059) -----------------------------------------------------
 
 

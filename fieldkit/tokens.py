@@ -1,0 +1,385 @@
+"""Signed tokens for QR codes: compact, offline-verifiable, no personal data.
+
+A token is `FK1:` followed by uppercase RFC 4648 base32 (no padding) of
+
+    flags+kind (1) | event tag (4) | key id (4) | id (16, a ULID)
+    | valid from (4, optional) | valid until (4, optional) | Ed25519 signature (64)
+
+The signature covers `FK1` and every byte before it. The whole string stays in the
+QR alphanumeric alphabet (0-9 A-Z space $%*+-./:), so codes are small and any
+keyboard-wedge scanner types them faithfully. See docs/tokens.md.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+import struct
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from ulid import ULID
+
+from fieldkit.event import on_event_created
+
+if TYPE_CHECKING:
+    from fieldkit.store import Store
+
+PREFIX = "FK1:"
+_SIGNED_PREFIX = b"FK1"
+_CERT_CONTEXT = b"FK1-device-key"
+
+PASS = "pass"
+REFERRAL = "referral"
+CONSENT_FORM = "consent_form"
+DEVICE_JOIN = "device_join"
+KINDS = {PASS: 1, REFERRAL: 2, CONSENT_FORM: 3, DEVICE_JOIN: 4}
+_KIND_NAMES = {number: name for name, number in KINDS.items()}
+_HAS_FROM = 0x10
+_HAS_UNTIL = 0x20
+_KIND_MASK = 0x0F
+
+_HEAD = struct.Struct(">B4s4s16s")
+_TIME = struct.Struct(">I")
+_SIGNATURE_SIZE = 64
+_BASE32 = re.compile(r"[A-Z2-7]+")
+
+EVENT_ROLE = "event"
+DEVICE_ROLE = "device"
+_META_EVENT_KEY = "event_signing_key"
+_META_DEVICE_KEY = "device_signing_key"
+
+# Stable refusal codes; the UI maps them to words, tests assert on them.
+MALFORMED = "malformed"
+FORGED = "forged"
+OTHER_EVENT = "other_event"
+NOT_YET_VALID = "not_yet_valid"
+EXPIRED = "expired"
+REVOKED = "revoked"
+
+
+class TokenRefused(Exception):
+    """A scanned or typed code that is not an acceptable token; `code` is stable."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class CannotSign(Exception):
+    """This laptop holds no signing key; str() says what to do."""
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str
+    id: str
+    key_id: str
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+
+
+def key_id_of(public_key: bytes) -> str:
+    """A short, stable name for a public key: 8 hex digits of its SHA-256."""
+    return hashlib.sha256(public_key).hexdigest()[:8]
+
+
+def event_tag(event_id: str) -> bytes:
+    """Four bytes naming the event, so a pass from another event is told apart from a forgery."""
+    return hashlib.sha256(event_id.encode()).digest()[:4]
+
+
+def _raw_public(key: Ed25519PublicKey) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def _raw_private(key: Ed25519PrivateKey) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    return key.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+# -- keys in the store ----------------------------------------------------------
+
+
+@on_event_created
+def create_event_key(store: Store, template=None) -> str:
+    """Make the event's signing key: private half local, public half synced."""
+    private = Ed25519PrivateKey.generate()
+    public = _raw_public(private.public_key())
+    key_id = key_id_of(public)
+    store.set_meta(_META_EVENT_KEY, _raw_private(private).hex())
+    store.set_record(
+        "signing_keys",
+        key_id,
+        {
+            "public_key": public.hex(),
+            "device_id": store.device_id,
+            "role": EVENT_ROLE,
+            "certificate": "",
+            "created_at": _iso(store.now()),
+        },
+    )
+    return key_id
+
+
+def new_device_key(store: Store) -> bytes:
+    """Make this laptop's own signing key (kept local); returns its public half
+    for the coordinator to certify with `certify_device_key`."""
+    private = Ed25519PrivateKey.generate()
+    store.set_meta(_META_DEVICE_KEY, _raw_private(private).hex())
+    return _raw_public(private.public_key())
+
+
+def _certificate_message(public_key: bytes, device_id: str) -> bytes:
+    return _CERT_CONTEXT + public_key + device_id.encode()
+
+
+def certify_device_key(event_store: Store, device_id: str, public_key: bytes) -> str:
+    """On the coordinator's laptop: list an enrolled laptop's key, signed by the event key."""
+    event_key = _private_from_meta(event_store, _META_EVENT_KEY)
+    if event_key is None:
+        raise CannotSign("Only the coordinator's laptop holds the event key: certify laptops there.")
+    key_id = key_id_of(public_key)
+    event_store.set_record(
+        "signing_keys",
+        key_id,
+        {
+            "public_key": public_key.hex(),
+            "device_id": device_id,
+            "role": DEVICE_ROLE,
+            "certificate": event_key.sign(_certificate_message(public_key, device_id)).hex(),
+            "created_at": _iso(event_store.now()),
+        },
+    )
+    return key_id
+
+
+def revoke_key(store: Store, key_id: str, reason: str) -> str:
+    """List a key (a lost laptop's) as revoked: what it signed is refused everywhere after sync."""
+    return store.append_fact(
+        "key_revocations", {"key_id": key_id, "reason": reason, "revoked_at": _iso(store.now())}
+    )
+
+
+def revoke_token(store: Store, token_id: str, reason: str) -> str:
+    """List one token (a lost pass, a cancelled referral) as revoked."""
+    return store.append_fact(
+        "token_revocations", {"token_id": token_id, "reason": reason, "revoked_at": _iso(store.now())}
+    )
+
+
+def _private_from_meta(store: Store, key: str) -> Ed25519PrivateKey | None:
+    value = store.meta(key)
+    return Ed25519PrivateKey.from_private_bytes(bytes.fromhex(value)) if value else None
+
+
+@dataclass(frozen=True)
+class Signer:
+    """A private key this laptop may sign tokens with, and the event it signs for."""
+
+    private_key: Ed25519PrivateKey
+    key_id: str
+    event_id: str
+
+
+def signer_for(store: Store) -> Signer:
+    """The event key on the coordinator's laptop, else this laptop's certified key."""
+    for meta_key in (_META_EVENT_KEY, _META_DEVICE_KEY):
+        private = _private_from_meta(store, meta_key)
+        if private is not None:
+            return Signer(private, key_id_of(_raw_public(private.public_key())), store.event_id)
+    raise CannotSign(
+        "This laptop holds no signing key: print passes on the coordinator's laptop, "
+        "or enroll this laptop first."
+    )
+
+
+# -- the key ring every laptop verifies with ------------------------------------
+
+
+@dataclass(frozen=True)
+class KeyRing:
+    """Public keys this event trusts, and what has been revoked."""
+
+    event_id: str
+    keys: dict[str, Ed25519PublicKey]
+    revoked_keys: frozenset[str] = frozenset()
+    revoked_tokens: frozenset[str] = frozenset()
+
+    @property
+    def tag(self) -> bytes:
+        return event_tag(self.event_id)
+
+    @classmethod
+    def from_store(cls, store: Store) -> KeyRing:
+        """Load the event key, every device key it certified, and the revocation lists."""
+        rows = store.db.execute(
+            "SELECT id, public_key, device_id, role, certificate FROM signing_keys"
+        ).fetchall()
+        event_keys = {}
+        for key_id, public_hex, _device, role, _cert in rows:
+            if role == EVENT_ROLE and public_hex:
+                event_keys[key_id] = Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_hex))
+        keys = dict(event_keys)
+        for key_id, public_hex, device_id, role, cert in rows:
+            if role != DEVICE_ROLE or not public_hex or not cert:
+                continue
+            public = bytes.fromhex(public_hex)
+            # A device key counts only if an event key vouches for it.
+            if key_id_of(public) == key_id and _certified(event_keys, public, device_id, cert):
+                keys[key_id] = Ed25519PublicKey.from_public_bytes(public)
+        revoked_keys = frozenset(r[0] for r in store.db.execute("SELECT key_id FROM key_revocations"))
+        revoked_tokens = frozenset(
+            r[0] for r in store.db.execute("SELECT token_id FROM token_revocations")
+        )
+        return cls(store.event_id, keys, revoked_keys, revoked_tokens)
+
+
+def _certified(event_keys: dict[str, Ed25519PublicKey], public: bytes, device_id: str, cert: str) -> bool:
+    try:
+        signature = bytes.fromhex(cert)
+    except ValueError:
+        return False
+    for event_key in event_keys.values():
+        try:
+            event_key.verify(signature, _certificate_message(public, device_id))
+            return True
+        except InvalidSignature:
+            continue
+    return False
+
+
+def keyring_version(store: Store) -> tuple:
+    """Changes whenever the key ring would load differently (for caching it)."""
+    return store.db.execute(
+        "SELECT (SELECT count(*) || max(hlc) FROM signing_keys),"
+        " (SELECT count(*) FROM key_revocations), (SELECT count(*) FROM token_revocations)"
+    ).fetchone()
+
+
+# -- signing and parsing --------------------------------------------------------
+
+
+def _epoch(moment: datetime) -> int:
+    if moment.tzinfo is None:
+        raise ValueError("Token validity times need a time zone.")
+    seconds = int(moment.timestamp())
+    if not 0 <= seconds < 2**32:
+        raise ValueError("Token validity times must fall between 1970 and 2106.")
+    return seconds
+
+
+def sign_token(
+    signer: Store | Signer,
+    kind: str,
+    id: str,
+    valid_from: datetime | None = None,
+    valid_until: datetime | None = None,
+) -> str:
+    """A signed token for `kind` and `id` (a ULID), as QR-alphanumeric text."""
+    if not isinstance(signer, Signer):
+        signer = signer_for(signer)
+    if kind not in KINDS:
+        raise ValueError(f"Unknown token kind {kind!r}: use one of {', '.join(KINDS)}.")
+    flags = KINDS[kind]
+    tail = b""
+    if valid_from is not None:
+        flags |= _HAS_FROM
+        tail += _TIME.pack(_epoch(valid_from))
+    if valid_until is not None:
+        flags |= _HAS_UNTIL
+        tail += _TIME.pack(_epoch(valid_until))
+    body = (
+        _HEAD.pack(flags, event_tag(signer.event_id), bytes.fromhex(signer.key_id), ULID.from_str(id).bytes)
+        + tail
+    )
+    signature = signer.private_key.sign(_SIGNED_PREFIX + body)
+    return PREFIX + base64.b32encode(body + signature).decode("ascii").rstrip("=")
+
+
+def _malformed() -> TokenRefused:
+    return TokenRefused(MALFORMED, "This is not a Field Kit code: scan it again or search by name.")
+
+
+def _decode(text: str) -> bytes:
+    if not isinstance(text, str) or not text.startswith(PREFIX):
+        raise _malformed()
+    data = text[len(PREFIX):]
+    if not _BASE32.fullmatch(data):
+        raise _malformed()
+    try:
+        raw = base64.b32decode(data + "=" * (-len(data) % 8))
+    except (binascii.Error, ValueError):
+        raise _malformed() from None
+    # Only the canonical spelling is accepted, so no two strings name the same token.
+    if base64.b32encode(raw).decode("ascii").rstrip("=") != data:
+        raise _malformed()
+    return raw
+
+
+def _split(raw: bytes) -> tuple[int, bytes, bytes, bytes, bytes, datetime | None, datetime | None, bytes]:
+    if len(raw) < _HEAD.size + _SIGNATURE_SIZE:
+        raise _malformed()
+    flags, tag, key_id, ulid_bytes = _HEAD.unpack_from(raw)
+    if flags & ~(_KIND_MASK | _HAS_FROM | _HAS_UNTIL) or (flags & _KIND_MASK) not in _KIND_NAMES:
+        raise _malformed()
+    offset = _HEAD.size
+    times: list[datetime | None] = []
+    for bit in (_HAS_FROM, _HAS_UNTIL):
+        if flags & bit:
+            if len(raw) < offset + _TIME.size:
+                raise _malformed()
+            (seconds,) = _TIME.unpack_from(raw, offset)
+            times.append(datetime.fromtimestamp(seconds, tz=timezone.utc))
+            offset += _TIME.size
+        else:
+            times.append(None)
+    if len(raw) != offset + _SIGNATURE_SIZE:
+        raise _malformed()
+    return flags, tag, key_id, ulid_bytes, raw[:offset], times[0], times[1], raw[offset:]
+
+
+def parse_token(text: str, keyring: KeyRing, now: datetime) -> Token:
+    """The token `text` carries, verified; raises TokenRefused (and nothing else) otherwise."""
+    flags, tag, key_bytes, ulid_bytes, body, valid_from, valid_until, signature = _split(_decode(text))
+    if tag != keyring.tag:
+        raise TokenRefused(OTHER_EVENT, "This code is not for this event.")
+    key_id = key_bytes.hex()
+    public = keyring.keys.get(key_id)
+    if public is None:
+        raise TokenRefused(FORGED, "This code is not signed by this event: do not admit on it; search by name.")
+    try:
+        public.verify(signature, _SIGNED_PREFIX + body)
+    except InvalidSignature:
+        raise TokenRefused(FORGED, "This code is not signed by this event: do not admit on it; search by name.") from None
+    token_id = str(ULID.from_bytes(ulid_bytes))
+    kind = _KIND_NAMES[flags & _KIND_MASK]
+    if key_id in keyring.revoked_keys:
+        raise TokenRefused(REVOKED, "This code was signed by a laptop reported lost: search by name instead.")
+    if token_id in keyring.revoked_tokens:
+        raise TokenRefused(REVOKED, f"This {kind.replace('_', ' ')} was revoked.")
+    if valid_from is not None and now < valid_from:
+        raise TokenRefused(NOT_YET_VALID, f"This code is valid only from {_iso(valid_from)} (UTC).")
+    if valid_until is not None and now > valid_until:
+        raise TokenRefused(EXPIRED, f"This code expired at {_iso(valid_until)} (UTC).")
+    return Token(kind, token_id, key_id, valid_from, valid_until)
+
+
+def looks_like_token(text: str) -> bool:
+    """True if `text` is meant as a code rather than a name (the scan box decides with this)."""
+    return text.strip().upper().startswith(PREFIX)

@@ -1,0 +1,1 @@
+"""Printable PDF documents (reportlab): vector QR codes, passes, forms and cards."""
