@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from fieldkit import directory, referral_codes
+from fieldkit import directory, referral_codes, tokens
 from fieldkit.event import load_event
 from fieldkit.store import Store, new_id
 from fieldkit.template import CHANNELS, EventTemplate, Practitioner
@@ -278,8 +279,6 @@ def _unknown_status(status: str) -> str:
 
 def week_start(store: Store, template: EventTemplate) -> datetime:
     """Monday 00:00 of this week in the event's time zone, as an aware datetime."""
-    from zoneinfo import ZoneInfo
-
     local = store.now().astimezone(ZoneInfo(template.event.timezone))
     monday = local - timedelta(days=local.weekday())
     return monday.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -581,3 +580,104 @@ def outcomes_of(store: Store, referral_id: str) -> list[str]:
     return [r[0] for r in store.db.execute(
         "SELECT outcome FROM referral_outcomes WHERE referral_id = ? ORDER BY hlc", [referral_id]
     )]
+
+
+# -- signed codes and scanning ------------------------------------------------------------
+
+
+def signed_code(signer: Store | tokens.Signer, card_id: str) -> str:
+    """The signed token printed as the card's QR code: kind referral and the card id, nothing personal."""
+    return tokens.sign_token(signer, tokens.REFERRAL, card_id)
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """What scanning a referral card did; `message` is the sentence to show."""
+
+    referral: Referral
+    previous: str
+    advanced: bool
+    message: str
+
+
+_SESSION_RESULTS = (FIRST_SESSION, "session", THIRD_SESSION)
+_NEXT_BY_SCAN = {VETTED: BOOKED, BOOKED: FIRST_SESSION}
+
+
+def _local_date(store: Store, template: EventTemplate, iso: str) -> date:
+    return datetime.fromisoformat(iso).astimezone(ZoneInfo(template.event.timezone)).date()
+
+
+def _log_scan(store: Store, referral: Referral, result: str) -> None:
+    store.append_fact(
+        "referral_scans", {"referral_id": referral.id, "card_id": referral.card_id, "result": result, "at": _now(store)}
+    )
+
+
+def advance_by_scan(store: Store, text: str, keyring: tokens.KeyRing | None = None) -> ScanResult:
+    """Scanning a card at a later clinic moves its referral one step: vetted -> booked ->
+    first session -> (a second session noted) -> third session.
+
+    Scanners that send twice, or a second scan the same day, change nothing more.
+    """
+    try:
+        token = tokens.parse_token(text.strip(), keyring or tokens.KeyRing.from_store(store), store.now())
+    except tokens.TokenRefused as exc:
+        raise ReferralRefused(exc.code, exc.message) from None
+    if token.kind != tokens.REFERRAL:
+        raise ReferralRefused("not_a_referral_card", "This code is not a referral card.")
+    if card(store, token.id) is None:
+        raise ReferralRefused(
+            "not_synced", "This card is genuine but not on this laptop yet: sync with the other laptops, then scan again."
+        )
+    referral = referral_for_card(store, token.id)
+    if referral is None:
+        raise ReferralRefused(
+            "card_not_issued",
+            "This card has not been given to anyone yet: issue a referral with it first (referrals screen, F4).",
+        )
+    template = _template(store)
+    today = _local_date(store, template, _now(store))
+    scans = store.db.execute(
+        "SELECT result, at FROM referral_scans WHERE referral_id = ? ORDER BY hlc", [referral.id]
+    ).fetchall()
+    for result, at in reversed(scans):
+        if not result.startswith("refused") and _local_date(store, template, at) == today:
+            when = datetime.fromisoformat(at).astimezone(ZoneInfo(template.event.timezone))
+            return ScanResult(
+                referral,
+                referral.status,
+                False,
+                f"Already scanned today at {when:%H:%M}: referral {referral.display_code} is {referral.status_words}.",
+            )
+    try:
+        if referral.status == ISSUED:
+            raise ReferralRefused(
+                "not_vetted",
+                f"Referral {referral.display_code} is not vetted yet: a practitioner vets it in the referrals screen (F4).",
+            )
+        if referral.status == FIRST_SESSION:
+            days = {_local_date(store, template, at) for result, at in scans if result in _SESSION_RESULTS}
+            if len(days | {today}) < 3:
+                _log_scan(store, referral, "session")
+                return ScanResult(
+                    referral, referral.status, False,
+                    f"Session {len(days | {today})} noted for referral {referral.display_code}.",
+                )
+            status = THIRD_SESSION
+        else:
+            status = _NEXT_BY_SCAN.get(referral.status)
+            if status is None:
+                raise ReferralRefused(
+                    "invalid_transition",
+                    f"Referral {referral.display_code} is {referral.status_words}: scanning changes nothing now.",
+                )
+    except ReferralRefused as refused:
+        _log_scan(store, referral, f"refused:{refused.code}")
+        raise
+    with store.transaction():
+        updated = set_status(store, referral.id, status, via="scan")
+        _log_scan(store, updated, status)
+    return ScanResult(
+        updated, referral.status, True, f"Referral {updated.display_code}: {STATUS_WORDS[status]} recorded."
+    )

@@ -189,3 +189,8 @@ def m050_referrals(db: Database) -> None:
         {"referral_id": str, "practitioner_id": str, "outcome": str, "at": str},
     )
     db["referral_outcomes"].create_index(["referral_id"])
+    # Every scan of a card, whatever it did: the audit line, and how sessions are counted.
+    create_synced_table(
+        db, "referral_scans", FACT, {"referral_id": str, "card_id": str, "result": str, "at": str}
+    )
+    db["referral_scans"].create_index(["referral_id"])
