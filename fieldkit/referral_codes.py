@@ -1,13 +1,15 @@
 """Short referral codes a person can read out or type: 8 Crockford base32 characters and a check.
 
-The eight characters are the last eight of the card's ULID (its 40 random bits), so
-a code is derived from the card and needs no counter shared between laptops. The
-ninth is a Luhn mod 32 check character: any single mistyped character and most
+The eight characters are 40 fresh random bits (not the card's ULID, whose random
+part counts up within a millisecond, so neighbouring cards would have guessable
+codes); no counter is shared between laptops. The ninth is a Luhn mod 32 check character: any single mistyped character and most
 swapped neighbours are caught before the database is asked. Shown as `7K3M-9QPA-X`;
 typing is forgiving (any case, spaces or dashes, O for 0, I or L for 1).
 """
 
 from __future__ import annotations
+
+import secrets
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
@@ -28,11 +30,10 @@ def check_character(body: str) -> str:
     return ALPHABET[(32 - total % 32) % 32]
 
 
-def short_code_for(card_id: str) -> str:
-    """The short code (without dashes) of a card, from its ULID."""
-    body = card_id[-BODY_LENGTH:].upper()
-    if len(body) != BODY_LENGTH or any(ch not in _VALUE for ch in body):
-        raise ValueError(f"{card_id!r} is not a ULID.")
+def new_short_code() -> str:
+    """A fresh short code (without dashes): 40 random bits and the check character."""
+    bits = secrets.randbits(5 * BODY_LENGTH)
+    body = "".join(ALPHABET[(bits >> (5 * i)) & 31] for i in range(BODY_LENGTH))
     return body + check_character(body)
 
 

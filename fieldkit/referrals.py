@@ -163,10 +163,7 @@ def issue_cards(store: Store, count: int, *, blank: bool = True) -> list[Card]:
         raise ReferralRefused("card_count", "Ask for at least one card.")
     ids: dict[str, str] = {}
     while len(ids) < count:
-        fresh = {}
-        for _ in range(count - len(ids)):
-            card_id = new_id()
-            fresh[referral_codes.short_code_for(card_id)] = card_id
+        fresh = {referral_codes.new_short_code(): new_id() for _ in range(count - len(ids))}
         # A short code is 40 random bits: collisions are rare, but never hand out a code twice.
         for code in _taken_codes(store, fresh) | set(ids) & set(fresh):
             fresh.pop(code, None)
