@@ -150,3 +150,10 @@ def import_registrations_command(csv_file: Path, db: DbOptions, maps: tuple[str,
         raise click.ClickException("Nothing was imported because of the bad rows above: fix them, or rerun with --skip-bad.")
     if check:
         click.echo("Nothing was changed (--check).")
+
+
+from fieldkit.commands.directory import directory_group  # noqa: E402
+from fieldkit.commands.referrals import referral_group  # noqa: E402
+
+main.add_command(directory_group)
+main.add_command(referral_group)

@@ -252,8 +252,10 @@ def list_referrals(store: Store, *, status: str | None = None, practitioner_id: 
 
 
 def resolve(store: Store, text: str) -> Referral:
-    """The referral a typed short code, a referral id or a card id names."""
+    """The referral a short code, a scanned card code, a referral id or a card id names."""
     text = text.strip()
+    if tokens.looks_like_token(text):
+        return _referral_of_token(store, text)
     if len(text) == 26:
         found = get_referral(store, text) or referral_for_card(store, text)
         if found:
@@ -435,7 +437,7 @@ def check_transition(referral: Referral, status: str) -> None:
         if not allowed:
             why = f"it is {STATUS_WORDS[referral.status]}, which is final"
         else:
-            why = f"from {STATUS_WORDS[referral.status]} it can only become {' or '.join(allowed)}"
+            why = f"a referral that is {referral.status} can only become {', '.join(allowed[:-1])} or {allowed[-1]}"
         hint = " Vet it first." if referral.status == ISSUED and status in CHAIN else ""
         raise ReferralRefused("invalid_transition", f"Referral {referral.display_code} cannot become {status}: {why}.{hint}")
 
@@ -611,12 +613,7 @@ def _log_scan(store: Store, referral: Referral, result: str) -> None:
     )
 
 
-def advance_by_scan(store: Store, text: str, keyring: tokens.KeyRing | None = None) -> ScanResult:
-    """Scanning a card at a later clinic moves its referral one step: vetted -> booked ->
-    first session -> (a second session noted) -> third session.
-
-    Scanners that send twice, or a second scan the same day, change nothing more.
-    """
+def _referral_of_token(store: Store, text: str, keyring: tokens.KeyRing | None = None) -> Referral:
     try:
         token = tokens.parse_token(text.strip(), keyring or tokens.KeyRing.from_store(store), store.now())
     except tokens.TokenRefused as exc:
@@ -633,6 +630,16 @@ def advance_by_scan(store: Store, text: str, keyring: tokens.KeyRing | None = No
             "card_not_issued",
             "This card has not been given to anyone yet: issue a referral with it first (referrals screen, F4).",
         )
+    return referral
+
+
+def advance_by_scan(store: Store, text: str, keyring: tokens.KeyRing | None = None) -> ScanResult:
+    """Scanning a card at a later clinic moves its referral one step: vetted -> booked ->
+    first session -> (a second session noted) -> third session.
+
+    Scanners that send twice, or a second scan the same day, change nothing more.
+    """
+    referral = _referral_of_token(store, text, keyring)
     template = _template(store)
     today = _local_date(store, template, _now(store))
     scans = store.db.execute(

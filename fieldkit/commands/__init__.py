@@ -1,0 +1,1 @@
+"""Command-line commands of each area, registered on `fieldkit.cli.main`."""
