@@ -157,25 +157,31 @@ def _taken_codes(store: Store, codes: Iterable[str]) -> set[str]:
     return taken
 
 
-def issue_cards(store: Store, count: int, *, blank: bool = True) -> list[Card]:
-    """Make `count` card codes (for blank cards printed in advance, or one per referral)."""
+def new_cards(store: Store, count: int, *, blank: bool = True) -> list[Card]:
+    """`count` fresh card codes, not yet recorded (see `record_cards`)."""
     if count < 1:
         raise ReferralRefused("card_count", "Ask for at least one card.")
-    ids: dict[str, str] = {}
-    while len(ids) < count:
-        fresh = {referral_codes.new_short_code(): new_id() for _ in range(count - len(ids))}
+    codes: set[str] = set()
+    while len(codes) < count:
+        fresh = {referral_codes.new_short_code() for _ in range(count - len(codes))}
         # A short code is 40 random bits: collisions are rare, but never hand out a code twice.
-        for code in _taken_codes(store, fresh) | set(ids) & set(fresh):
-            fresh.pop(code, None)
-        ids.update(fresh)
+        codes |= fresh - _taken_codes(store, fresh)
     at = _now(store)
-    cards = []
+    return [Card(new_id(), code, blank, at) for code in codes]
+
+
+def record_cards(store: Store, cards: Iterable[Card]) -> None:
     with store.transaction():
-        for code, card_id in ids.items():
+        for c in cards:
             store.append_fact(
-                "referral_cards", {"id": card_id, "short_code": code, "blank": int(blank), "issued_at": at}
+                "referral_cards", {"id": c.id, "short_code": c.short_code, "blank": int(c.blank), "issued_at": c.issued_at}
             )
-            cards.append(Card(card_id, code, blank, at))
+
+
+def issue_cards(store: Store, count: int, *, blank: bool = True) -> list[Card]:
+    """Make and record `count` card codes (blank cards printed in advance, or one per referral)."""
+    cards = new_cards(store, count, blank=blank)
+    record_cards(store, cards)
     return cards
 
 
