@@ -152,6 +152,16 @@ def import_registrations_command(csv_file: Path, db: DbOptions, maps: tuple[str,
         click.echo("Nothing was changed (--check).")
 
 
+from fieldkit.commands.checkin import checkin_command  # noqa: E402
+from fieldkit.commands.consent import consent_forms_command, consent_group  # noqa: E402
+from fieldkit.commands.passes import print_passes_command  # noqa: E402,F401  (joins print_group)
+from fieldkit.commands.printing import print_group  # noqa: E402
+
+main.add_command(checkin_command)
+main.add_command(consent_group)
+main.add_command(print_group)
+print_group.add_command(consent_forms_command)
+
 from fieldkit.commands.directory import directory_group  # noqa: E402
 from fieldkit.commands.referrals import referral_group  # noqa: E402
 

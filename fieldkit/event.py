@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,4 +87,8 @@ def load_event(store: Store) -> Event:
     ).fetchone()
     if row is None:
         raise LookupError("This database holds no event yet: it has not synced with its coordinator.")
-    return Event(id=row[0], template=template_from_json(row[1]))
+    return Event(id=row[0], template=_parsed_template(row[1]))
+
+
+# The template is read on every consent check: parse each stored version once.
+_parsed_template = functools.lru_cache(maxsize=8)(template_from_json)

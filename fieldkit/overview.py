@@ -18,6 +18,7 @@ class Overview:
     ends: datetime
     timezone: str
     registered: int
+    checked_in: int
     device_name: str
     role: str
 
@@ -28,6 +29,10 @@ def event_overview(store: Store) -> Overview:
     registered = store.db.execute(
         "SELECT count(*) FROM registrations WHERE event_id = ?", [store.event_id]
     ).fetchone()[0]
+    checked_in = store.db.execute(
+        "SELECT count(DISTINCT registration_id) FROM checkins c"
+        " WHERE NOT EXISTS (SELECT 1 FROM checkin_voids v WHERE v.checkin_id = c.id)"
+    ).fetchone()[0]
     return Overview(
         name=ev.name,
         venue=ev.venue,
@@ -36,6 +41,7 @@ def event_overview(store: Store) -> Overview:
         ends=ev.ends,
         timezone=ev.timezone,
         registered=registered,
+        checked_in=checked_in,
         device_name=store.device_name,
         role=store.role,
     )

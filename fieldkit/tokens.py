@@ -141,7 +141,8 @@ def new_device_key(store: Store) -> bytes:
     """Make this laptop's own signing key (kept local); returns its public half
     for the coordinator to certify with `certify_device_key`."""
     private = Ed25519PrivateKey.generate()
-    store.set_meta(_META_DEVICE_KEY, _raw_private(private).hex())
+    with store.transaction():
+        store.set_meta(_META_DEVICE_KEY, _raw_private(private).hex())
     return _raw_public(private.public_key())
 
 

@@ -134,6 +134,92 @@ def m010_signing_keys_and_revocations(db: Database) -> None:
     db["token_revocations"].create_index(["token_id"])
 
 
+@migrations()
+def m011_checkins(db: Database) -> None:
+    create_synced_table(
+        db,
+        "checkins",
+        FACT,
+        {
+            "registration_id": str,
+            "person_id": str,
+            "nonce": str,
+            "method": str,  # pass | name | walk_in
+            "desk": str,
+            "checked_in_at": str,
+            "repeat_of": str,  # the person's first check-in, when this one is flagged as a repeat
+        },
+    )
+    db["checkins"].create_index(["registration_id"])
+    db["checkins"].create_index(["nonce"])
+    db["checkins"].create_index(["origin", "hlc"])
+    create_synced_table(
+        db, "checkin_voids", FACT, {"checkin_id": str, "reason": str, "desk": str, "voided_at": str}
+    )
+    db["checkin_voids"].create_index(["checkin_id"])
+
+
+@migrations()
+def m012_people_word_search(db: Database) -> None:
+    # A local, derived index of name words (not synced): any write to people, by
+    # this laptop or by sync, keeps it current through the triggers.
+    db.execute(
+        "CREATE VIRTUAL TABLE people_words USING fts5(search_name,"
+        " tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')"
+    )
+    db.execute(
+        "CREATE TRIGGER people_words_insert AFTER INSERT ON people BEGIN"
+        " INSERT OR REPLACE INTO people_words (rowid, search_name) VALUES (new.rowid, new.search_name);"
+        " END"
+    )
+    db.execute(
+        "CREATE TRIGGER people_words_update AFTER UPDATE OF search_name ON people BEGIN"
+        " DELETE FROM people_words WHERE rowid = old.rowid;"
+        " INSERT OR REPLACE INTO people_words (rowid, search_name) VALUES (new.rowid, new.search_name);"
+        " END"
+    )
+    db.execute(
+        "CREATE TRIGGER people_words_delete AFTER DELETE ON people BEGIN"
+        " DELETE FROM people_words WHERE rowid = old.rowid;"
+        " END"
+    )
+    db.execute(
+        "INSERT INTO people_words (rowid, search_name) SELECT rowid, search_name FROM people"
+        " WHERE search_name IS NOT NULL"
+    )
+
+
+# -- consent (m020-m029) -------------------------------------------------------
+
+
+@migrations()
+def m020_consent_facts(db: Database) -> None:
+    # Grants (permit or deny) and revocations of consent, one fact per person and purpose.
+    create_synced_table(
+        db,
+        "consent_facts",
+        FACT,
+        {
+            "record_id": str,  # one consent conversation: the receipt id, shared by its purposes
+            "person_id": str,
+            "purpose": str,
+            "action": str,  # grant | revoke
+            "decision": str,  # permit | deny (grants only)
+            "text_version": str,
+            "text_sha256": str,
+            "method": str,  # spoken | paper | on_screen
+            "recorded_by_device": str,
+            "recorded_by_role": str,
+            "witness": str,
+            "form_id": str,  # the signed paper form this came from, if any
+            "at": str,  # UTC ISO time the grant or revocation was given
+            "valid_until": str,
+        },
+    )
+    db["consent_facts"].create_index(["person_id", "purpose"])
+    db["consent_facts"].create_index(["purpose"])
+
+
 # -- referrals (m050-m059) -----------------------------------------------------
 
 

@@ -36,3 +36,16 @@ class FieldKitApp(App):
 
     def on_unmount(self) -> None:
         self.store.close()
+
+    # Pushed screens other screens open for a person (e.g. check-in's "consent" key).
+    def action_open_consent(self, person_id: str) -> None:
+        """Record consent for `person_id` (the consent screen)."""
+        from fieldkit.tui.consent import ConsentScreen
+
+        self.push_screen(ConsentScreen(person_id))
+
+    def action_open_person(self, person_id: str) -> None:
+        """A person's page: consent status and withdrawal."""
+        from fieldkit.tui.person import PersonScreen
+
+        self.push_screen(PersonScreen(person_id))

@@ -32,4 +32,6 @@ class HomeScreen(Screen):
             f"{ov.venue}\n{ov.community}\n"
             f"{ov.starts:%A %d %B %Y, %H:%M} to {ov.ends:%H:%M} ({ov.timezone})"
         )
-        self.query_one("#event-counts", Static).update(f"Registered: {ov.registered}")
+        self.query_one("#event-counts", Static).update(
+            f"Registered: {ov.registered}    Checked in: {ov.checked_in}"
+        )

@@ -1,0 +1,81 @@
+"""`fieldkit print ...`: the group every printable joins, and its shared `--printer` option."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from printables.fonts import FontMissing
+from printables.printer import DEFAULT, PrintingUnavailable, list_printers, print_pdf
+
+PRINTER_ENV = "FIELDKIT_PRINTER"
+
+
+@click.group("print")
+def print_group() -> None:
+    """Make PDFs (passes, consent forms, cards) and print them through CUPS."""
+
+
+def printer_option(command):
+    """Add `--printer NAME` to a print command; it receives `printer: str | None`."""
+
+    @click.option(
+        "--printer",
+        metavar="NAME",
+        envvar=PRINTER_ENV,
+        help=f"Also print the PDF on this CUPS printer ('{DEFAULT}' for the default one; "
+        f"see `fieldkit print printers`, or set {PRINTER_ENV}). Without CUPS the PDF is kept.",
+    )
+    @functools.wraps(command)
+    def wrapper(*args, printer: str | None, **kwargs):
+        return command(*args, printer=printer or None, **kwargs)
+
+    return wrapper
+
+
+def out_option(command):
+    """Add the required `--out FILE.pdf` every print command writes to."""
+    return click.option(
+        "--out",
+        required=True,
+        type=click.Path(dir_okay=False, writable=True, path_type=Path),
+        help="Write the PDF to this file.",
+    )(command)
+
+
+def write_pdf(render: Callable[[], int], out: Path) -> int:
+    """Run a renderer that writes `out`; font and file problems become one sentence."""
+    try:
+        return render()
+    except FontMissing as exc:
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(f"Could not write {out}: {exc.strerror or exc}; choose another --out path.") from None
+
+
+def deliver(pdf: Path, printer: str | None, *, title: str | None = None, quiet_stdout: bool = False) -> None:
+    """Say where the PDF is and, with --printer, print it (or say why it was not).
+
+    `quiet_stdout` sends every line to stderr, for commands whose stdout is data (JSON).
+    """
+    click.echo(f"Saved {pdf.resolve()}", err=quiet_stdout)
+    if printer:
+        outcome = print_pdf(pdf, printer, title=title)
+        click.echo(outcome.message, err=quiet_stdout or not outcome.printed)
+
+
+@print_group.command("printers")
+def printers_command() -> None:
+    """List the CUPS printers of this laptop (names to give to --printer)."""
+    try:
+        found = list_printers()
+    except PrintingUnavailable as exc:
+        raise click.ClickException(f"{exc} PDFs can still be saved with --out.") from None
+    if not found:
+        click.echo("No printers are set up in CUPS on this laptop: add one with `lpadmin` or the CUPS web page.")
+    for printer in found:
+        marks = [printer.name, printer.state] + (["default"] if printer.is_default else [])
+        click.echo("\t".join(marks))

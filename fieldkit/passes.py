@@ -1,0 +1,42 @@
+"""Attendee passes: the signed token and the printed words of each registration."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from fieldkit.event import load_event
+from fieldkit.store import Store
+from fieldkit.tokens import PASS, sign_token, signer_for
+from printables.passes import PassCard, PassSheet
+
+
+def pass_sheet(store: Store) -> PassSheet:
+    """The event's words on every pass (times in the event's own zone)."""
+    ev = load_event(store).template.event
+    return PassSheet(
+        event_name=ev.name,
+        when=f"{ev.starts:%A %d %B %Y, %H:%M}-{ev.ends:%H:%M}",
+        venue=ev.venue,
+        page_size=ev.page_size,
+    )
+
+
+def pass_token(store: Store, registration_id: str) -> str:
+    """The signed token a registration's pass carries: kind and id only, no personal data."""
+    return sign_token(store, PASS, registration_id)
+
+
+def pass_cards(store: Store, registration_ids: Iterable[str] | None = None) -> list[PassCard]:
+    """One card per registration of this event (or of those given), sorted by name."""
+    signer = signer_for(store)
+    rows = store.db.execute(
+        "SELECT r.id, p.display_name, r.ticket FROM registrations r JOIN people p ON p.id = r.person_id"
+        " WHERE r.event_id = ? ORDER BY p.search_name, r.id",
+        [store.event_id],
+    ).fetchall()
+    wanted = set(registration_ids) if registration_ids is not None else None
+    return [
+        PassCard(name=name, token=sign_token(signer, PASS, reg_id), ticket=ticket)
+        for reg_id, name, ticket in rows
+        if wanted is None or reg_id in wanted
+    ]
