@@ -163,7 +163,7 @@ main.add_command(print_group)
 print_group.add_command(consent_forms_command)
 
 from fieldkit.commands.directory import directory_group  # noqa: E402
-from fieldkit.commands.referrals import referral_group  # noqa: E402
+from fieldkit.commands.referrals import referral_group  # noqa: E402  (also joins print_group)
 
 main.add_command(directory_group)
 main.add_command(referral_group)

@@ -76,6 +76,12 @@ def referral_cards(store: Store, codes: Sequence[str]) -> list[ReferralCard]:
     return cards
 
 
+def check_request(blank: int | None, referrals: Sequence[str]) -> None:
+    """Exactly one of: blank cards, or the cards of named referrals."""
+    if (blank is None) == (not referrals):
+        raise rf.ReferralRefused("what_to_print", "Say what to print: --blank N, or --referral ID (one or more).")
+
+
 def print_cards(
     store: Store,
     out: str | Path | BinaryIO,
@@ -87,8 +93,7 @@ def print_cards(
     progress: Progress | None = None,
 ) -> int:
     """Make the cards asked for and write them as a PDF; returns the number of cards."""
-    if (blank is None) == (not referrals):
-        raise rf.ReferralRefused("what_to_print", "Say what to print: --blank N, or --referral ID (one or more).")
+    check_request(blank, referrals)
     batch = card_batch(load_event(store).template, label=label, page_size=page_size)
     new: list[rf.Card] = []
     try:

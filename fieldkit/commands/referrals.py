@@ -1,14 +1,18 @@
-"""`fieldkit referral ...`: issue referrals, move their status, introducers, credits and outcomes."""
+"""`fieldkit referral ...` (issue, status, introducers, credits, outcomes) and `fieldkit print referral-cards`."""
 
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import click
 
 from fieldkit import referrals as rf
 from fieldkit.cli_options import DbOptions, db_options
+from fieldkit.commands.printing import deliver, out_option, print_group, printer_option, write_pdf
+from fieldkit.referral_print import check_request, print_cards
 from fieldkit.referral_stats import practitioner_report
 from fieldkit.store import Store
 from fieldkit.template import CHANNELS
@@ -180,3 +184,38 @@ def credits_command(db: DbOptions, introducer_id: str | None) -> None:
         names = {i.id: i.name for i in rf.introducers(store, include_inactive=True)}
         for entry in rf.credit_ledger(store, introducer_id):
             click.echo(f"{entry.at}  {names.get(entry.introducer_id, entry.introducer_id)}  {entry.points:+d}  {entry.reason}")
+
+
+@print_group.command("referral-cards")
+@db_options
+@out_option
+@click.option("--blank", type=int, metavar="N", help="N blank cards with fresh signed codes (linked when a referral is issued).")
+@click.option("--referral", "referral_codes", multiple=True, metavar="ID", help="The card of this referral (its id or short code); repeat for more.")
+@click.option("--label", is_flag=True, help="One card per 62 mm label instead of ten business cards per sheet.")
+@click.option("--page-size", type=click.Choice(["A4", "Letter"]), help="Sheet size (default: the event's).")
+@printer_option
+def print_referral_cards(
+    db: DbOptions, out: Path, blank: int | None, referral_codes: tuple[str, ...], label: bool, page_size: str | None,
+    printer: str | None,
+) -> None:
+    """Write referral cards as a PDF: 85 x 55 mm, ten to a sheet with crop marks, or labels."""
+    try:
+        check_request(blank, referral_codes)
+    except rf.ReferralRefused as refused:
+        raise click.ClickException(refused.message) from None
+    with opened(db) as store, click.progressbar(length=blank or len(referral_codes), label="Cards", file=sys.stderr) as bar:
+        done = [0]
+
+        def progress(count: int, total: int) -> None:
+            bar.update(count - done[0])
+            done[0] = count
+
+        count = write_pdf(
+            lambda: print_cards(
+                store, out, blank=blank, referrals=referral_codes, label=label, page_size=page_size, progress=progress
+            ),
+            out,
+        )
+    kind = "labels" if label else "cards"
+    click.echo(f"{count} referral {kind} written.")
+    deliver(out, printer, title="Field Kit referral cards")

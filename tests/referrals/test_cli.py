@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from fieldkit.cli import main
 from tests.conftest import PASSPHRASE, REPO_ROOT
+from tests.cups_support import cups_pdf_queue  # noqa: F401  (fixture)
 
 
 @pytest.fixture
@@ -101,3 +102,40 @@ def test_runs_as_a_subprocess(store, db_path):
     )
     assert done.returncode == 0, done.stderr
     assert "UNVETTED" in done.stdout
+
+
+def test_print_blank_cards_from_the_command_line(run, tmp_path, db_path):
+    out = tmp_path / "cards.pdf"
+    said = run("print", "referral-cards", "--blank", "12", "--out", str(out))
+    assert "12 referral cards written." in said and f"Saved {out}" in said
+    assert out.read_bytes().startswith(b"%PDF")
+    assert "--blank N, or --referral ID" in run("print", "referral-cards", "--out", str(tmp_path / "y.pdf"), ok=False)
+    assert "between 1 and" in run("print", "referral-cards", "--blank", "0", "--out", str(tmp_path / "y.pdf"), ok=False)
+    assert not (tmp_path / "y.pdf").exists()
+
+
+def test_print_a_referral_card_as_a_label(run, tmp_path):
+    code = run("referral", "issue", "--channel", "walk_in", "--need", "grief").split()[0]
+    out = tmp_path / "label.pdf"
+    assert "1 referral labels written." in run("print", "referral-cards", "--referral", code, "--label", "--out", str(out))
+
+
+def test_printing_cards_through_the_real_cups_queue(run, tmp_path, db_path, cups_pdf_queue):  # noqa: F811
+    from tests.referrals.test_cards import decode_all
+
+    out = tmp_path / "cups-cards.pdf"
+    said = run("print", "referral-cards", "--blank", "10", "--out", str(out), "--printer", cups_pdf_queue.name)
+    job = said.split(" as job ")[1].strip().rstrip(".")
+    printed = cups_pdf_queue.wait_for_job(job)
+    texts = [t for page in decode_all(printed.read_bytes(), scale=2) for t in page]
+    from fieldkit.store import open_store
+    from fieldkit import tokens
+
+    store = open_store(db_path, PASSPHRASE)
+    try:
+        keyring = tokens.KeyRing.from_store(store)
+        ids = {tokens.parse_token(t, keyring, store.now()).id for t in texts}
+        assert len(ids) == 10
+        assert all(store.db.execute("SELECT 1 FROM referral_cards WHERE id = ?", [i]).fetchone() for i in ids)
+    finally:
+        store.close()
