@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from fieldkit import directory, referral_codes, tokens
 from fieldkit.event import load_event
+from fieldkit.privacy import Coverage, register_coverage
 from fieldkit.store import Store, new_id
 from fieldkit.template import CHANNELS, EventTemplate, Practitioner
 
@@ -322,11 +323,35 @@ def _practitioner(template: EventTemplate, practitioner_id: str) -> Practitioner
 
 def _may_link(store: Store, person_id: str) -> bool:
     """Whether this person agreed that practitioners see what intake records about them."""
+    from fieldkit.consent import ConsentError, allows  # the gate; imported here to avoid a cycle
+
     try:
-        from fieldkit.consent import allows
-    except ImportError:  # consent is not on this branch yet: never link
+        return bool(allows(store, person_id, SHARE_PURPOSE))
+    except ConsentError:  # an event without this purpose: never link
         return False
-    return allows(store, person_id, SHARE_PURPOSE)
+
+
+def people_with_referral_links(store: Store) -> set[str]:
+    return {r[0] for r in store.db.execute("SELECT DISTINCT person_id FROM referrals WHERE person_id IS NOT NULL")}
+
+
+def unlink_person(store: Store, person_id: str, reason: str) -> int:
+    """Empty the person link of their referrals (tombstoned, so it syncs); the referral,
+    its card and its status stay, anonymous."""
+    ids = [r[0] for r in store.db.execute("SELECT id FROM referrals WHERE person_id = ?", [person_id])]
+    for referral_id in ids:
+        store.purge("referrals", referral_id, reason, fields=["person_id"])
+    return len(ids)
+
+
+register_coverage(
+    Coverage(
+        purpose=SHARE_PURPOSE,
+        name="referral links (which referral card is whose)",
+        holders=people_with_referral_links,
+        purge=unlink_person,
+    )
+)
 
 
 def issue_referral(

@@ -125,11 +125,31 @@ def test_typos_in_codes_are_told_apart_from_unknown_codes(clinic):
 
 
 def test_without_consent_the_referral_is_anonymous(clinic):
+    from fieldkit.consent import record_consent
     from fieldkit.registry import add_person
 
     person = add_person(clinic, "Ada Lovelace")
-    r = rf.issue_referral(clinic, channel="walk_in", person_id=person)
-    assert r.person_id is None
+    assert rf.issue_referral(clinic, channel="walk_in", person_id=person).person_id is None
+    record_consent(clinic, person, {"share_intake_with_practitioners": False}, method="spoken")
+    assert rf.issue_referral(clinic, channel="walk_in", person_id=person).person_id is None
+
+
+def test_with_consent_linked_and_revoking_it_unlinks_everywhere(clinic):
+    from fieldkit.consent import record_consent, revoke
+    from fieldkit.registry import add_person
+
+    person = add_person(clinic, "Grace Hopper")
+    record_consent(clinic, person, {"share_intake_with_practitioners": True}, method="on_screen")
+    r = rf.issue_referral(clinic, channel="walk_in", person_id=person, need="grief")
+    assert r.person_id == person
+    revocation = revoke(clinic, person, "share_intake_with_practitioners")
+    assert any(p.name.startswith("referral links") and p.items == 1 for p in revocation.purged)
+    after = rf.get_referral(clinic, r.id)
+    assert after.person_id is None and after.status == rf.ISSUED and after.card_id == r.card_id
+    tombstone = clinic.db.execute(
+        "SELECT field FROM tombstones WHERE tbl = 'referrals' AND row_id = ?", [r.id]
+    ).fetchone()
+    assert tombstone == ("person_id",)
 
 
 def test_availability_counts_open_referrals_this_week(clinic, clock):
