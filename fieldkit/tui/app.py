@@ -10,6 +10,7 @@ from textual.binding import Binding
 from fieldkit.overview import event_overview
 from fieldkit.store import Store
 from fieldkit.tui.home import HomeScreen
+from fieldkit.tui.referrals import ReferralsScreen
 
 
 class FieldKitApp(App):
@@ -18,10 +19,11 @@ class FieldKitApp(App):
     # Absolute, so subclasses defined elsewhere (benchmarks, tests) find it too.
     CSS_PATH = [Path(__file__).with_name("app.tcss")]
     TITLE = "Field Kit"
-    MODES = {"home": HomeScreen}
+    MODES = {"home": HomeScreen, "referrals": ReferralsScreen}
     DEFAULT_MODE = "home"
     BINDINGS = [
         Binding("f1", "switch_mode('home')", "Home", priority=True),
+        Binding("f4", "switch_mode('referrals')", "Referrals", priority=True),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 

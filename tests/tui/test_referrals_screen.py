@@ -1,0 +1,96 @@
+"""The referrals screen (F4): issue, list by status, vet, print a card — driven with Pilot."""
+
+from __future__ import annotations
+
+import pypdfium2
+import zxingcpp
+from textual.widgets import DataTable, Select, Static
+
+from fieldkit import referrals as rf
+from fieldkit.tui.app import FieldKitApp
+from fieldkit.tui.referrals import ReferralsScreen, cards_directory
+
+
+def message(app) -> str:
+    return str(app.screen.query_one("#referral-message", Static).render())
+
+
+def rows(app) -> list[list[str]]:
+    table = app.screen.query_one("#referral-table", DataTable)
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+async def test_issue_vet_and_print_a_card(store, monkeypatch):
+    monkeypatch.delenv("FIELDKIT_PRINTER", raising=False)
+    amina = rf.add_introducer(store, "Amina Yusuf", "Tenants")
+    app = FieldKitApp(store)
+    async with app.run_test(size=(100, 34)) as pilot:
+        await pilot.press("f4")
+        await pilot.pause()
+        assert isinstance(app.screen, ReferralsScreen)
+        screen = app.screen
+
+        # Issuing without a channel is refused with what to do.
+        await pilot.press("ctrl+s")
+        assert "Choose how the person came" in message(app)
+        assert rf.list_referrals(store) == []
+
+        screen.query_one("#channel", Select).value = "community"
+        screen.query_one("#introducer", Select).value = amina
+        screen.query_one("#need", Select).value = "grief"
+        await pilot.click("#language")
+        await pilot.press("e", "n")
+        await pilot.pause()
+        assert "Suggested: Amara Okafor" in str(screen.query_one("#suggestion", Static).render())
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        [issued] = rf.list_referrals(store)
+        assert issued.channel == "community" and issued.introducer_id == amina and issued.language == "en"
+        assert f"Issued {issued.display_code}" in message(app)
+        assert rows(app) == [[issued.display_code, "issued, not vetted", "UNVETTED", "Amara Okafor", "Community introduction"]]
+
+        # Booking before vetting is refused; vetting then works.
+        screen.query_one("#new-status", Select).value = rf.BOOKED
+        await pilot.press("ctrl+t")
+        assert "Vet it first" in message(app)
+        screen.query_one("#new-status", Select).value = rf.VETTED
+        screen.query_one("#vetter", Select).value = "eleni-papadaki"
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        assert rows(app)[0][1:3] == ["vetted", "eleni-papadaki"]
+
+        # Listing by status.
+        screen.query_one("#status-filter", Select).value = rf.ISSUED
+        await pilot.pause()
+        assert rows(app) == []
+        screen.query_one("#status-filter", Select).value = rf.VETTED
+        await pilot.pause()
+        assert len(rows(app)) == 1
+
+        # Printing the card runs in a worker and says where the PDF is.
+        await pilot.press("ctrl+o")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        pdf = cards_directory(store.path) / f"referral-{issued.display_code}.pdf"
+        assert f"Card saved: {pdf}" in message(app)
+        document = pypdfium2.PdfDocument(str(pdf))
+        try:
+            image = document[0].render(scale=2).to_pil()
+        finally:
+            document.close()
+        [found] = zxingcpp.read_barcodes(image)
+        assert rf.resolve(store, found.text).id == issued.id
+
+
+async def test_fits_at_80_by_24_and_refusals_are_in_words(store):
+    app = FieldKitApp(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f4")
+        await pilot.pause()
+        await pilot.press("ctrl+o")
+        assert "Pick a referral in the list" in message(app)
+        await pilot.press("ctrl+t")
+        assert "Pick a referral in the list and a new status" in message(app)
+        app.screen.query_one("#channel", Select).value = "community"
+        await pilot.press("ctrl+s")
+        assert "needs its introducer" in message(app)
