@@ -171,18 +171,17 @@ def _crop_marks(canvas: Canvas, page_w: float, page_h: float, left: float, botto
     canvas.saveState()
     canvas.setLineWidth(0.3)
     canvas.setStrokeColorRGB(0, 0, 0)
-    room_y = min(MARK_LENGTH, bottom - MARK_GAP - 0.5 * mm)
-    room_x = min(MARK_LENGTH, left - MARK_GAP - 0.5 * mm)
+    # Letter leaves only 2.2 mm above and below the grid: the marks shrink to fit.
+    gap_y, gap_x = min(MARK_GAP, bottom / 3), min(MARK_GAP, left / 3)
+    room_y, room_x = min(MARK_LENGTH, bottom - 2 * gap_y), min(MARK_LENGTH, left - 2 * gap_x)
     for column in range(COLUMNS + 1):
         cx = left + column * CARD_W
-        if room_y > 0:
-            canvas.line(cx, top + MARK_GAP, cx, top + MARK_GAP + room_y)
-            canvas.line(cx, bottom - MARK_GAP, cx, bottom - MARK_GAP - room_y)
+        canvas.line(cx, top + gap_y, cx, top + gap_y + room_y)
+        canvas.line(cx, bottom - gap_y, cx, bottom - gap_y - room_y)
     for row in range(ROWS + 1):
         cy = bottom + row * CARD_H
-        if room_x > 0:
-            canvas.line(left - MARK_GAP, cy, left - MARK_GAP - room_x, cy)
-            canvas.line(right + MARK_GAP, cy, right + MARK_GAP + room_x, cy)
+        canvas.line(left - gap_x, cy, left - gap_x - room_x, cy)
+        canvas.line(right + gap_x, cy, right + gap_x + room_x, cy)
     canvas.restoreState()
 
 
