@@ -9,10 +9,13 @@ import click
 
 from fieldkit import __version__
 from fieldkit.cli_options import DbOptions, db_options
+from fieldkit.commands.device import device_group, join_passphrase, join_passphrase_option
+from fieldkit.commands.sync import sync_group
 from fieldkit.event import create_event, load_event
 from fieldkit.importer import ImportRefused, import_registrations
 from fieldkit.store import StoreError
 from fieldkit.template import TemplateError, load_template
+from sync.enroll import EnrollRefused, join_event, read_join_file
 
 SAMPLE_EVENTS = Path(__file__).resolve().parent.parent / "sample_events"
 DEMO_PASSPHRASE = "demo-passphrase"
@@ -26,11 +29,20 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("template", type=click.Path(path_type=Path))
+@click.argument("template", type=click.Path(path_type=Path), required=False)
 @db_options
 @click.option("--device-name", default="coordinator", show_default=True, help="This laptop's name as others see it.")
-def init(template: Path, db: DbOptions, device_name: str) -> None:
-    """Create a new event database from TEMPLATE (a .toml event template)."""
+@click.option("--join", "join_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Join an event with the file `fieldkit device enroll` wrote, instead of a TEMPLATE.")
+@join_passphrase_option
+def init(template: Path | None, db: DbOptions, device_name: str, join_file: Path | None, join_passphrase_file: Path | None) -> None:
+    """Create a new event database from TEMPLATE (a .toml event template), or join one with --join."""
+    if join_file is not None:
+        if template is not None:
+            raise click.ClickException("Give either a TEMPLATE or --join FILE, not both.")
+        _join(join_file, db, join_passphrase_file)
+        return
+    if template is None:
+        raise click.ClickException("Give a TEMPLATE (.toml) to create an event, or --join FILE to join one.")
     try:
         parsed = load_template(template)
     except TemplateError as exc:
@@ -41,6 +53,21 @@ def init(template: Path, db: DbOptions, device_name: str) -> None:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Created {db.path} for {parsed.event.name} (device {device_name}, coordinator).")
     store.close()
+
+
+def _join(join_file: Path, db: DbOptions, join_passphrase_file: Path | None) -> None:
+    if db.path.exists() and db.path.stat().st_size > 0:
+        raise click.ClickException(f"{db.path} already exists: choose another --db path or remove it first.")
+    try:
+        bundle = read_join_file(join_file, join_passphrase(join_passphrase_file, confirm=False))
+        store = join_event(db.path, db.passphrase(confirm=True), bundle)
+    except (EnrollRefused, StoreError, FileExistsError) as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        name = load_event(store).name
+    finally:
+        store.close()
+    click.echo(f"Joined {name} as {bundle['device_name']} ({bundle['role']}): {db.path}. Sync with the coordinator next.")
 
 
 def demo_dir() -> Path:
@@ -161,6 +188,8 @@ main.add_command(checkin_command)
 main.add_command(consent_group)
 main.add_command(print_group)
 print_group.add_command(consent_forms_command)
+main.add_command(sync_group)
+main.add_command(device_group)
 
 from fieldkit.commands.directory import directory_group  # noqa: E402
 from fieldkit.commands.referrals import referral_group  # noqa: E402  (also joins print_group)

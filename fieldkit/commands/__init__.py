@@ -1,1 +1,1 @@
-"""Command-line commands of each area, registered on `fieldkit.cli.main`."""
+"""Command groups of the `fieldkit` command line, one module per area."""

@@ -220,6 +220,20 @@ def m020_consent_facts(db: Database) -> None:
     db["consent_facts"].create_index(["purpose"])
 
 
+# -- sync (m030-m039) ----------------------------------------------------------
+
+
+@migrations()
+def m030_sync(db: Database) -> None:
+    # Merging a record looks up the changes of one row (who created it, what came after a purge).
+    db.execute("CREATE INDEX changes_by_row ON changes (tbl, row_id)")
+    # A lost laptop's certificate and keys are refused everywhere once this fact has synced.
+    create_synced_table(
+        db, "device_revocations", FACT, {"device_id": str, "reason": str, "revoked_at": str}
+    )
+    db["device_revocations"].create_index(["device_id"])
+
+
 # -- referrals (m050-m059) -----------------------------------------------------
 
 

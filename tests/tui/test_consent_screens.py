@@ -35,6 +35,13 @@ async def fill_consent(pilot, answers: list[int], witness: str = "") -> None:
         await pilot.press(*witness)
 
 
+async def review(pilot, answers: list[int]) -> None:
+    """Answer the purposes and ask for the summary (Ctrl+S)."""
+    await fill_consent(pilot, answers)
+    await pilot.press("ctrl+s")
+    await pilot.pause()
+
+
 async def test_consent_given_on_screen_then_withdrawn_from_the_person_page(store):
     pid = person(store)
     app = FieldKitApp(store)
@@ -102,9 +109,7 @@ async def test_saving_needs_an_answer_for_every_purpose(store):
     async with app.run_test(size=SIZE) as pilot:
         app.action_open_consent(pid)
         await pilot.pause()
-        await fill_consent(pilot, [0, 0])
-        await pilot.press("ctrl+s")
-        await pilot.pause()
+        await review(pilot, [0, 0])
         screen = app.screen
         assert isinstance(screen, ConsentScreen)
         problem = str(screen.query_one("#consent-problem", Static).render())
@@ -119,9 +124,7 @@ async def test_going_back_from_the_summary_or_cancelling_saves_nothing(store):
     async with app.run_test(size=SIZE) as pilot:
         app.action_open_consent(pid)
         await pilot.pause()
-        await fill_consent(pilot, [0, 0, 0, 0])
-        await pilot.press("ctrl+s")
-        await pilot.pause()
+        await review(pilot, [0, 0, 0, 0])
         await pilot.press("escape")  # back from the summary
         await pilot.pause()
         assert isinstance(app.screen, ConsentScreen)

@@ -1,0 +1,92 @@
+"""`fieldkit sync`: serve this laptop's data to peers, or sync with one."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from fieldkit.cli_options import DbOptions, db_options
+from sync.ca import NotEnrolled
+from sync.protocol import SyncRefused, SyncSummary
+from sync.transport import SyncFailed, SyncServer, sync_with
+
+DEFAULT_PORT = 47800
+
+
+@click.group("sync")
+def sync_group() -> None:
+    """Sync this event's data with the other laptops over mutual TLS."""
+
+
+def _parse_address(address: str) -> tuple[str, int]:
+    host, sep, port = address.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise click.ClickException(f"{address} is not HOST:PORT: give it like 192.168.1.20:{DEFAULT_PORT}.")
+    return host.strip("[]"), int(port)
+
+
+@sync_group.command("serve")
+@db_options
+@click.option("--port", type=click.IntRange(0, 65535), default=DEFAULT_PORT, show_default=True, help="Port to listen on (0: any free port).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on; 0.0.0.0 to accept other laptops on the network.")
+@click.option("--once", is_flag=True, help="Stop after one sync session.")
+def serve_command(db: DbOptions, port: int, host: str, once: bool) -> None:
+    """Accept sync sessions from enrolled laptops until Ctrl+C."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    store = db.open()
+    try:
+        server = SyncServer(store, host, port)
+    except NotEnrolled as exc:
+        store.close()
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        store.close()
+        raise click.ClickException(f"Cannot listen on {host}:{port} ({exc.strerror}): choose another --port.") from None
+    bound_host, bound_port = server.address
+    click.echo(f"Serving sync for {store.device_name} on {bound_host}:{bound_port} (Ctrl+C to stop).")
+    try:
+        server.serve(max_sessions=1 if once else None, on_session=lambda s: click.echo(s.sentence()))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+        store.close()
+
+
+class _Bar:
+    """A progress bar that appears once the handshake says how much will move."""
+
+    def __init__(self):
+        self.bar = None
+
+    def plan(self, total: int) -> None:
+        if total:
+            self.bar = click.progressbar(length=total, label="Syncing", file=click.get_text_stream("stderr"))
+            self.bar.__enter__()
+
+    def step(self, count: int) -> None:
+        if self.bar is not None:
+            self.bar.update(count)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
+@sync_group.command("with")
+@click.argument("address", metavar="HOST:PORT")
+@db_options
+def with_command(address: str, db: DbOptions) -> None:
+    """Sync with the laptop serving at HOST:PORT: both end up with what either had."""
+    host, port = _parse_address(address)
+    store = db.open()
+    bar = _Bar()
+    try:
+        summary: SyncSummary = sync_with(store, host, port, progress=bar.step, on_plan=bar.plan)
+    except (NotEnrolled, SyncFailed, SyncRefused) as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        bar.close()
+        store.close()
+    click.echo(summary.sentence())

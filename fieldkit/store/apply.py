@@ -1,0 +1,469 @@
+"""Applying changes received from another laptop: the write path for synced data.
+
+A received change is written together with a change-log row that keeps its ORIGINAL
+(origin, seq, hlc), so it relays to third laptops and is never applied twice. The
+merge rules (docs/sync-protocol.md "Merge"):
+
+- facts merge by id (union); a fact whose id has a whole-row tombstone never comes back;
+- record fields are last-writer-wins by (hlc, origin);
+- a purge wins over every older write; a record row exists while some `set` of it
+  is newer than its whole-row tombstone, and its `origin` is the laptop of the
+  oldest such `set` (the one that created it), its `hlc` the newest field stamp.
+
+Every rule depends only on the set of changes held, never on the order they
+arrived in, which is what makes any order of syncs converge.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from fieldkit.store import schema
+from fieldkit.store.errors import StoreError
+from fieldkit.store.hlc import parse_stamp
+
+if TYPE_CHECKING:
+    from fieldkit.store.store import Store
+
+INSERT, SET, PURGE, WITHHELD = "insert", "set", "purge", "withheld"
+OPS = (INSERT, SET, PURGE, WITHHELD)
+WHOLE_ROW = ""
+COMMON_COLUMNS = ("id", "origin", "hlc")
+# A stamp further ahead of this laptop's wall clock than this is held back, not applied
+# (and not observed), so one laptop with a wrong clock cannot drag the others along.
+MAX_AHEAD_MS = 5 * 60 * 1000
+_MAX_TEXT_ID = 64
+_CHUNK = 500
+
+Stamp = tuple[str, str]  # (hlc, origin): the last-writer-wins order
+
+
+@dataclass(frozen=True)
+class RemoteChange:
+    """One change as it travels between laptops.
+
+    payload: insert -> the fact's columns; set -> the fields this change still
+    decides; purge -> {"fields": [...], "reason": str}; withheld -> None (a
+    placeholder for a change of a table the receiving laptop's role may not hold).
+    """
+
+    origin: str
+    seq: int
+    table: str
+    row_id: str
+    hlc: str
+    op: str
+    payload: dict[str, Any] | None = None
+
+    @property
+    def stamp(self) -> Stamp:
+        return (self.hlc, self.origin)
+
+
+class BatchRefused(StoreError):
+    """A received batch broke a rule; nothing of it was applied."""
+
+
+@dataclass
+class ApplyResult:
+    applied: int = 0
+    already_had: int = 0
+    withheld: int = 0
+    deferred: dict[str, int] = field(default_factory=dict)  # origin -> changes held back
+    ahead_ms: int = 0  # how far ahead of this laptop the furthest held-back stamp was
+
+    def add(self, other: ApplyResult) -> None:
+        self.applied += other.applied
+        self.already_had += other.already_had
+        self.withheld += other.withheld
+        for origin, count in other.deferred.items():
+            self.deferred[origin] = self.deferred.get(origin, 0) + count
+        self.ahead_ms = max(self.ahead_ms, other.ahead_ms)
+
+
+# -- reading the log -----------------------------------------------------------
+
+# Distinct origins by repeated index seeks, so the cost grows with the number of
+# laptops, not with the number of changes.
+_HEADS_SQL = """
+WITH RECURSIVE o(origin) AS (
+  SELECT min(origin) FROM changes
+  UNION ALL
+  SELECT (SELECT min(origin) FROM changes WHERE origin > o.origin) FROM o WHERE o.origin IS NOT NULL
+)
+SELECT origin, (SELECT max(seq) FROM changes c WHERE c.origin = o.origin) FROM o WHERE origin IS NOT NULL
+"""
+
+
+def watermarks(store: Store) -> dict[str, int]:
+    """The highest seq held per origin; each origin's log is held without gaps."""
+    return {origin: seq for origin, seq in store.db.execute(_HEADS_SQL).fetchall()}
+
+
+def _head(store: Store, origin: str) -> int:
+    row = store.db.execute("SELECT max(seq) FROM changes WHERE origin = ?", [origin]).fetchone()
+    return row[0] or 0
+
+
+# -- checking what arrived -----------------------------------------------------
+
+
+def _is_scalar(value: Any) -> bool:
+    if isinstance(value, bool) or value is None or isinstance(value, (str, float)):
+        return True
+    return isinstance(value, int) and -(2**63) <= value < 2**63
+
+
+def _text_id(value: Any) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= _MAX_TEXT_ID
+
+
+def validate(store: Store, change: RemoteChange) -> None:
+    """Raise BatchRefused unless `change` is well formed for this database."""
+    c = change
+    if not (_text_id(c.origin) and isinstance(c.seq, int) and not isinstance(c.seq, bool) and c.seq > 0):
+        raise BatchRefused("a change has no valid origin and sequence number")
+    kind = store.synced.get(c.table) if isinstance(c.table, str) else None
+    if kind is None:
+        raise BatchRefused(f"a change names a table this laptop does not sync ({str(c.table)[:40]!r})")
+    if c.op == WITHHELD:
+        if c.payload is not None or c.row_id != "" or c.hlc != "":
+            raise BatchRefused("a withheld change carries content")
+        return
+    if c.op not in OPS or not _text_id(c.row_id):
+        raise BatchRefused("a change has an unknown operation or no row id")
+    try:
+        parse_stamp(c.hlc)
+    except (ValueError, TypeError, AttributeError):
+        raise BatchRefused("a change has no valid clock stamp") from None
+    columns = store._columns_of(c.table) - set(COMMON_COLUMNS)
+    if c.op == PURGE:
+        _validate_purge(c, kind, columns)
+        return
+    if (c.op, kind) not in ((INSERT, schema.FACT), (SET, schema.RECORD)):
+        raise BatchRefused(f"{c.op} is not allowed on {kind} table {c.table}")
+    if c.payload is None and c.op == INSERT:
+        return  # the sender no longer holds the row (purged): only the log entry travels
+    if not isinstance(c.payload, dict) or not set(c.payload) <= columns:
+        raise BatchRefused(f"a change to {c.table} names columns it does not have")
+    if not all(_is_scalar(v) for v in c.payload.values()):
+        raise BatchRefused(f"a change to {c.table} holds a value that is not text or a number")
+
+
+def _validate_purge(c: RemoteChange, kind: str, columns: set[str]) -> None:
+    p = c.payload
+    if not isinstance(p, dict) or set(p) != {"fields", "reason"} or not isinstance(p["reason"], str):
+        raise BatchRefused(f"a purge of {c.table} is malformed")
+    fields = p["fields"]
+    if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
+        raise BatchRefused(f"a purge of {c.table} is malformed")
+    allowed = {WHOLE_ROW} if kind == schema.FACT else {WHOLE_ROW} | columns
+    if not set(fields) <= allowed:
+        raise BatchRefused(f"a purge of {c.table} names columns it does not have")
+
+
+# -- applying ------------------------------------------------------------------
+
+
+def apply_changes(
+    store: Store,
+    changes: Sequence[RemoteChange],
+    *,
+    max_ahead_ms: int = MAX_AHEAD_MS,
+    held_back: Iterable[str] = (),
+) -> ApplyResult:
+    """Apply one received batch in one transaction, together with its log rows.
+
+    Already-held changes are skipped (applying twice is a no-op). An origin in
+    `held_back` (deferred earlier in this session) has its changes counted as
+    deferred. Raises BatchRefused, applying nothing, when any change is malformed
+    or an origin's sequence has a gap.
+    """
+    for change in changes:
+        validate(store, change)
+    result = ApplyResult()
+    before = (store.clock.millis, store.clock.counter)
+    try:
+        with store.transaction():
+            fresh = _select_fresh(store, changes, max_ahead_ms, set(held_back), result)
+            if fresh:
+                _log(store, fresh)
+                _apply_all(store, [c for c in fresh if c.op != WITHHELD])
+                stamps = [c.hlc for c in fresh if c.op != WITHHELD]
+                if stamps:
+                    store.clock.observe(max(stamps))
+                    store._save_clock(store.clock.last)
+    except BaseException:
+        store.clock.millis, store.clock.counter = before
+        raise
+    return result
+
+
+def _select_fresh(
+    store: Store, changes: Sequence[RemoteChange], max_ahead_ms: int, held_back: set[str], result: ApplyResult
+) -> list[RemoteChange]:
+    heads: dict[str, int] = {}
+    fresh: list[RemoteChange] = []
+    now = store.wall()
+    for c in changes:
+        if c.origin in held_back:
+            result.deferred[c.origin] = result.deferred.get(c.origin, 0) + 1
+            continue
+        if c.origin not in heads:
+            heads[c.origin] = _head(store, c.origin)
+        if c.seq <= heads[c.origin]:
+            result.already_had += 1
+            continue
+        if c.seq != heads[c.origin] + 1:
+            raise BatchRefused(f"the changes of one laptop skip from {heads[c.origin]} to {c.seq}")
+        if c.op != WITHHELD:
+            ahead = parse_stamp(c.hlc)[0] - now
+            if ahead > max_ahead_ms:
+                # Held back with everything after it from that laptop, so its log keeps no gap.
+                held_back.add(c.origin)
+                result.deferred[c.origin] = result.deferred.get(c.origin, 0) + 1
+                result.ahead_ms = max(result.ahead_ms, ahead)
+                continue
+        heads[c.origin] = c.seq
+        fresh.append(c)
+        if c.op == WITHHELD:
+            result.withheld += 1
+        else:
+            result.applied += 1
+    return fresh
+
+
+def _log(store: Store, changes: list[RemoteChange]) -> None:
+    store.db.conn.executemany(
+        "INSERT INTO changes (origin, seq, tbl, row_id, hlc, op) VALUES (?, ?, ?, ?, ?, ?)",
+        [(c.origin, c.seq, c.table, c.row_id, c.hlc, c.op) for c in changes],
+    )
+
+
+def _apply_all(store: Store, changes: list[RemoteChange]) -> None:
+    by_table: dict[str, list[RemoteChange]] = defaultdict(list)
+    for c in changes:
+        by_table[c.table].append(c)
+    for table, group in by_table.items():
+        if store.synced[table] == schema.FACT:
+            _apply_facts(store, table, group)
+        else:
+            _apply_records(store, table, group)
+        _write_tombstones(store, table, group)
+
+
+def _chunks(items: list, size: int = _CHUNK) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _whole_tombstones(store: Store, table: str, row_ids: list[str]) -> dict[str, Stamp]:
+    found: dict[str, Stamp] = {}
+    for chunk in _chunks(row_ids):
+        marks = ", ".join("?" for _ in chunk)
+        for row_id, hlc, origin in store.db.execute(
+            f"SELECT row_id, hlc, origin FROM tombstones WHERE tbl = ? AND field = '' AND row_id IN ({marks})",
+            [table, *chunk],
+        ):
+            found[row_id] = (hlc, origin)
+    return found
+
+
+def _purged_fields(c: RemoteChange) -> list[str]:
+    return c.payload["fields"] if c.op == PURGE else []
+
+
+def _write_tombstones(store: Store, table: str, changes: list[RemoteChange]) -> None:
+    store.db.conn.executemany(
+        "INSERT INTO tombstones (tbl, row_id, field, hlc, origin, reason) VALUES (?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (tbl, row_id, field) DO UPDATE SET"
+        " hlc = excluded.hlc, origin = excluded.origin, reason = excluded.reason"
+        " WHERE (excluded.hlc, excluded.origin) > (tombstones.hlc, tombstones.origin)",
+        [
+            (table, c.row_id, f, c.hlc, c.origin, c.payload["reason"])
+            for c in changes
+            for f in _purged_fields(c)
+        ],
+    )
+
+
+def _insert_rows(store: Store, table: str, rows: list[dict[str, Any]], verb: str = "INSERT") -> None:
+    by_shape: dict[tuple[str, ...], list[tuple]] = defaultdict(list)
+    for row in rows:
+        by_shape[tuple(row)].append(tuple(row.values()))
+    for names, values in by_shape.items():
+        store.db.conn.executemany(
+            f"{verb} INTO [{table}] ({', '.join(f'[{n}]' for n in names)})"
+            f" VALUES ({', '.join('?' for _ in names)})",
+            values,
+        )
+
+
+def _apply_facts(store: Store, table: str, changes: list[RemoteChange]) -> None:
+    purged = {c.row_id for c in changes if WHOLE_ROW in _purged_fields(c)}
+    inserts = [c for c in changes if c.op == INSERT and c.payload is not None]
+    gone = purged | set(_whole_tombstones(store, table, [c.row_id for c in inserts]))
+    rows = [
+        {"id": c.row_id, "origin": c.origin, "hlc": c.hlc, **c.payload}
+        for c in inserts
+        if c.row_id not in gone
+    ]
+    # A fact is immutable: the same id is the same fact, so a second copy is ignored.
+    _insert_rows(store, table, rows, verb="INSERT OR IGNORE")
+    store.db.conn.executemany(f"DELETE FROM [{table}] WHERE id = ?", [(i,) for i in purged])
+
+
+@dataclass
+class _RowState:
+    """A record row while a batch is merged into it."""
+
+    values: dict[str, Any] | None  # its columns as stored, None if absent
+    clocks: dict[str, Stamp]
+    whole: Stamp | None  # its whole-row tombstone
+    first_set: Stamp | None = None  # the oldest `set` of it in this batch
+    last_set: str | None = None
+
+
+def _load_records(store: Store, table: str, row_ids: list[str]) -> dict[str, _RowState]:
+    states = {row_id: _RowState(None, {}, None) for row_id in row_ids}
+    for chunk in _chunks(row_ids):
+        marks = ", ".join("?" for _ in chunk)
+        cursor = store.db.execute(f"SELECT * FROM [{table}] WHERE id IN ({marks})", chunk)
+        names = [d[0] for d in cursor.description]
+        for row in cursor:
+            values = dict(zip(names, row))
+            states[values["id"]].values = values
+        for row_id, name, hlc, origin in store.db.execute(
+            f"SELECT row_id, field, hlc, origin FROM field_clocks WHERE tbl = ? AND row_id IN ({marks})",
+            [table, *chunk],
+        ):
+            states[row_id].clocks[name] = (hlc, origin)
+    for row_id, stamp in _whole_tombstones(store, table, row_ids).items():
+        states[row_id].whole = stamp
+    return states
+
+
+def _merge_record_change(state: _RowState, c: RemoteChange, pending: dict[str, Any]) -> None:
+    stamp = c.stamp
+    if c.op == SET:
+        if state.whole is not None and stamp < state.whole:
+            return  # purged after it was written
+        state.first_set = min(state.first_set or stamp, stamp)
+        state.last_set = max(state.last_set or c.hlc, c.hlc)
+        for name, value in c.payload.items():
+            if name not in state.clocks or stamp > state.clocks[name]:
+                state.clocks[name] = stamp
+                pending[name] = value
+        return
+    fields = c.payload["fields"]
+    if WHOLE_ROW in fields and (state.whole is None or stamp > state.whole):
+        state.whole = stamp
+        for name, clock in list(state.clocks.items()):
+            if clock < stamp:
+                del state.clocks[name]
+                pending[name] = None
+    for name in fields:
+        if name == WHOLE_ROW or (state.whole is not None and stamp < state.whole):
+            continue
+        if name not in state.clocks or stamp > state.clocks[name]:
+            state.clocks[name] = stamp
+            pending[name] = None
+
+
+def _apply_records(store: Store, table: str, changes: list[RemoteChange]) -> None:
+    row_ids = list(dict.fromkeys(c.row_id for c in changes))
+    states = _load_records(store, table, row_ids)
+    pending: dict[str, dict[str, Any]] = {row_id: {} for row_id in row_ids}
+    for c in changes:
+        _merge_record_change(states[c.row_id], c, pending[c.row_id])
+
+    inserts, updates, deletes, clocks = [], [], [], []
+    for row_id in row_ids:
+        state = states[row_id]
+        existed = state.values is not None
+        exists, origin = _existence(store, table, row_id, state)
+        clocks.extend((table, row_id, name, hlc, o) for name, (hlc, o) in state.clocks.items())
+        if not exists:
+            if existed:
+                deletes.append((row_id,))
+            continue
+        row = dict(state.values) if existed else {"id": row_id}
+        row.update(pending[row_id])
+        row["origin"] = origin
+        newest = max((hlc for hlc, _ in state.clocks.values()), default=None)
+        row["hlc"] = newest or (state.values or {}).get("hlc") or state.last_set
+        (updates if existed else inserts).append(row)
+
+    store.db.conn.executemany(
+        "DELETE FROM field_clocks WHERE tbl = ? AND row_id = ?", [(table, r) for r in row_ids]
+    )
+    store.db.conn.executemany(
+        "INSERT INTO field_clocks (tbl, row_id, field, hlc, origin) VALUES (?, ?, ?, ?, ?)", clocks
+    )
+    store.db.conn.executemany(f"DELETE FROM [{table}] WHERE id = ?", deletes)
+    _insert_rows(store, table, inserts)
+    for row in updates:
+        names = [n for n in row if n != "id"]
+        store.db.execute(
+            f"UPDATE [{table}] SET {', '.join(f'[{n}] = ?' for n in names)} WHERE id = ?",
+            [*(row[n] for n in names), row["id"]],
+        )
+
+
+def _existence(store: Store, table: str, row_id: str, state: _RowState) -> tuple[bool, str | None]:
+    """Whether a record row exists after the merge, and the laptop that created it."""
+    existed = state.values is not None
+    if state.whole is None:
+        if not existed:
+            return state.first_set is not None, state.first_set and state.first_set[1]
+        if state.first_set is None or state.first_set[0] > state.values["hlc"]:
+            return True, state.values["origin"]  # nothing older than what it holds arrived
+    after = state.whole or ("", "")
+    row = store.db.execute(
+        "SELECT origin FROM changes WHERE tbl = ? AND row_id = ? AND op = 'set'"
+        " AND (hlc, origin) > (?, ?) ORDER BY hlc, origin LIMIT 1",
+        [table, row_id, *after],
+    ).fetchone()
+    return (row is not None, row[0] if row else None)
+
+
+# -- seeding a joining laptop --------------------------------------------------
+
+
+def apply_snapshot(
+    store: Store,
+    rows: dict[str, list[dict[str, Any]]],
+    field_clocks: list[tuple[str, str, str, str, str]],
+    tombstones: list[tuple[str, str, str, str, str, str]],
+) -> None:
+    """Copy rows exactly as another laptop holds them (origin, hlc and field clocks
+    included), without log entries: used once, when a laptop joins, for the event
+    and its roster. When the same changes later arrive by sync they change nothing.
+    """
+    stamps = []
+    with store.transaction():
+        for table, table_rows in rows.items():
+            if table not in store.synced:
+                raise BatchRefused(f"the join file names a table this laptop does not sync ({table})")
+            for row in table_rows:
+                validate(store, RemoteChange(row["origin"], 1, table, row["id"], row["hlc"],
+                                             INSERT if store.synced[table] == schema.FACT else SET,
+                                             {k: v for k, v in row.items() if k not in COMMON_COLUMNS}))
+                stamps.append(row["hlc"])
+            _insert_rows(store, table, table_rows, verb="INSERT OR REPLACE")
+        store.db.conn.executemany(
+            "INSERT OR REPLACE INTO field_clocks (tbl, row_id, field, hlc, origin) VALUES (?, ?, ?, ?, ?)",
+            field_clocks,
+        )
+        store.db.conn.executemany(
+            "INSERT OR REPLACE INTO tombstones (tbl, row_id, field, hlc, origin, reason)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            tombstones,
+        )
+        stamps.extend(t[3] for t in field_clocks)
+        if stamps:
+            store.clock.observe(max(stamps))
+            store._save_clock(store.clock.last)

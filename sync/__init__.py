@@ -1,0 +1,1 @@
+"""Peer sync between the laptops of one event: change feed, merge, protocol, TLS transport, enrollment."""

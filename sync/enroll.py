@@ -1,0 +1,205 @@
+"""Enrolling a laptop by file, joining an event from that file, and revoking a lost laptop.
+
+The join file is a passphrase-encrypted bundle (scrypt, then AES-256-GCM) holding
+the event id, the new laptop's identity, role, TLS key and certificate, the CA
+certificate, and a snapshot of the event record and device roster as the
+coordinator holds them. See docs/sync-protocol.md "Enrollment".
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+from fieldkit.store import Store, create_store, new_id
+from fieldkit.store.apply import apply_snapshot
+from sync.ca import META_CA_CERT, META_CA_KEY, DeviceIdentity, install_identity, issue_certificate
+from sync.scope import COORDINATOR, ROLES
+
+MAGIC = b"FIELDKIT-JOIN-1\n"
+# What a joining laptop needs before its first sync (tables a later feature adds are skipped if absent).
+SNAPSHOT_TABLES = ("events", "devices", "device_revocations", "signing_keys", "key_revocations")
+_SCRYPT = {"n": 2**15, "r": 8, "p": 1}
+_MAX_NAME = 40
+
+# Other features add what a joining laptop needs at once (e.g. its token-signing key):
+# hook(coordinator_store, bundle) while enrolling, and hook(new_store, bundle) when joining.
+_enroll_hooks: list[Callable[[Store, dict], None]] = []
+_join_hooks: list[Callable[[Store, dict], None]] = []
+
+
+def on_enroll(hook):
+    _enroll_hooks.append(hook)
+    return hook
+
+
+def on_join(hook):
+    _join_hooks.append(hook)
+    return hook
+
+
+class EnrollRefused(Exception):
+    """Enrollment, joining or revocation refused; str() says what to do."""
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    device_id: str
+    name: str
+    role: str
+    enrolled_at: str
+    revoked: bool
+
+
+def roster(store: Store) -> list[RosterEntry]:
+    revoked = {r[0] for r in store.db.execute("SELECT device_id FROM device_revocations")}
+    rows = store.db.execute("SELECT id, name, role, enrolled_at FROM devices ORDER BY enrolled_at, name")
+    return [RosterEntry(i, n or "", r or "", e or "", i in revoked) for i, n, r, e in rows]
+
+
+def _snapshot(store: Store, tables: tuple[str, ...]) -> dict[str, Any]:
+    present = [t for t in tables if t in store.synced]
+    rows = {}
+    for table in present:
+        cursor = store.db.execute(f"SELECT * FROM [{table}]")
+        names = [d[0] for d in cursor.description]
+        rows[table] = [dict(zip(names, values)) for values in cursor]
+    marks = ", ".join("?" for _ in present)
+    clocks = store.db.execute(f"SELECT tbl, row_id, field, hlc, origin FROM field_clocks WHERE tbl IN ({marks})", present)
+    tombs = store.db.execute(
+        f"SELECT tbl, row_id, field, hlc, origin, reason FROM tombstones WHERE tbl IN ({marks})", present
+    )
+    return {"rows": rows, "field_clocks": [list(r) for r in clocks], "tombstones": [list(r) for r in tombs]}
+
+
+def enroll_device(store: Store, name: str, role: str) -> dict[str, Any]:
+    """Add a laptop to the roster and return its join bundle (not yet encrypted)."""
+    ca_key = store.meta(META_CA_KEY)
+    if not ca_key:
+        raise EnrollRefused(
+            "Only the coordinator's laptop (where `fieldkit init` created the event) can enroll laptops: "
+            "run this there."
+        )
+    name = " ".join(name.split())
+    if not name or len(name) > _MAX_NAME:
+        raise EnrollRefused(f"A laptop name has 1 to {_MAX_NAME} characters, e.g. desk-2.")
+    if role not in ROLES:
+        raise EnrollRefused(f"Unknown role {role!r}: choose one of {', '.join(ROLES)}.")
+    if any(e.name == name and not e.revoked for e in roster(store)):
+        raise EnrollRefused(f"A laptop named {name} is already enrolled: choose another name or revoke it first.")
+    device_id = new_id()
+    ca_cert = store.meta(META_CA_CERT)
+    key, cert = issue_certificate(ca_key, ca_cert, DeviceIdentity(device_id, role, store.event_id))
+    bundle: dict[str, Any] = {
+        "event_id": store.event_id,
+        "device_id": device_id,
+        "device_name": name,
+        "role": role,
+        "ca_cert": ca_cert,
+        "key": key,
+        "cert": cert,
+    }
+    with store.transaction():
+        store.set_record("devices", device_id, {"name": name, "role": role, "enrolled_at": store.now().isoformat()})
+        for hook in _enroll_hooks:
+            hook(store, bundle)
+        bundle["snapshot"] = _snapshot(store, SNAPSHOT_TABLES)
+    return bundle
+
+
+def _kdf(salt: bytes) -> Scrypt:
+    return Scrypt(salt=salt, length=32, **_SCRYPT)
+
+
+def seal(bundle: dict[str, Any], passphrase: str) -> bytes:
+    """The bundle as bytes only the passphrase opens."""
+    salt, nonce = os.urandom(16), os.urandom(12)
+    key = _kdf(salt).derive(passphrase.encode())
+    ciphertext = AESGCM(key).encrypt(nonce, json.dumps(bundle).encode(), MAGIC)
+    envelope = {"kdf": "scrypt", **_SCRYPT, "salt": _b64(salt), "nonce": _b64(nonce), "ciphertext": _b64(ciphertext)}
+    return MAGIC + json.dumps(envelope).encode()
+
+
+def unseal(data: bytes, passphrase: str) -> dict[str, Any]:
+    if not data.startswith(MAGIC):
+        raise EnrollRefused("This is not a Field Kit join file: use the file `fieldkit device enroll` wrote.")
+    try:
+        envelope = json.loads(data[len(MAGIC):])
+        salt, nonce = base64.b64decode(envelope["salt"]), base64.b64decode(envelope["nonce"])
+        ciphertext = base64.b64decode(envelope["ciphertext"])
+    except (ValueError, KeyError, TypeError):
+        raise EnrollRefused("The join file is damaged: enroll the laptop again.") from None
+    try:
+        plain = AESGCM(_kdf(salt).derive(passphrase.encode())).decrypt(nonce, ciphertext, MAGIC)
+    except (InvalidTag, ValueError):
+        raise EnrollRefused("The passphrase does not open this join file: check it and try again.") from None
+    bundle = json.loads(plain)
+    missing = {"event_id", "device_id", "device_name", "role", "ca_cert", "key", "cert", "snapshot"} - set(bundle)
+    if missing:
+        raise EnrollRefused("The join file is incomplete: enroll the laptop again with this Field Kit version.")
+    return bundle
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def write_join_file(bundle: dict[str, Any], path: Path, passphrase: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(seal(bundle, passphrase))
+
+
+def read_join_file(path: Path, passphrase: str) -> dict[str, Any]:
+    return unseal(Path(path).read_bytes(), passphrase)
+
+
+def join_event(path: Path, db_passphrase: str | None, bundle: dict[str, Any]) -> Store:
+    """Create this laptop's database from a join bundle."""
+    store = create_store(
+        path,
+        db_passphrase,
+        device_name=bundle["device_name"],
+        role=bundle["role"],
+        event_id=bundle["event_id"],
+        device_id=bundle["device_id"],
+    )
+    try:
+        snapshot = bundle["snapshot"]
+        with store.transaction():
+            install_identity(store, bundle["ca_cert"], bundle["key"], bundle["cert"])
+            apply_snapshot(store, snapshot["rows"], snapshot["field_clocks"], snapshot["tombstones"])
+            for hook in _join_hooks:
+                hook(store, bundle)
+    except BaseException:
+        store.close()
+        for leftover in Path(path).parent.glob(Path(path).name + "*"):
+            leftover.unlink()
+        raise
+    return store
+
+
+def revoke_device(store: Store, name: str, reason: str = "lost") -> RosterEntry:
+    """Append a revocation for the laptop called `name`; it syncs like any fact."""
+    if store.role != COORDINATOR:
+        raise EnrollRefused("Only a coordinator's laptop can revoke laptops: run this there.")
+    matches = [e for e in roster(store) if e.name == name and not e.revoked]
+    if not matches:
+        raise EnrollRefused(f"No enrolled laptop is named {name}: `fieldkit device list` shows the roster.")
+    entry = matches[0]
+    if entry.device_id == store.device_id:
+        raise EnrollRefused("This is the laptop you are using: revoke it from another coordinator laptop.")
+    store.append_fact(
+        "device_revocations",
+        {"device_id": entry.device_id, "reason": reason, "revoked_at": store.now().isoformat()},
+    )
+    return entry

@@ -1,0 +1,329 @@
+"""The sync protocol: handshake, watermarks, batches both ways (docs/sync-protocol.md).
+
+One session over one connection: both laptops say hello (protocol, schema, event,
+device, watermarks); the responder sends what the initiator lacks, then the
+initiator sends what the responder lacks; each received batch is applied in one
+transaction. Anything malformed closes the session with a logged reason and
+applies nothing of the frame that broke the rules.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fieldkit.store import DB_ERRORS, Store
+from fieldkit.store.apply import (
+    MAX_AHEAD_MS,
+    ApplyResult,
+    BatchRefused,
+    RemoteChange,
+    apply_changes,
+)
+from fieldkit.store.schema import schema_version
+from sync import feed
+from sync.frames import Channel, FrameError, encode
+from sync.scope import ROLES, may_receive
+
+PROTOCOL_VERSION = 1
+log = logging.getLogger("fieldkit.sync")
+
+
+class SyncRefused(Exception):
+    """One laptop refused to sync with the other; str() says what to do."""
+
+
+class ProtocolError(Exception):
+    """The peer broke the protocol; str() is the reason logged."""
+
+
+@dataclass(frozen=True)
+class Peer:
+    """Who is on the other end, as proven by its certificate."""
+
+    device_id: str
+    role: str
+
+
+@dataclass
+class SyncSummary:
+    peer_name: str = ""
+    peer_device: str = ""
+    sent: int = 0
+    received: int = 0
+    result: ApplyResult = field(default_factory=ApplyResult)
+    seconds: float = 0.0
+    bytes_sent: int = 0
+    bytes_received: int = 0
+    clock_note: str | None = None
+
+    @property
+    def applied(self) -> int:
+        return self.result.applied
+
+    @property
+    def already_had(self) -> int:
+        return self.result.already_had
+
+    def sentence(self) -> str:
+        text = (
+            f"Synced with {self.peer_name or 'the other laptop'}: sent {self.sent}, received "
+            f"{self.received} (applied {self.applied}, already had {self.already_had}) "
+            f"in {self.seconds:.2f} s."
+        )
+        if self.result.deferred:
+            held = sum(self.result.deferred.values())
+            text += (
+                f" {held} changes stamped {self.result.ahead_ms // 60000} minutes ahead of this laptop's"
+                " clock were held back: set the right time on the laptop that is wrong."
+            )
+        if self.clock_note:
+            text += " " + self.clock_note
+        return text
+
+
+Progress = Callable[[int], None]
+
+
+def _hello(store: Store) -> dict[str, Any]:
+    return {
+        "type": "hello",
+        "protocol": PROTOCOL_VERSION,
+        "schema": schema_version(),
+        "event": store.event_id,
+        "device": store.device_id,
+        "name": store.device_name,
+        "role": store.role,
+        "wall": store.wall(),
+        "watermarks": feed.watermarks(store),
+    }
+
+
+def _field(message: dict, name: str, kind: type) -> Any:
+    value = message.get(name)
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise ProtocolError(f"malformed {message.get('type')} frame: {name} is missing or not a {kind.__name__}")
+    return value
+
+
+def _check_hello(store: Store, hello: dict, peer: Peer | None, revoked: Callable[[str], bool]) -> Peer:
+    """The peer's identity if it may sync with this laptop; SyncRefused otherwise."""
+    if hello.get("type") == "refuse":
+        raise SyncRefused(str(hello.get("reason", "The other laptop refused to sync."))[:500])
+    if hello.get("type") != "hello":
+        raise ProtocolError(f"expected hello, got {str(hello.get('type'))[:40]!r}")
+    theirs = _field(hello, "protocol", int)
+    name = str(hello.get("name") or "the other laptop")[:64]
+    me = store.device_name
+    if theirs != PROTOCOL_VERSION:
+        older, newer = (name, me) if theirs < PROTOCOL_VERSION else (me, name)
+        raise SyncRefused(
+            f"{older} speaks an older sync protocol than {newer} "
+            f"({min(theirs, PROTOCOL_VERSION)} vs {max(theirs, PROTOCOL_VERSION)}): "
+            f"upgrade Field Kit on {older}, then sync again."
+        )
+    schema = _field(hello, "schema", int)
+    if schema != schema_version():
+        older, newer = (name, me) if schema < schema_version() else (me, name)
+        raise SyncRefused(
+            f"{older} has an older database schema than {newer} "
+            f"({min(schema, schema_version())} vs {max(schema, schema_version())}): "
+            f"upgrade Field Kit on {older}, then sync again."
+        )
+    if _field(hello, "event", str) != store.event_id:
+        raise SyncRefused(f"{name} belongs to another event: only laptops of the same event sync.")
+    device = _field(hello, "device", str)
+    role = _field(hello, "role", str)
+    _field(hello, "wall", int)
+    marks = _field(hello, "watermarks", dict)
+    if not all(isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) for k, v in marks.items()):
+        raise ProtocolError("malformed hello frame: watermarks are not origin -> number")
+    if peer is not None and device != peer.device_id:
+        raise SyncRefused(f"{name} presented another laptop's certificate: it is not allowed to sync.")
+    if device == store.device_id:
+        raise SyncRefused("This is the same laptop: sync with another one.")
+    if revoked(device):
+        raise SyncRefused(f"{name} was revoked by the coordinator: it can no longer sync with this event.")
+    proven = peer or Peer(device, role)
+    if proven.role not in ROLES:
+        raise SyncRefused(f"{name} is enrolled with an unknown role: enroll it again.")
+    return proven
+
+
+def _clock_note(store: Store, hello: dict) -> str | None:
+    skew = hello["wall"] - store.wall()
+    if abs(skew) <= MAX_AHEAD_MS:
+        return None
+    name = str(hello.get("name") or "the other laptop")[:64]
+    minutes = round(abs(skew) / 60000)
+    direction = "ahead of" if skew > 0 else "behind"
+    return (
+        f"{name}'s clock is about {minutes} minutes {direction} this laptop's: set the right time "
+        f"on whichever laptop is wrong; changes stamped more than "
+        f"{MAX_AHEAD_MS // 60000} minutes ahead wait until then."
+    )
+
+
+def _decode_batch(message: dict) -> list[RemoteChange]:
+    origins = _field(message, "origins", list)
+    rows = _field(message, "changes", list)
+    changes = []
+    for row in rows:
+        if not isinstance(row, list) or len(row) != 7:
+            raise ProtocolError("malformed batch frame: a change is not a list of 7 items")
+        index, seq, table, row_id, hlc, op, payload = row
+        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(origins):
+            raise ProtocolError("malformed batch frame: a change names no origin")
+        if not all(isinstance(v, str) for v in (origins[index], table, row_id, hlc, op)):
+            raise ProtocolError("malformed batch frame: a change has fields of the wrong type")
+        changes.append(RemoteChange(origins[index], seq, table, row_id, hlc, op, payload))
+    return changes
+
+
+def _encode_batch(changes: list[RemoteChange]) -> list[dict]:
+    """One or more batch frames, split so that none is over the frame limit."""
+    origins = sorted({c.origin for c in changes})
+    index = {o: i for i, o in enumerate(origins)}
+    message = {
+        "type": "batch",
+        "origins": origins,
+        "changes": [[index[c.origin], c.seq, c.table, c.row_id, c.hlc, c.op, c.payload] for c in changes],
+    }
+    try:
+        encode(message)
+    except FrameError:
+        if len(changes) == 1:
+            raise ProtocolError("one change is larger than the frame limit") from None
+        half = len(changes) // 2
+        return _encode_batch(changes[:half]) + _encode_batch(changes[half:])
+    return [message]
+
+
+class Session:
+    """One sync session on an open channel; `run()` returns its summary."""
+
+    def __init__(
+        self,
+        store: Store,
+        channel: Channel,
+        *,
+        initiator: bool,
+        peer: Peer | None = None,
+        revoked: Callable[[str], bool] = lambda device_id: False,
+        progress: Progress | None = None,
+        batch_size: int = feed.DEFAULT_BATCH,
+        refusal: SyncRefused | None = None,
+    ):
+        self.store = store
+        self.channel = channel
+        self.initiator = initiator
+        self.peer = peer
+        self.revoked = revoked
+        self.progress = progress or (lambda n: None)
+        self.batch_size = batch_size
+        # Set when the transport already refused the peer: only a refusal is sent.
+        self.refusal = refusal
+        self.summary = SyncSummary()
+        self.on_plan: Callable[[int], None] = lambda total: None
+
+    def run(self) -> SyncSummary:
+        started = time.perf_counter()
+        try:
+            self._run()
+        except FrameError as exc:
+            raise ProtocolError(str(exc)) from None
+        except OSError as exc:
+            raise ProtocolError(f"the connection was lost ({exc.__class__.__name__})") from None
+        finally:
+            self.summary.seconds = time.perf_counter() - started
+            self.summary.bytes_sent = self.channel.bytes_sent
+            self.summary.bytes_received = self.channel.bytes_received
+        return self.summary
+
+    def _refuse(self, exc: SyncRefused) -> None:
+        try:
+            self.channel.send({"type": "refuse", "reason": str(exc)})
+        except OSError:
+            pass
+
+    def _run(self) -> None:
+        if self.initiator:
+            if self.refusal is not None:
+                self._refuse(self.refusal)
+                raise self.refusal
+            mine = _hello(self.store)
+            self.channel.send(mine)
+            theirs = self.channel.recv()
+            peer = _check_hello(self.store, theirs, self.peer, self.revoked)
+        else:
+            # Read the hello even when refusing, so the refusal is not lost to a reset connection.
+            theirs = self.channel.recv()
+            try:
+                if self.refusal is not None:
+                    raise self.refusal
+                peer = _check_hello(self.store, theirs, self.peer, self.revoked)
+            except SyncRefused as exc:
+                self._refuse(exc)
+                raise
+            mine = _hello(self.store)
+            self.channel.send(mine)
+        self.summary.peer_name = str(theirs.get("name", ""))[:64]
+        self.summary.peer_device = peer.device_id
+        self.summary.clock_note = _clock_note(self.store, theirs)
+        their_marks, my_marks = theirs["watermarks"], mine["watermarks"]
+        self.on_plan(feed.pending(my_marks, their_marks) + feed.pending(their_marks, my_marks))
+        if self.initiator:
+            self._receive()
+            self._send(their_marks, peer)
+            self._expect("thanks")
+        else:
+            self._send(their_marks, peer)
+            self._receive()
+            self.channel.send({"type": "thanks"})
+
+    def _expect(self, kind: str) -> dict:
+        message = self.channel.recv()
+        if message["type"] == "refuse":
+            raise SyncRefused(str(message.get("reason", ""))[:500])
+        if message["type"] != kind:
+            raise ProtocolError(f"expected {kind}, got {message['type'][:40]!r}")
+        return message
+
+    def _send(self, their_marks: dict[str, int], peer: Peer) -> None:
+        def may_hold(table: str) -> bool:
+            return may_receive(peer.role, table)
+
+        for batch in feed.changes_since(self.store, their_marks, self.batch_size, may_hold=may_hold):
+            for message in _encode_batch(batch):
+                self.channel.send(message)
+                self.summary.sent += len(message["changes"])
+                self.progress(len(message["changes"]))
+        self.channel.send({"type": "done", "sent": self.summary.sent})
+
+    def _receive(self) -> None:
+        held_back: set[str] = set()
+        while True:
+            message = self.channel.recv()
+            if message["type"] == "done":
+                return
+            if message["type"] == "refuse":
+                raise SyncRefused(str(message.get("reason", ""))[:500])
+            if message["type"] != "batch":
+                raise ProtocolError(f"expected batch or done, got {message['type'][:40]!r}")
+            changes = _decode_batch(message)
+            for change in changes:
+                if change.op != "withheld" and not may_receive(self.store.role, change.table):
+                    raise ProtocolError(f"the peer sent {change.table[:40]}, which this laptop's role may not hold")
+            try:
+                result = apply_changes(self.store, changes, held_back=held_back)
+            except BatchRefused as exc:
+                raise ProtocolError(f"batch refused: {exc}") from None
+            except DB_ERRORS as exc:
+                raise ProtocolError(f"batch refused by the database: {exc.__class__.__name__}") from None
+            held_back.update(result.deferred)
+            self.summary.received += len(changes)
+            self.summary.result.add(result)
+            self.progress(len(changes))

@@ -1,0 +1,41 @@
+"""Which laptop role may receive which synced table: the one place scoping is decided.
+
+The SENDER filters by the receiving laptop's enrolled role (read from its
+certificate). A table missing from TABLE_ROLES is sent to coordinators and
+practitioners only: a check-in desk is default-deny, so a table added later for
+intake, surveys or referral notes never reaches a desk by accident. Add new
+tables here when a desk needs them (docs/sync-protocol.md "Scoping").
+"""
+
+from __future__ import annotations
+
+COORDINATOR = "coordinator"
+DESK = "desk"
+PRACTITIONER = "practitioner"
+ROLES = (COORDINATOR, DESK, PRACTITIONER)
+
+EVERY_ROLE = frozenset(ROLES)
+NOT_DESK = frozenset({COORDINATOR, PRACTITIONER})
+
+TABLE_ROLES: dict[str, frozenset[str]] = {
+    # the event, the device roster and its revocations
+    "events": EVERY_ROLE,
+    "devices": EVERY_ROLE,
+    "device_revocations": EVERY_ROLE,
+    # token keys and revocations: every laptop verifies passes offline
+    "signing_keys": EVERY_ROLE,
+    "key_revocations": EVERY_ROLE,
+    "token_revocations": EVERY_ROLE,
+    # who is expected, who came, and what they agreed to (consent status)
+    "people": EVERY_ROLE,
+    "registrations": EVERY_ROLE,
+    "checkins": EVERY_ROLE,
+    "checkin_voids": EVERY_ROLE,
+    "consent_facts": EVERY_ROLE,
+}
+UNKNOWN_TABLE_ROLES = NOT_DESK
+
+
+def may_receive(role: str, table: str) -> bool:
+    """Whether a laptop enrolled as `role` may hold the rows of `table`."""
+    return role in TABLE_ROLES.get(table, UNKNOWN_TABLE_ROLES)

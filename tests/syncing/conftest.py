@@ -1,0 +1,55 @@
+"""Fixtures for sync tests: an event with an enrolled laptop, and a TLS server in a thread."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+import sync.ca  # noqa: F401  (registers the event CA hook)
+from fieldkit.event import create_event
+from sync.enroll import enroll_device, join_event
+from sync.transport import SyncServer
+
+PASSPHRASE = "correct horse battery staple"
+
+
+@pytest.fixture
+def coordinator(tmp_path, template):
+    store = create_event(tmp_path / "coordinator.db", template, PASSPHRASE, device_name="coordinator")
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def enroll(tmp_path, coordinator):
+    """enroll(name, role) -> that laptop's own encrypted store, joined from its bundle."""
+    opened = []
+
+    def _enroll(name: str, role: str = "desk", event=None):
+        bundle = enroll_device(event or coordinator, name, role)
+        store = join_event(tmp_path / f"{name}.db", PASSPHRASE, bundle)
+        opened.append(store)
+        return store
+
+    yield _enroll
+    for store in opened:
+        store.close()
+
+
+@pytest.fixture
+def serving():
+    """serving(store) -> (host, port) of a SyncServer on 127.0.0.1 running in a thread."""
+    servers = []
+
+    def _serve(store):
+        server = SyncServer(store, "127.0.0.1", 0)
+        thread = threading.Thread(target=server.serve, daemon=True)
+        thread.start()
+        servers.append((server, thread))
+        return server.address
+
+    yield _serve
+    for server, thread in servers:
+        server.close()
+        thread.join(timeout=5)

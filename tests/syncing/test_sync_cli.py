@@ -1,0 +1,101 @@
+"""Two real `fieldkit` processes syncing over TLS on 127.0.0.1, enrolled by join file."""
+
+from __future__ import annotations
+
+import os
+import queue
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = REPO_ROOT / "sample_events" / "wellbeing-popup.toml"
+ENV = {
+    **os.environ,
+    "PYTHONPATH": str(REPO_ROOT),
+    "FIELDKIT_PASSPHRASE": "db passphrase for tests",
+    "FIELDKIT_JOIN_PASSPHRASE": "join passphrase for tests",
+}
+
+
+def fieldkit(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    done = subprocess.run(
+        [sys.executable, "-m", "fieldkit", *args], env=ENV, capture_output=True, text=True, timeout=60
+    )
+    if check and done.returncode != 0:
+        raise AssertionError(f"fieldkit {' '.join(args)} failed: {done.stderr}")
+    return done
+
+
+def serve_once(db: Path) -> tuple[subprocess.Popen, int]:
+    """Start `fieldkit sync serve --once` on a free port; wait (bounded) until it listens."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "fieldkit", "sync", "serve", "--db", str(db), "--port", "0", "--once"],
+        env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: lines.put(server.stdout.readline()), daemon=True).start()
+    try:
+        line = lines.get(timeout=20)
+    except queue.Empty:
+        server.kill()
+        pytest.fail("fieldkit sync serve did not start listening within 20 s")
+    assert "127.0.0.1:" in line, line + server.stderr.read()
+    return server, int(line.split("127.0.0.1:")[1].split()[0])
+
+
+@pytest.fixture
+def two_laptops(tmp_path):
+    coordinator, desk, join = tmp_path / "coordinator.db", tmp_path / "desk.db", tmp_path / "desk.join"
+    fieldkit("init", str(TEMPLATE), "--db", str(coordinator))
+    fieldkit("device", "enroll", "desk-2", "--role", "desk", "--db", str(coordinator), "--out", str(join))
+    fieldkit("init", "--join", str(join), "--db", str(desk))
+    return coordinator, desk
+
+
+def test_two_processes_sync_and_a_second_sync_moves_nothing(two_laptops):
+    coordinator, desk = two_laptops
+    csv = REPO_ROOT / "sample_events" / "wellbeing-popup-registrations.csv"
+    fieldkit("import", "registrations", str(csv), "--db", str(coordinator))
+    server, port = serve_once(coordinator)
+    first = fieldkit("sync", "with", f"127.0.0.1:{port}", "--db", str(desk))
+    server.wait(timeout=30)
+    assert "received" in first.stdout and "applied" in first.stdout and "already had" in first.stdout
+    assert "Synced with coordinator: sent 0, received" in first.stdout
+    info = fieldkit("info", "--db", str(desk)).stdout
+    assert "registrations" in info and " 0\n" not in info.split("registrations")[1][:20]
+
+    server, port = serve_once(coordinator)
+    second = fieldkit("sync", "with", f"127.0.0.1:{port}", "--db", str(desk))
+    server.wait(timeout=30)
+    assert "sent 0, received 0" in second.stdout
+
+
+def test_a_revoked_laptop_is_refused_with_a_sentence(two_laptops):
+    coordinator, desk = two_laptops
+    fieldkit("device", "revoke", "desk-2", "--db", str(coordinator))
+    server, port = serve_once(coordinator)
+    refused = fieldkit("sync", "with", f"127.0.0.1:{port}", "--db", str(desk), check=False)
+    server.wait(timeout=30)
+    assert refused.returncode != 0 and "revoked" in refused.stderr
+    assert "refused" in server.stderr.read()
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["sync", "with", "nonsense"], "is not HOST:PORT"),
+        (["init"], "Give a TEMPLATE"),
+        (["init", "--join", "JOIN", str(TEMPLATE)], "not both"),
+    ],
+)
+def test_bad_input_gets_one_sentence(tmp_path, args, message):
+    join = tmp_path / "desk.join"
+    join.write_bytes(b"not a join file")
+    args = [str(join) if a == "JOIN" else a for a in args]
+    done = fieldkit(*args, "--db", str(tmp_path / "new.db"), check=False)
+    assert done.returncode != 0 and message in done.stderr
+    assert not (tmp_path / "new.db").exists()
