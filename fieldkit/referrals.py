@@ -227,12 +227,13 @@ def referral_for_card(store: Store, card_id: str) -> Referral | None:
 # -- reading referrals --------------------------------------------------------------
 
 _SELECT = (
-    "SELECT r.id, r.card_id, c.short_code, r.channel, r.introducer_id, r.need, r.language,"
-    " r.suggested_practitioner_id, r.practitioner_id, r.person_id, r.issued_at,"
+    "SELECT r.id, r.card_id, c.short_code, r.channel, r.introducer_id, d.need, d.language,"
+    " r.suggested_practitioner_id, r.practitioner_id, d.person_id, r.issued_at,"
     " (SELECT s.status FROM referral_status s WHERE s.referral_id = r.id ORDER BY s.hlc DESC, s.origin DESC LIMIT 1),"
     " (SELECT v.practitioner_id FROM referral_status v WHERE v.referral_id = r.id AND v.status = 'vetted'"
     "  ORDER BY v.hlc LIMIT 1)"
     " FROM referrals r LEFT JOIN referral_cards c ON c.id = r.card_id"
+    " LEFT JOIN referral_details d ON d.id = r.id"
 )
 
 
@@ -332,15 +333,15 @@ def _may_link(store: Store, person_id: str) -> bool:
 
 
 def people_with_referral_links(store: Store) -> set[str]:
-    return {r[0] for r in store.db.execute("SELECT DISTINCT person_id FROM referrals WHERE person_id IS NOT NULL")}
+    return {r[0] for r in store.db.execute("SELECT DISTINCT person_id FROM referral_details WHERE person_id IS NOT NULL")}
 
 
 def unlink_person(store: Store, person_id: str, reason: str) -> int:
     """Empty the person link of their referrals (tombstoned, so it syncs); the referral,
     its card and its status stay, anonymous."""
-    ids = [r[0] for r in store.db.execute("SELECT id FROM referrals WHERE person_id = ?", [person_id])]
+    ids = [r[0] for r in store.db.execute("SELECT id FROM referral_details WHERE person_id = ?", [person_id])]
     for referral_id in ids:
-        store.purge("referrals", referral_id, reason, fields=["person_id"])
+        store.purge("referral_details", referral_id, reason, fields=["person_id"])
     return len(ids)
 
 
@@ -407,16 +408,19 @@ def issue_referral(
             {
                 "card_id": chosen.id,
                 "event_id": store.event_id,
-                "person_id": linked,
                 "channel": channel,
                 "introducer_id": introducer_id or None,
-                "need": need or None,
-                "language": language or None,
                 "suggested_practitioner_id": suggested,
                 "practitioner_id": practitioner_id or suggested,
                 "issued_at": _now(store),
             },
         )
+        if linked or need or language:
+            store.set_record(
+                "referral_details",
+                referral_id,
+                {"person_id": linked, "need": need or None, "language": language or None},
+            )
         _append_status(store, referral_id, ISSUED, via=via)
     return get_referral(store, referral_id)
 
@@ -574,7 +578,17 @@ def credit_ledger(store: Store, introducer_id: str | None = None) -> list[Credit
 
 def credit_balances(store: Store) -> list[tuple[Introducer, int]]:
     """Every introducer with their balance, highest first."""
-    sums = dict(store.db.execute("SELECT introducer_id, sum(points) FROM referral_credits GROUP BY introducer_id"))
+    # A milestone credit counts once per referral, even if two laptops both granted it
+    # before they synced; adjustments (no referral) all count.
+    sums = dict(
+        store.db.execute(
+            "SELECT introducer_id, sum(points) FROM ("
+            " SELECT introducer_id, max(points) AS points FROM referral_credits"
+            "  WHERE referral_id IS NOT NULL GROUP BY introducer_id, referral_id"
+            " UNION ALL SELECT introducer_id, points FROM referral_credits WHERE referral_id IS NULL"
+            ") GROUP BY introducer_id"
+        )
+    )
     found = [(i, int(sums.get(i.id, 0) or 0)) for i in introducers(store, include_inactive=True)]
     return sorted(found, key=lambda pair: (-pair[1], pair[0].name))
 

@@ -248,7 +248,7 @@ def m050_referrals(db: Database) -> None:
         db, "referral_cards", FACT, {"short_code": str, "blank": int, "issued_at": str}
     )
     db["referral_cards"].create_index(["short_code"])
-    # person_id is set only under share_intake_with_practitioners; a purge empties it.
+    # What a check-in desk needs to advance a scanned card: nothing about the person.
     create_synced_table(
         db,
         "referrals",
@@ -256,16 +256,19 @@ def m050_referrals(db: Database) -> None:
         {
             "card_id": str,
             "event_id": str,
-            "person_id": str,
             "channel": str,
             "introducer_id": str,
-            "need": str,
-            "language": str,
             "suggested_practitioner_id": str,
             "practitioner_id": str,
             "issued_at": str,
         },
     )
+    # What intake learnt (never sent to a desk); person_id is set only under
+    # share_intake_with_practitioners, and a purge empties it. Same id as the referral.
+    create_synced_table(
+        db, "referral_details", RECORD, {"person_id": str, "need": str, "language": str}
+    )
+    db["referral_details"].create_index(["person_id"])
     db["referrals"].create_index(["card_id"])
     db["referrals"].create_index(["practitioner_id"])
     create_synced_table(

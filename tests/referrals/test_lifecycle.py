@@ -147,7 +147,7 @@ def test_with_consent_linked_and_revoking_it_unlinks_everywhere(clinic):
     after = rf.get_referral(clinic, r.id)
     assert after.person_id is None and after.status == rf.ISSUED and after.card_id == r.card_id
     tombstone = clinic.db.execute(
-        "SELECT field FROM tombstones WHERE tbl = 'referrals' AND row_id = ?", [r.id]
+        "SELECT field FROM tombstones WHERE tbl = 'referral_details' AND row_id = ?", [r.id]
     ).fetchone()
     assert tombstone == ("person_id",)
 

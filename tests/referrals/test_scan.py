@@ -68,3 +68,28 @@ def test_forged_other_kind_and_unknown_cards_are_refused(clinic, vetted):
 
     scan_refused("not_synced", clinic, rf.signed_code(clinic, new_id()))
     assert clinic.db.execute("SELECT count(*) FROM changes").fetchone()[0] == before
+
+
+def test_a_check_in_desk_can_advance_a_card_without_any_intake_data(clinic, vetted):
+    from sync.scope import DESK, may_receive
+
+    needed = ("referral_cards", "referrals", "referral_status", "referral_scans", "referral_credits", "events", "signing_keys")
+    assert all(may_receive(DESK, table) for table in needed)
+    assert not any(may_receive(DESK, t) for t in ("referral_details", "referral_outcomes", "introducers"))
+    # What a desk holds: no referral_details (need, language, person) at all.
+    clinic.db.execute("DELETE FROM referral_details")
+    result = rf.advance_by_scan(clinic, rf.signed_code(clinic, vetted.card_id))
+    assert result.referral.status == rf.BOOKED and result.referral.need is None
+    assert clinic.db.execute("SELECT count(*) FROM referral_credits").fetchone()[0] == 1
+
+
+def test_a_milestone_credited_on_two_laptops_counts_once(clinic, vetted):
+    rf.set_status(clinic, vetted.id, rf.BOOKED)
+    [entry] = rf.credit_ledger(clinic)
+    # The same referral reached booked on another laptop before they synced.
+    clinic.append_fact(
+        "referral_credits",
+        {"introducer_id": entry.introducer_id, "referral_id": vetted.id, "points": 1, "reason": entry.reason, "at": entry.at},
+    )
+    rf.adjust_credit(clinic, entry.introducer_id, 2, "helped set up the hall")
+    assert rf.credit_balances(clinic)[0][1] == 3
