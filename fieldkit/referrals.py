@@ -730,3 +730,28 @@ def advance_by_scan(store: Store, text: str, keyring: tokens.KeyRing | None = No
     return ScanResult(
         updated, referral.status, True, f"Referral {updated.display_code}: {STATUS_WORDS[status]} recorded."
     )
+
+
+@dataclass(frozen=True)
+class DeskScan:
+    """A referral card scanned at the check-in desk: what to show, and whether it moved on."""
+
+    advanced: bool
+    refused: bool
+    message: str
+
+
+def scan_at_desk(store: Store, text: str, keyring: tokens.KeyRing) -> DeskScan | None:
+    """For the check-in screen: handle `text` if it is a referral card, else None (a pass,
+    a name, or a bad code the check-in desk refuses in its own words)."""
+    try:
+        token = tokens.parse_token(text.strip(), keyring, store.now())
+    except tokens.TokenRefused:
+        return None
+    if token.kind != tokens.REFERRAL:
+        return None
+    try:
+        result = advance_by_scan(store, text, keyring)
+    except ReferralRefused as refused:
+        return DeskScan(advanced=False, refused=True, message=f"Referral card: {refused.message}")
+    return DeskScan(advanced=result.advanced, refused=False, message=result.message)

@@ -93,3 +93,15 @@ def test_a_milestone_credited_on_two_laptops_counts_once(clinic, vetted):
     )
     rf.adjust_credit(clinic, entry.introducer_id, 2, "helped set up the hall")
     assert rf.credit_balances(clinic)[0][1] == 3
+
+
+def test_the_check_in_desk_routes_referral_cards_here_and_everything_else_back(clinic, vetted):
+    keyring = tokens.KeyRing.from_store(clinic)
+    assert rf.scan_at_desk(clinic, "Ada Lovelace", keyring) is None
+    assert rf.scan_at_desk(clinic, "FK1:NOPE", keyring) is None
+    assert rf.scan_at_desk(clinic, tokens.sign_token(clinic, tokens.PASS, vetted.card_id), keyring) is None
+    booked = rf.scan_at_desk(clinic, rf.signed_code(clinic, vetted.card_id), keyring)
+    assert booked.advanced and not booked.refused and "booked recorded" in booked.message
+    unvetted = rf.issue_referral(clinic, channel="walk_in")
+    refused = rf.scan_at_desk(clinic, rf.signed_code(clinic, unvetted.card_id), keyring)
+    assert refused.refused and refused.message.startswith("Referral card: ") and "not vetted" in refused.message
