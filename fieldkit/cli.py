@@ -191,6 +191,10 @@ print_group.add_command(consent_forms_command)
 main.add_command(sync_group)
 main.add_command(device_group)
 
+from fieldkit.commands.intake import intake as intake_commands  # noqa: E402
+
+main.add_command(intake_commands)
+
 from fieldkit.commands.directory import directory_group  # noqa: E402
 from fieldkit.commands.referrals import referral_group  # noqa: E402  (also joins print_group)
 

@@ -287,6 +287,7 @@ def _question(r: _Reader, item: dict, w: str, earlier: dict[str, Question]) -> Q
             raise r.fail(f"{w}.show_if.question", "must name an earlier question of this survey")
         if "equals" not in show_if and "in" not in show_if:
             raise r.fail(f"{w}.show_if", "needs `equals` or `in`")
+        _check_show_if_values(r, show_if, earlier[target], w)
     return Question(
         id=r.get(item, w, "id", "str"),
         type=qtype,
@@ -301,8 +302,34 @@ def _question(r: _Reader, item: dict, w: str, earlier: dict[str, Question]) -> Q
     )
 
 
+def _possible_answers(question: Question) -> tuple | None:
+    """The answers a closed question can have (None: any number or text)."""
+    if question.type in ("single", "multiple"):
+        return question.options
+    if question.type == "yesno":
+        return ("yes", "no", True, False)
+    if question.type == "scale":
+        return (1, 2, 3, 4, 5)
+    return None
+
+
+def _check_show_if_values(r: _Reader, show_if: dict, target: Question, w: str) -> None:
+    # A condition no answer can meet would hide its question for ever: a typo, surely.
+    key = "equals" if "equals" in show_if else "in"
+    expected = [show_if["equals"]] if key == "equals" else show_if["in"]
+    if not isinstance(expected, list) or not expected:
+        raise r.fail(f"{w}.show_if.in", "expected a non-empty list of answers")
+    possible = _possible_answers(target)
+    if possible is None:
+        return
+    for value in expected:
+        if not any(value == p and type(value) is type(p) for p in possible):
+            raise r.fail(f"{w}.show_if.{key}", f"{value!r} is never an answer to {target.id!r}")
+
+
 def _surveys(r: _Reader, data: dict) -> tuple[Survey, ...]:
     items = r.get(data, "", "surveys", "tables", [])
+    r.unique_ids(items, "surveys")
     out = []
     for i, item in enumerate(items):
         w = f"surveys[{i}]"

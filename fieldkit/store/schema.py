@@ -234,6 +234,71 @@ def m030_sync(db: Database) -> None:
     db["device_revocations"].create_index(["device_id"])
 
 
+@migrations()
+def m040_intake(db: Database) -> None:
+    # Timer facts and survey responses are de-identified by construction: the link to
+    # a person and any free text live in their own tables, written only under consent,
+    # so a purge removes whole rows and leaves the anonymous signal intact.
+    create_synced_table(
+        db,
+        "intent_timer_events",
+        FACT,
+        {"timer_id": str, "event_id": str, "kind": str, "at": str, "category": str},
+    )
+    db["intent_timer_events"].create_index(["timer_id"])
+    create_synced_table(
+        db,
+        "survey_responses",
+        FACT,
+        {
+            "event_id": str,
+            "survey_id": str,
+            "survey_version": str,
+            "survey_sha256": str,
+            "timer_id": str,
+            "answers_json": str,
+            "submitted_at": str,
+        },
+    )
+    # The first definition each (survey, version) was answered with; id is
+    # "survey_id@version", so laptops that record the same version merge into one row.
+    create_synced_table(
+        db,
+        "survey_versions",
+        FACT,
+        {"survey_id": str, "version": str, "sha256": str, "definition_json": str, "first_used_at": str},
+    )
+    create_synced_table(
+        db,
+        "intake_links",
+        FACT,
+        {"subject": str, "subject_id": str, "person_id": str, "at": str},
+    )
+    db["intake_links"].create_index(["person_id"])
+    db["intake_links"].create_index(["subject_id"])
+    create_synced_table(
+        db,
+        "intake_texts",
+        FACT,
+        {"subject": str, "subject_id": str, "person_id": str, "field": str, "text": str},
+    )
+    db["intake_texts"].create_index(["person_id"])
+    # Local only: an unfinished survey stays on the laptop it is being answered on.
+    db["survey_drafts"].create(
+        {
+            "id": str,
+            "survey_id": str,
+            "survey_version": str,
+            "timer_id": str,
+            "person_id": str,
+            "answers_json": str,
+            "position": int,
+            "updated_at": str,
+        },
+        pk="id",
+    )
+
+
 # -- referrals (m050-m059) -----------------------------------------------------
 
 

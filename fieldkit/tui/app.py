@@ -10,6 +10,7 @@ from textual.binding import Binding
 from fieldkit.overview import event_overview
 from fieldkit.store import Store
 from fieldkit.tui.home import HomeScreen
+from fieldkit.tui.intake import IntakeScreen
 from fieldkit.tui.referrals import ReferralsScreen
 
 
@@ -17,12 +18,13 @@ class FieldKitApp(App):
     """One mode per task; function keys switch modes so a scanner's typing never does."""
 
     # Absolute, so subclasses defined elsewhere (benchmarks, tests) find it too.
-    CSS_PATH = [Path(__file__).with_name("app.tcss")]
+    CSS_PATH = [Path(__file__).with_name("app.tcss"), Path(__file__).with_name("intake.tcss")]
     TITLE = "Field Kit"
-    MODES = {"home": HomeScreen, "referrals": ReferralsScreen}
+    MODES = {"home": HomeScreen, "intake": IntakeScreen, "referrals": ReferralsScreen}
     DEFAULT_MODE = "home"
     BINDINGS = [
         Binding("f1", "switch_mode('home')", "Home", priority=True),
+        Binding("f3", "switch_mode('intake')", "Intake", priority=True),
         Binding("f4", "switch_mode('referrals')", "Referrals", priority=True),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]

@@ -1,0 +1,276 @@
+"""The intake screen: a practitioner's running intent timers, starting and stopping them,
+the day's summary, and the way into a survey.
+
+One interval refreshes every elapsed label from the timers read at the last change, so
+the clock ticking never touches the database and never holds up typing.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from fieldkit import intent_timers as it
+from fieldkit.event import load_event
+from fieldkit.intake_privacy import linked_names
+from fieldkit.registry import find_people
+from fieldkit.surveys import SurveyChanged, check_surveys, find_draft
+from fieldkit.tokens import looks_like_token
+from fieldkit.tui.choice_dialog import Choice, ChoiceDialog
+from fieldkit.tui.survey_runner import SurveyScreen
+
+TICK_SECONDS = 1.0
+DESK_ROLE = "desk"
+ELAPSED = "elapsed"
+
+
+class IntakeScreen(Screen):
+    BINDINGS = [
+        Binding("ctrl+n", "start_anonymous", "Anonymous timer"),
+        Binding("f8", "pause_resume", "Pause/Resume"),
+        Binding("f9", "stop", "Stop"),
+        Binding("f10", "survey", "Survey"),
+        Binding("down", "match(1)", show=False),
+        Binding("up", "match(-1)", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.runs: list[it.TimerRun] = []
+        # Names picked this session for timers that could not be linked: shown, never stored.
+        self.hints: dict[str, str] = {}
+        self.survey_problem: str | None = None
+
+    @property
+    def is_desk(self) -> bool:
+        # A check-in desk never shows intake data (DESIGN.md, "Terminal UI").
+        return self.app.store.role == DESK_ROLE
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        return not self.is_desk
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        if self.is_desk:
+            yield Static("This laptop is a check-in desk: intake is not shown here. Use a practitioner's laptop.", id="intake-refused")
+            yield Footer()
+            return
+        with Vertical(id="intake"):
+            yield Input(placeholder="Name or scan a pass, then Enter (empty Enter: anonymous timer)", id="intake-find")
+            yield OptionList(id="intake-matches")
+            yield Static(id="intake-message")
+            yield DataTable(id="intake-timers", cursor_type="row", zebra_stripes=True)
+            yield Static(id="intake-summary")
+        yield Footer()
+
+    @property
+    def store(self):
+        return self.app.store
+
+    def on_mount(self) -> None:
+        if self.is_desk:
+            return
+        self.template = load_event(self.store).template
+        self.zone = ZoneInfo(self.template.event.timezone)
+        table = self.query_one("#intake-timers", DataTable)
+        table.add_column("Who", key="who", width=26)
+        table.add_column("State", key="state", width=8)
+        table.add_column("Elapsed", key=ELAPSED, width=9)
+        table.add_column("Started", key="started", width=8)
+        self.query_one("#intake-matches", OptionList).display = False
+        try:
+            check_surveys(self.store, self.template)
+        except SurveyChanged as exc:
+            self.survey_problem = str(exc)
+        self.reload()
+        self.set_interval(TICK_SECONDS, self.tick)
+        self.query_one("#intake-find", Input).focus()
+
+    def on_screen_resume(self) -> None:
+        if not self.is_desk:
+            self.reload()
+
+    # -- showing ----------------------------------------------------------------
+    def reload(self) -> None:
+        """Read the open timers again (after any change) and redraw table and summary."""
+        self.runs = it.open_timers(self.store)
+        names = linked_names(self.store, [r.timer_id for r in self.runs])
+        table = self.query_one("#intake-timers", DataTable)
+        selected = self.selected_timer()
+        table.clear()
+        now = self.store.now()
+        for number, run in enumerate(self.runs, 1):
+            who = names.get(run.timer_id) or self.hints.get(run.timer_id) or "Anonymous"
+            table.add_row(
+                f"{number}. {who}",
+                "running" if run.state == it.RUNNING else "paused",
+                it.format_duration(run.elapsed(now)),
+                run.started_at.astimezone(self.zone).strftime("%H:%M"),
+                key=run.timer_id,
+            )
+        if selected:
+            self.select_timer(selected)
+        self.show_summary()
+
+    def select_timer(self, timer_id: str) -> None:
+        table = self.query_one("#intake-timers", DataTable)
+        try:
+            table.move_cursor(row=table.get_row_index(timer_id))
+        except Exception:  # the timer is gone (stopped): keep the cursor where it is
+            pass
+
+    def tick(self) -> None:
+        """Refresh the elapsed label of each running timer (no database read)."""
+        table = self.query_one("#intake-timers", DataTable)
+        now = self.store.now()
+        with self.app.batch_update():  # one repaint for all labels
+            for run in self.runs:
+                if run.state == it.RUNNING:
+                    table.update_cell(run.timer_id, ELAPSED, it.format_duration(run.elapsed(now)))
+
+    def show_summary(self) -> None:
+        summary = it.day_summary(self.store)
+        labels = {c.id: c.label for c in self.template.intent_categories}
+        counts = ", ".join(f"{labels[c]} {n}" for c, n in summary.counts.items()) or "nothing stopped yet"
+        extra = f"  \u00b7  {summary.for_review} for review (ran past the event's end)" if summary.for_review else ""
+        self.query_one("#intake-summary", Static).update(
+            f"Today: {counts}  \u00b7  median {it.format_duration(summary.median)}  \u00b7  {summary.running} open{extra}"
+        )
+
+    def say(self, message: str) -> None:
+        self.query_one("#intake-message", Static).update(message)
+
+    def selected_timer(self) -> str | None:
+        table = self.query_one("#intake-timers", DataTable)
+        if not table.row_count:
+            return None
+        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+
+    # -- finding a person ----------------------------------------------------------
+    @on(Input.Changed, "#intake-find")
+    def _search(self, event: Input.Changed) -> None:
+        matches = self.query_one("#intake-matches", OptionList)
+        matches.clear_options()
+        text = event.value.strip()
+        found = [] if not text or looks_like_token(text) else find_people(self.store, text, limit=6)
+        matches.add_options([Option(p.display_name, id=p.id) for p in found])
+        matches.display = bool(found)
+        if found:
+            matches.highlighted = 0
+
+    def action_match(self, step: int) -> None:
+        matches = self.query_one("#intake-matches", OptionList)
+        if matches.display and matches.option_count:
+            matches.highlighted = ((matches.highlighted or 0) + step) % matches.option_count
+        else:
+            table = self.query_one("#intake-timers", DataTable)
+            table.move_cursor(row=table.cursor_row + step)
+
+    @on(Input.Submitted, "#intake-find")
+    def _submitted(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        if not text:
+            self.start(None, None)
+        elif looks_like_token(text):
+            try:
+                holder = it.person_from_pass(self.store, text)
+            except it.TimerError as refused:
+                self.say(str(refused))
+            else:
+                self.start(holder.person_id, holder.display_name)
+        else:
+            matches = self.query_one("#intake-matches", OptionList)
+            if not matches.option_count:
+                self.say(f"Nobody called \u201c{text}\u201d is registered: check the spelling, or press Enter on an empty box for an anonymous timer.")
+                return
+            option = matches.get_option_at_index(matches.highlighted or 0)
+            self.start(option.id, str(option.prompt))
+        event.input.value = ""
+
+    @on(OptionList.OptionSelected, "#intake-matches")
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        self.start(event.option.id, str(event.option.prompt))
+        self.query_one("#intake-find", Input).value = ""
+        self.query_one("#intake-find", Input).focus()
+
+    # -- actions ---------------------------------------------------------------------
+    def start(self, person_id: str | None, name: str | None) -> None:
+        started = it.start_timer(self.store, person_id)
+        if name and not started.linked:
+            self.hints[started.timer_id] = f"{name} (not shared)"
+        who = name or "an anonymous visitor"
+        kept = "" if person_id is None or started.linked else " Kept anonymous: " + started.message
+        self.say(f"Timer started for {who}.{kept}")
+        self.reload()
+        self.select_timer(started.timer_id)
+
+    def action_start_anonymous(self) -> None:
+        self.start(None, None)
+
+    def _selected_run(self) -> it.TimerRun | None:
+        timer_id = self.selected_timer()
+        run = next((r for r in self.runs if r.timer_id == timer_id), None)
+        if run is None:
+            self.say("No timer is selected: start one first.")
+        return run
+
+    def action_pause_resume(self) -> None:
+        run = self._selected_run()
+        if run is None:
+            return
+        if run.state == it.RUNNING:
+            it.pause_timer(self.store, run.timer_id)
+            self.say("Timer paused: F8 resumes it.")
+        else:
+            it.resume_timer(self.store, run.timer_id)
+            self.say("Timer resumed.")
+        self.reload()
+
+    @work(exclusive=True, group="dialog")
+    async def action_stop(self) -> None:
+        run = self._selected_run()
+        if run is None:
+            return
+        linked = run.person_id is not None
+        choices = [Choice(c.id, c.label, c.needs_note and linked) for c in self.template.intent_categories]
+        chosen = await self.app.push_screen_wait(ChoiceDialog("What is this person looking for?", choices))
+        if chosen is None:
+            return
+        try:
+            stopped = it.stop_timer(self.store, run.timer_id, chosen.id, chosen.note)
+        except it.TimerError as refused:
+            self.say(str(refused))
+            return
+        self.hints.pop(run.timer_id, None)
+        self.say(f"Timer stopped after {it.format_duration(stopped.elapsed(self.store.now()))}.")
+        self.reload()
+
+    @work(exclusive=True, group="dialog")
+    async def action_survey(self) -> None:
+        if self.survey_problem:
+            self.say(self.survey_problem)
+            return
+        surveys = self.template.surveys
+        if not surveys:
+            self.say("This event's template has no survey.")
+            return
+        survey = surveys[0]
+        if len(surveys) > 1:
+            chosen = await self.app.push_screen_wait(ChoiceDialog("Which survey?", [Choice(s.id, s.title) for s in surveys]))
+            if chosen is None:
+                return
+            survey = next(s for s in surveys if s.id == chosen.id)
+        timer_id = self.selected_timer()
+        run = next((r for r in self.runs if r.timer_id == timer_id), None)
+        person_id = run.person_id if run else None
+        draft = find_draft(self.store, survey, timer_id)
+        outcome = await self.app.push_screen_wait(SurveyScreen(survey, timer_id=timer_id, person_id=person_id, draft=draft))
+        if outcome:
+            self.say(outcome)

@@ -1,0 +1,214 @@
+"""The intake screen and survey runner, driven by keyboard with Pilot."""
+
+from __future__ import annotations
+
+import csv
+from datetime import timedelta
+
+from click.testing import CliRunner
+from textual.widgets import DataTable, Static
+
+from fieldkit import intent_timers as it
+from fieldkit import surveys as sv
+from fieldkit.cli import main
+from fieldkit.tui.app import FieldKitApp
+from fieldkit.tui.survey_runner import SurveyScreen
+from tests.conftest import PASSPHRASE
+from tests.intake.conftest import use_wall
+
+SIZE = (100, 34)
+
+
+def text_of(app, selector: str) -> str:
+    return str(app.screen.query_one(selector, Static).render())
+
+
+async def type_text(pilot, text: str) -> None:
+    for char in text:
+        await pilot.press("space" if char == " " else char)
+
+
+async def test_start_three_timers_restart_the_app_stop_them(timed_store, wall, people, reopen):
+    app = FieldKitApp(timed_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f3")
+        await pilot.pause()
+        await type_text(pilot, "ada")
+        await pilot.press("enter")  # Ada, by name
+        wall.advance(minutes=1)
+        await pilot.press("enter")  # anonymous
+        wall.advance(minutes=1)
+        await pilot.press("ctrl+n")  # anonymous again
+        await pilot.pause()
+        table = app.screen.query_one("#intake-timers", DataTable)
+        assert table.row_count == 3
+        assert "Ada Lovelace (not shared)" in str(table.get_row_at(0)[0])
+        await pilot.press("ctrl+q")
+    wall.advance(minutes=10)
+    again = use_wall(reopen(), wall)
+    app = FieldKitApp(again)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f3")
+        await pilot.pause()
+        table = app.screen.query_one("#intake-timers", DataTable)
+        assert table.row_count == 3
+        assert [str(table.get_row_at(i)[2]) for i in range(3)] == ["12:00", "11:00", "10:00"]
+        for _ in range(3):
+            await pilot.press("f9", "2")  # stop the selected timer: "Wants information"
+            await pilot.pause()
+        assert table.row_count == 0
+        assert "Wants information 3" in text_of(app, "#intake-summary")
+        assert "median 11:00" in text_of(app, "#intake-summary")
+        durations = sorted(r.elapsed(again.now()) for r in it.all_timers(again))
+        assert durations == [timedelta(minutes=m) for m in (10, 11, 12)]
+
+
+async def test_the_clock_ticks_without_a_database_read(timed_store, wall):
+    it.start_timer(timed_store)
+    app = FieldKitApp(timed_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f3")
+        await pilot.pause()
+        screen = app.screen
+        table = screen.query_one("#intake-timers", DataTable)
+        assert str(table.get_row_at(0)[2]) == "0:00"
+        wall.advance(seconds=75)
+        calls = []
+        original = timed_store.db.execute
+        timed_store.db.execute = lambda *a, **k: calls.append(a) or original(*a, **k)
+        screen.tick()
+        timed_store.db.execute = original
+        assert calls == [] and str(table.get_row_at(0)[2]) == "1:15"
+
+
+async def test_pause_resume_and_stop_with_a_note_for_a_linked_timer(timed_store, wall, people, consenting):
+    consenting.add(people["Grace Hopper"])
+    app = FieldKitApp(timed_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f3")
+        await type_text(pilot, "hopper")
+        await pilot.press("enter", "f8")
+        await pilot.pause()
+        assert "paused" in text_of(app, "#intake-message")
+        wall.advance(minutes=5)
+        await pilot.press("f8")
+        wall.advance(minutes=2)
+        await pilot.press("f9", "5")  # "Other" needs a note on a linked timer
+        await pilot.pause()
+        await pilot.press("enter")
+        assert "Type a short note" in text_of(app, "#choice-error")
+        await type_text(pilot, "asked about groups")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "Timer stopped after 2:00" in text_of(app, "#intake-message")
+        run = it.all_timers(timed_store)[0]
+        assert run.person_id == people["Grace Hopper"] and run.category == "other"
+
+
+async def test_scanning_a_pass_starts_a_timer_and_a_bad_scan_is_refused(timed_store, people):
+    from fieldkit.registry import add_registration
+    from fieldkit.tokens import PASS, sign_token
+
+    registration = add_registration(timed_store, people["Kofi Annan"], source="walk-in")
+    app = FieldKitApp(timed_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f3")
+        await type_text(pilot, "FK1:ABC")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert text_of(app, "#intake-message") and it.all_timers(timed_store) == []
+        # The scanner types the code; set it at once so the test stays quick.
+        app.screen.query_one("#intake-find").value = sign_token(timed_store, PASS, registration)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert text_of(app, "#intake-message").startswith("Timer started for Kofi Annan.")
+        table = app.screen.query_one("#intake-timers", DataTable)
+        assert "Kofi Annan (not shared)" in str(table.get_row_at(0)[0])
+
+
+async def answer_the_wellbeing_survey(pilot, app):
+    """Keyboard only: skip logic shows introducer_group after 'yes'."""
+    await pilot.press("4")  # heard_from: Online
+    await pilot.press("1")  # introduced: yes
+    await pilot.pause()
+    assert "Which group" in text_of(app, "#survey-prompt")
+    await pilot.press("down", "down", "enter")  # introducer_group: Parents' group
+    await pilot.press("4")  # wellbeing: Good
+    await pilot.press("2", "up", "enter", "down", "down", "space", "space")  # topics: Sleep by number, Stress by arrows+Enter; Family ticked and unticked
+    await pilot.press("end", "enter")  # continue with the ticked options
+    await pilot.pause()
+    assert "How many" in text_of(app, "#survey-prompt")
+
+
+async def test_survey_by_keyboard_with_back_review_submit_and_export(timed_store, wall, tmp_path, db_path):
+    started = it.start_timer(timed_store)
+    app = FieldKitApp(timed_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f3", "f10")
+        await pilot.pause()
+        assert isinstance(app.screen, SurveyScreen)
+        assert text_of(app, "#survey-step") == "Question 1 of 5"  # text question hidden: not shared
+        await answer_the_wellbeing_survey(pilot, app)
+        await pilot.press("ctrl+b")  # back to topics, then forward again
+        await pilot.pause()
+        assert "support with" in text_of(app, "#survey-prompt")
+        await pilot.press("end", "enter")
+        await type_text(pilot, "99")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert text_of(app, "#survey-error") == "Type a number from 0 to 50."
+        await pilot.press("backspace", "enter")  # 9
+        await pilot.pause()
+        assert text_of(app, "#survey-step").startswith("Review")
+        await pilot.press("enter")  # Submit is highlighted
+        await pilot.pause()
+        assert "Survey saved (kept anonymous)" in text_of(app, "#intake-message")
+        [response] = sv.responses(timed_store)
+        assert response["timer_id"] == started.timer_id
+        assert response["answers"] == {"heard_from": "Online", "introduced": "yes", "introducer_group": "Parents' group",
+                                       "wellbeing": 4, "topics": ["Stress", "Sleep"], "visits": 9}
+        assert sv.drafts(timed_store) == []
+    out = tmp_path / "intake.csv"
+    result = CliRunner().invoke(main, ["intake", "export", "--db", str(db_path), "--out", str(out)],
+                                env={"FIELDKIT_PASSPHRASE": PASSPHRASE})
+    assert result.exit_code == 0, result.output
+    rows = {r["question_id"]: r["answer"] for r in csv.DictReader(out.open(encoding="utf-8")) if r["kind"] == "response"}
+    assert rows["introducer_group"] == "Parents' group" and rows["topics"] == "Stress; Sleep"
+
+
+async def test_a_survey_kept_as_draft_resumes_where_it_stopped(timed_store, reopen, wall):
+    it.start_timer(timed_store)
+    app = FieldKitApp(timed_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f3", "f10")
+        await pilot.press("4", "2")  # heard_from, introduced: no (introducer_group hidden)
+        await pilot.pause()
+        assert text_of(app, "#survey-step") == "Question 3 of 5"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert "kept as a draft" in text_of(app, "#intake-message")
+        await pilot.press("ctrl+q")
+    again = use_wall(reopen(), wall)
+    app = FieldKitApp(again)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f3", "f10")
+        await pilot.pause()
+        assert text_of(app, "#survey-step") == "Question 3 of 5"
+        await pilot.press("left")
+        await pilot.pause()
+        assert "bring you" in text_of(app, "#survey-prompt")
+        await pilot.press("1")  # changed to yes: the hidden question now shows
+        await pilot.pause()
+        assert text_of(app, "#survey-step") == "Question 3 of 6"
+
+
+async def test_a_check_in_desk_never_shows_intake(timed_store):
+    it.start_timer(timed_store)
+    timed_store.set_meta("role", "desk")
+    app = FieldKitApp(timed_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f3", "f10", "ctrl+n")
+        await pilot.pause()
+        assert "check-in desk" in text_of(app, "#intake-refused")
+        assert not app.screen.query("#intake-timers")
+        assert len(it.all_timers(timed_store)) == 1
