@@ -53,3 +53,8 @@ class FieldKitApp(App):
         from fieldkit.tui.person import PersonScreen
 
         self.push_screen(PersonScreen(person_id))
+
+    async def action_refer_person(self, person_id: str) -> None:
+        """Open the referrals screen to issue a referral for `person_id` (e.g. from intake)."""
+        await self.switch_mode("referrals")
+        self.screen.refer(person_id)

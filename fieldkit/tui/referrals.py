@@ -16,6 +16,7 @@ from fieldkit import directory
 from fieldkit import referrals as rf
 from fieldkit.event import load_event
 from fieldkit.referral_print import card_batch, referral_cards
+from fieldkit.registry import get_person
 from fieldkit.template import CHANNELS
 from fieldkit.tokens import CannotSign
 from printables.fonts import FontMissing
@@ -67,6 +68,7 @@ class ReferralsScreen(Screen):
         with Horizontal(id="referrals"):
             with VerticalScroll(id="issue-form"):
                 yield Static("Issue a referral", classes="section-title")
+                yield Static("Anonymous (the card's code is the only link)", id="for-person", markup=False)
                 channels = [(CHANNEL_WORDS[c], c) for c in CHANNELS]
                 yield Select(channels, prompt="How they came", id="channel", compact=True)
                 needs = [(s, s) for s in directory.specialisms(template.practitioners)]
@@ -93,6 +95,19 @@ class ReferralsScreen(Screen):
                     yield Input(placeholder="Reason", id="reason", compact=True)
                 yield Static(id="referral-message", markup=False)
         yield Footer()
+
+    person_id: str | None = None
+
+    def refer(self, person_id: str | None) -> None:
+        """Issue the next referral for this person (e.g. from intake); linked only with consent."""
+        self.person_id = person_id
+        person = get_person(self.app.store, person_id) if person_id else None
+        words = (
+            f"For {person.display_name} (linked only with their consent to share intake)"
+            if person
+            else "Anonymous (the card's code is the only link)"
+        )
+        self.query_one("#for-person", Static).update(words)
 
     def on_mount(self) -> None:
         self.sub_title = "Referrals"
@@ -175,14 +190,19 @@ class ReferralsScreen(Screen):
                 introducer_id=self._value("#introducer"),
                 practitioner_id=self._value("#practitioner"),
                 card_code=self._text("#card"),
+                person_id=self.person_id,
             )
         except rf.ReferralRefused as refused:
             self.say(refused.message, "refused")
             return
+        linked = referral.person_id is not None
+        unlinked = self.person_id is not None and not linked
+        self.refer(None)
         self.query_one("#card", Input).value = ""
         self.query_one("#status-filter", Select).value = ALL
         self.refresh_list()
-        self.say(f"Issued {referral.display_code} (UNVETTED until a practitioner vets it). Ctrl+O prints its card.")
+        link = " Linked to the person." if linked else " Not linked: no consent to share intake." if unlinked else ""
+        self.say(f"Issued {referral.display_code} (UNVETTED until a practitioner vets it).{link} Ctrl+O prints its card.")
 
     def action_refresh_list(self) -> None:
         self.refresh_list()

@@ -94,3 +94,24 @@ async def test_fits_at_80_by_24_and_refusals_are_in_words(store):
         app.screen.query_one("#channel", Select).value = "community"
         await pilot.press("ctrl+s")
         assert "needs its introducer" in message(app)
+
+
+async def test_referring_a_person_links_only_with_consent(store):
+    from fieldkit.consent import record_consent
+    from fieldkit.registry import add_person
+
+    ada = add_person(store, "Ada Lovelace")
+    grace = add_person(store, "Grace Hopper")
+    record_consent(store, grace, {"share_intake_with_practitioners": True}, method="spoken")
+    app = FieldKitApp(store)
+    async with app.run_test(size=(100, 34)) as pilot:
+        for person, linked in ((ada, False), (grace, True)):
+            await app.run_action(f"refer_person('{person}')")
+            await pilot.pause()
+            assert "linked only with their consent" in str(app.screen.query_one("#for-person", Static).render())
+            app.screen.query_one("#channel", Select).value = "walk_in"
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            assert ("Linked to the person." if linked else "Not linked: no consent") in message(app)
+            assert "Anonymous" in str(app.screen.query_one("#for-person", Static).render())
+        assert {r.person_id for r in rf.list_referrals(store)} == {None, grace}
