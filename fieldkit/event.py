@@ -21,6 +21,7 @@ _init_hooks: list = []
 # event.py needs none of them at import time. One line per feature.
 EVENT_FEATURES = [
     "fieldkit.tokens",
+    "sync.ca",
 ]
 
 

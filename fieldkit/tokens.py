@@ -17,7 +17,8 @@ import binascii
 import hashlib
 import re
 import struct
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
@@ -146,6 +147,28 @@ def new_device_key(store: Store) -> bytes:
     return _raw_public(private.public_key())
 
 
+def issue_device_key(event_store: Store, device_id: str) -> str:
+    """On the coordinator's laptop, for enrollment by file: a new key for `device_id`,
+    certified at once; returns its private half (hex) for the laptop's join file."""
+    private = Ed25519PrivateKey.generate()
+    certify_device_key(event_store, device_id, _raw_public(private.public_key()))
+    return _raw_private(private).hex()
+
+
+def install_device_key(store: Store, private_hex: str) -> None:
+    """On a joining laptop: keep the key its join file carried as this laptop's signing key."""
+    Ed25519PrivateKey.from_private_bytes(bytes.fromhex(private_hex))  # refuse garbage early
+    store.set_meta(_META_DEVICE_KEY, private_hex)
+
+
+def device_key_ids(store: Store, device_id: str) -> list[str]:
+    """The token-signing keys certified for one laptop (to revoke with it)."""
+    rows = store.db.execute(
+        "SELECT id FROM signing_keys WHERE device_id = ? AND role = ?", [device_id, DEVICE_ROLE]
+    )
+    return [r[0] for r in rows]
+
+
 def _certificate_message(public_key: bytes, device_id: str) -> bytes:
     return _CERT_CONTEXT + public_key + device_id.encode()
 
@@ -221,6 +244,15 @@ class KeyRing:
     keys: dict[str, Ed25519PublicKey]
     revoked_keys: frozenset[str] = frozenset()
     revoked_tokens: frozenset[str] = frozenset()
+    # key id -> stamp of its revocation; (kind, id) -> stamp of when what a token names was recorded
+    revoked_at: dict[str, str] = field(default_factory=dict)
+    recorded_at: Callable[[str, str], str | None] | None = field(default=None, compare=False)
+
+    def named_before_revocation(self, kind: str, token_id: str, key_id: str) -> bool:
+        """A revoked laptop's token stays good for what was recorded before the revocation."""
+        revoked = self.revoked_at.get(key_id)
+        recorded = self.recorded_at(kind, token_id) if self.recorded_at else None
+        return bool(revoked and recorded and recorded < revoked)
 
     @property
     def tag(self) -> bytes:
@@ -244,11 +276,30 @@ class KeyRing:
             # A device key counts only if an event key vouches for it.
             if key_id_of(public) == key_id and _certified(event_keys, public, device_id, cert):
                 keys[key_id] = Ed25519PublicKey.from_public_bytes(public)
-        revoked_keys = frozenset(r[0] for r in store.db.execute("SELECT key_id FROM key_revocations"))
+        revoked_at = dict(store.db.execute("SELECT key_id, min(hlc) FROM key_revocations GROUP BY key_id").fetchall())
+        revoked_keys = frozenset(revoked_at)
         revoked_tokens = frozenset(
             r[0] for r in store.db.execute("SELECT token_id FROM token_revocations")
         )
-        return cls(store.event_id, keys, revoked_keys, revoked_tokens)
+        return cls(
+            store.event_id, keys, revoked_keys, revoked_tokens, revoked_at,
+            lambda kind, token_id: _recorded_at(store, kind, token_id),
+        )
+
+
+# What a token names, by kind: the table whose change log says when it was recorded.
+_NAMED_TABLES = {PASS: "registrations", REFERRAL: "referrals"}
+
+
+def _recorded_at(store: Store, kind: str, token_id: str) -> str | None:
+    table = _NAMED_TABLES.get(kind)
+    if table not in store.synced:
+        return None
+    row = store.db.execute(
+        "SELECT min(hlc) FROM changes WHERE tbl = ? AND row_id = ? AND op IN ('insert', 'set')",
+        [table, token_id],
+    ).fetchone()
+    return row[0] if row else None
 
 
 def _certified(event_keys: dict[str, Ed25519PublicKey], public: bytes, device_id: str, cert: str) -> bool:
@@ -370,7 +421,7 @@ def parse_token(text: str, keyring: KeyRing, now: datetime) -> Token:
         raise TokenRefused(FORGED, "This code is not signed by this event: do not admit on it; search by name.") from None
     token_id = str(ULID.from_bytes(ulid_bytes))
     kind = _KIND_NAMES[flags & _KIND_MASK]
-    if key_id in keyring.revoked_keys:
+    if key_id in keyring.revoked_keys and not keyring.named_before_revocation(kind, token_id, key_id):
         raise TokenRefused(REVOKED, "This code was signed by a laptop reported lost: search by name instead.")
     if token_id in keyring.revoked_tokens:
         raise TokenRefused(REVOKED, f"This {kind.replace('_', ' ')} was revoked.")

@@ -2,7 +2,7 @@
 
 The join file is a passphrase-encrypted bundle (scrypt, then AES-256-GCM) holding
 the event id, the new laptop's identity, role, TLS key and certificate, the CA
-certificate, and a snapshot of the event record and device roster as the
+certificate, its token-signing key (certified by the event key), and a snapshot of the event record and device roster as the
 coordinator holds them. See docs/sync-protocol.md "Enrollment".
 """
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,30 +21,17 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from fieldkit.store import Store, create_store, new_id
 from fieldkit.store.apply import apply_snapshot
+from fieldkit.tokens import device_key_ids, install_device_key, issue_device_key, revoke_key
 from sync.ca import META_CA_CERT, META_CA_KEY, DeviceIdentity, install_identity, issue_certificate
 from sync.scope import COORDINATOR, ROLES
 
 MAGIC = b"FIELDKIT-JOIN-1\n"
 # What a joining laptop needs before its first sync (tables a later feature adds are skipped if absent).
-SNAPSHOT_TABLES = ("events", "devices", "device_revocations", "signing_keys", "key_revocations")
+SNAPSHOT_TABLES = (
+    "events", "devices", "device_revocations", "signing_keys", "key_revocations", "token_revocations",
+)
 _SCRYPT = {"n": 2**15, "r": 8, "p": 1}
 _MAX_NAME = 40
-
-# Other features add what a joining laptop needs at once (e.g. its token-signing key):
-# hook(coordinator_store, bundle) while enrolling, and hook(new_store, bundle) when joining.
-_enroll_hooks: list[Callable[[Store, dict], None]] = []
-_join_hooks: list[Callable[[Store, dict], None]] = []
-
-
-def on_enroll(hook):
-    _enroll_hooks.append(hook)
-    return hook
-
-
-def on_join(hook):
-    _join_hooks.append(hook)
-    return hook
-
 
 class EnrollRefused(Exception):
     """Enrollment, joining or revocation refused; str() says what to do."""
@@ -110,8 +96,8 @@ def enroll_device(store: Store, name: str, role: str) -> dict[str, Any]:
     }
     with store.transaction():
         store.set_record("devices", device_id, {"name": name, "role": role, "enrolled_at": store.now().isoformat()})
-        for hook in _enroll_hooks:
-            hook(store, bundle)
+        # Its token-signing key, certified by the event key, so it can sign passes offline.
+        bundle["signing_key"] = issue_device_key(store, device_id)
         bundle["snapshot"] = _snapshot(store, SNAPSHOT_TABLES)
     return bundle
 
@@ -143,7 +129,8 @@ def unseal(data: bytes, passphrase: str) -> dict[str, Any]:
     except (InvalidTag, ValueError):
         raise EnrollRefused("The passphrase does not open this join file: check it and try again.") from None
     bundle = json.loads(plain)
-    missing = {"event_id", "device_id", "device_name", "role", "ca_cert", "key", "cert", "snapshot"} - set(bundle)
+    missing = {"event_id", "device_id", "device_name", "role", "ca_cert", "key", "cert", "snapshot", "signing_key"}
+    missing -= set(bundle)
     if missing:
         raise EnrollRefused("The join file is incomplete: enroll the laptop again with this Field Kit version.")
     return bundle
@@ -178,8 +165,7 @@ def join_event(path: Path, db_passphrase: str | None, bundle: dict[str, Any]) ->
         with store.transaction():
             install_identity(store, bundle["ca_cert"], bundle["key"], bundle["cert"])
             apply_snapshot(store, snapshot["rows"], snapshot["field_clocks"], snapshot["tombstones"])
-            for hook in _join_hooks:
-                hook(store, bundle)
+            install_device_key(store, bundle["signing_key"])
     except BaseException:
         store.close()
         for leftover in Path(path).parent.glob(Path(path).name + "*"):
@@ -198,8 +184,12 @@ def revoke_device(store: Store, name: str, reason: str = "lost") -> RosterEntry:
     entry = matches[0]
     if entry.device_id == store.device_id:
         raise EnrollRefused("This is the laptop you are using: revoke it from another coordinator laptop.")
-    store.append_fact(
-        "device_revocations",
-        {"device_id": entry.device_id, "reason": reason, "revoked_at": store.now().isoformat()},
-    )
+    with store.transaction():
+        store.append_fact(
+            "device_revocations",
+            {"device_id": entry.device_id, "reason": reason, "revoked_at": store.now().isoformat()},
+        )
+        # Its tokens stay good only for what was recorded before now (fieldkit/tokens.py).
+        for key_id in device_key_ids(store, entry.device_id):
+            revoke_key(store, key_id, reason)
     return entry

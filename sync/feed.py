@@ -19,7 +19,9 @@ from fieldkit.store import schema
 from fieldkit.store.apply import COMMON_COLUMNS, INSERT, PURGE, SET, WITHHELD, RemoteChange, watermarks
 from fieldkit.store.store import Store
 
-DEFAULT_BATCH = 1000
+# Changes per batch (one transaction, one fsync on the receiver); a frame stays well under
+# its 4 MiB limit at ~225 bytes per change, and a bigger one is split by the sender.
+DEFAULT_BATCH = 4000
 _CHUNK = 500
 
 __all__ = ["DEFAULT_BATCH", "changes_since", "pending", "watermarks"]

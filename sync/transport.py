@@ -8,6 +8,7 @@ against the event and the roster's revocations before any data moves.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import secrets
@@ -34,7 +35,12 @@ class SyncFailed(Exception):
 
 
 def _context(store: Store, side: int) -> ssl.SSLContext:
-    ca_pem, key_pem, cert_pem = require_identity(store)
+    return _context_for(*require_identity(store), side)
+
+
+@functools.lru_cache(maxsize=8)
+def _context_for(ca_pem: str, key_pem: str, cert_pem: str, side: int) -> ssl.SSLContext:
+    # Cached: sealing the key for the file below costs more than a whole small sync.
     context = ssl.SSLContext(side)
     context.minimum_version = ssl.TLSVersion.TLSv1_3
     context.maximum_version = ssl.TLSVersion.TLSv1_3

@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from fieldkit.store import open_store
+from fieldkit.tokens import PASS, sign_token
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO_ROOT / "sample_events" / "wellbeing-popup.toml"
 ENV = {
@@ -56,22 +59,47 @@ def two_laptops(tmp_path):
     return coordinator, desk
 
 
-def test_two_processes_sync_and_a_second_sync_moves_nothing(two_laptops):
+def _passes(db: Path, count: int) -> list[str]:
+    """Pass codes for the first registrations, signed by the event key (as printed passes are)."""
+    store = open_store(db, ENV["FIELDKIT_PASSPHRASE"])
+    try:
+        ids = [r[0] for r in store.db.execute("SELECT id FROM registrations ORDER BY id LIMIT ?", [count])]
+        return [sign_token(store, PASS, registration) for registration in ids]
+    finally:
+        store.close()
+
+
+def _checkins(db: Path) -> set[str]:
+    store = open_store(db, ENV["FIELDKIT_PASSPHRASE"])
+    try:
+        return {r[0] for r in store.db.execute("SELECT registration_id FROM checkins")}
+    finally:
+        store.close()
+
+
+def _sync(coordinator: Path, desk: Path) -> str:
+    server, port = serve_once(coordinator)
+    done = fieldkit("sync", "with", f"127.0.0.1:{port}", "--db", str(desk))
+    server.wait(timeout=30)
+    return done.stdout
+
+
+def test_a_checkin_on_each_laptop_reaches_both_and_a_second_sync_moves_nothing(two_laptops):
     coordinator, desk = two_laptops
     csv = REPO_ROOT / "sample_events" / "wellbeing-popup-registrations.csv"
     fieldkit("import", "registrations", str(csv), "--db", str(coordinator))
-    server, port = serve_once(coordinator)
-    first = fieldkit("sync", "with", f"127.0.0.1:{port}", "--db", str(desk))
-    server.wait(timeout=30)
-    assert "received" in first.stdout and "applied" in first.stdout and "already had" in first.stdout
-    assert "Synced with coordinator: sent 0, received" in first.stdout
-    info = fieldkit("info", "--db", str(desk)).stdout
-    assert "registrations" in info and " 0\n" not in info.split("registrations")[1][:20]
+    first = _sync(coordinator, desk)
+    assert "Synced with coordinator: sent 0, received" in first and "already had 0" in first
 
-    server, port = serve_once(coordinator)
-    second = fieldkit("sync", "with", f"127.0.0.1:{port}", "--db", str(desk))
-    server.wait(timeout=30)
-    assert "sent 0, received 0" in second.stdout
+    at_coordinator, at_desk = _passes(coordinator, 2)
+    fieldkit("checkin", at_coordinator, "--db", str(coordinator))
+    fieldkit("checkin", at_desk, "--db", str(desk))
+    both = _sync(coordinator, desk)
+    assert "sent 1, received 1 (applied 1, already had 0)" in both
+    assert len(_checkins(coordinator)) == 2 and _checkins(coordinator) == _checkins(desk)
+
+    again = _sync(coordinator, desk)
+    assert "sent 0, received 0 (applied 0, already had 0)" in again
 
 
 def test_a_revoked_laptop_is_refused_with_a_sentence(two_laptops):
