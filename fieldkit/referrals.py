@@ -648,7 +648,7 @@ _SESSION_RESULTS = (FIRST_SESSION, "session", THIRD_SESSION)
 _NEXT_BY_SCAN = {VETTED: BOOKED, BOOKED: FIRST_SESSION}
 
 
-def _local_date(store: Store, template: EventTemplate, iso: str) -> date:
+def _local_date(template: EventTemplate, iso: str) -> date:
     return datetime.fromisoformat(iso).astimezone(ZoneInfo(template.event.timezone)).date()
 
 
@@ -673,7 +673,8 @@ def _referral_of_token(store: Store, text: str, keyring: tokens.KeyRing | None =
     if referral is None:
         raise ReferralRefused(
             "card_not_issued",
-            "This card has not been given to anyone yet: issue a referral with it first (referrals screen, F4).",
+            "This card has not been given to anyone yet (or its referral has not synced here): "
+            "issue a referral with it first (referrals screen, F4), or sync.",
         )
     return referral
 
@@ -686,12 +687,12 @@ def advance_by_scan(store: Store, text: str, keyring: tokens.KeyRing | None = No
     """
     referral = _referral_of_token(store, text, keyring)
     template = _template(store)
-    today = _local_date(store, template, _now(store))
+    today = _local_date(template, _now(store))
     scans = store.db.execute(
         "SELECT result, at FROM referral_scans WHERE referral_id = ? ORDER BY hlc", [referral.id]
     ).fetchall()
     for result, at in reversed(scans):
-        if not result.startswith("refused") and _local_date(store, template, at) == today:
+        if not result.startswith("refused") and _local_date(template, at) == today:
             when = datetime.fromisoformat(at).astimezone(ZoneInfo(template.event.timezone))
             return ScanResult(
                 referral,
@@ -706,7 +707,7 @@ def advance_by_scan(store: Store, text: str, keyring: tokens.KeyRing | None = No
                 f"Referral {referral.display_code} is not vetted yet: a practitioner vets it in the referrals screen (F4).",
             )
         if referral.status == FIRST_SESSION:
-            days = {_local_date(store, template, at) for result, at in scans if result in _SESSION_RESULTS}
+            days = {_local_date(template, at) for result, at in scans if result in _SESSION_RESULTS}
             if len(days | {today}) < 3:
                 _log_scan(store, referral, "session")
                 return ScanResult(
