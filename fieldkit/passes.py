@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
 
 from fieldkit.event import load_event
 from fieldkit.store import Store
 from fieldkit.tokens import PASS, sign_token, signer_for
-from printables.passes import PassCard, PassSheet
+from printables.fonts import FontMissing
+from printables.passes import PassCard, PassSheet, render_passes
+from printables.printer import DEFAULT, print_pdf
 
 
 def pass_sheet(store: Store) -> PassSheet:
@@ -40,3 +44,16 @@ def pass_cards(store: Store, registration_ids: Iterable[str] | None = None) -> l
         for reg_id, name, ticket in rows
         if wanted is None or reg_id in wanted
     ]
+
+
+def deliver_single_pass(sheet: PassSheet, card: PassCard, directory: Path, printer: str = DEFAULT) -> str:
+    """Write one pass (a walk-in's) to its own PDF and print it if a printer is there;
+    returns the sentence to show. Files are named by time, not by name: file names
+    end up in print queues."""
+    directory.mkdir(parents=True, exist_ok=True)
+    pdf = directory / f"pass-{datetime.now():%Y%m%d-%H%M%S-%f}.pdf"
+    try:
+        render_passes(sheet, [card], pdf)
+    except (OSError, FontMissing) as exc:
+        return f"The pass could not be made ({exc}): write their name on a blank pass."
+    return print_pdf(pdf, printer, title="Field Kit pass").message

@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from ulid import ULID
 
 from fieldkit.event import on_event_created
+from fieldkit.refusal import Refused
 
 if TYPE_CHECKING:
     from fieldkit.store import Store
@@ -49,6 +50,8 @@ _HEAD = struct.Struct(">B4s4s16s")
 _TIME = struct.Struct(">I")
 _SIGNATURE_SIZE = 64
 _BASE32 = re.compile(r"[A-Z2-7]+")
+_BASE32_VALUE = {ch: value for value, ch in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")}
+_UNPADDED_LENGTHS = {0, 2, 4, 5, 7}  # characters in the last group of eight, unpadded
 
 EVENT_ROLE = "event"
 DEVICE_ROLE = "device"
@@ -64,13 +67,8 @@ EXPIRED = "expired"
 REVOKED = "revoked"
 
 
-class TokenRefused(Exception):
-    """A scanned or typed code that is not an acceptable token; `code` is stable."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+class TokenRefused(Refused):
+    """A scanned or typed code that is not an acceptable token."""
 
 
 class CannotSign(Exception):
@@ -374,14 +372,17 @@ def _decode(text: str) -> bytes:
     data = text[len(PREFIX):]
     if not _BASE32.fullmatch(data):
         raise _malformed()
+    if len(data) % 8 not in _UNPADDED_LENGTHS:
+        raise _malformed()
+    # Only the canonical spelling is accepted, so no two strings name the same token:
+    # the bits past the last whole byte must be zero.
+    spare_bits = (len(data) * 5) % 8
+    if _BASE32_VALUE[data[-1]] & ((1 << spare_bits) - 1):
+        raise _malformed()
     try:
-        raw = base64.b32decode(data + "=" * (-len(data) % 8))
+        return base64.b32decode(data + "=" * (-len(data) % 8))
     except (binascii.Error, ValueError):
         raise _malformed() from None
-    # Only the canonical spelling is accepted, so no two strings name the same token.
-    if base64.b32encode(raw).decode("ascii").rstrip("=") != data:
-        raise _malformed()
-    return raw
 
 
 def _split(raw: bytes) -> tuple[int, bytes, bytes, bytes, bytes, datetime | None, datetime | None, bytes]:

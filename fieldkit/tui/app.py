@@ -9,6 +9,7 @@ from textual.binding import Binding
 
 from fieldkit.overview import event_overview
 from fieldkit.store import Store
+from fieldkit.tui.checkin import CheckinScreen
 from fieldkit.tui.home import HomeScreen
 from fieldkit.tui.intake import IntakeScreen
 from fieldkit.tui.referrals import ReferralsScreen
@@ -18,18 +19,22 @@ class FieldKitApp(App):
     """One mode per task; function keys switch modes so a scanner's typing never does."""
 
     # Absolute, so subclasses defined elsewhere (benchmarks, tests) find it too.
-    CSS_PATH = [Path(__file__).with_name("app.tcss"), Path(__file__).with_name("intake.tcss")]
+    CSS_PATH = [Path(__file__).with_name(name) for name in ("app.tcss", "checkin.tcss", "intake.tcss")]
     TITLE = "Field Kit"
-    MODES = {"home": HomeScreen, "intake": IntakeScreen, "referrals": ReferralsScreen}
+    MODES = {"home": HomeScreen, "checkin": CheckinScreen, "intake": IntakeScreen, "referrals": ReferralsScreen}
     DEFAULT_MODE = "home"
     BINDINGS = [
         Binding("f1", "switch_mode('home')", "Home", priority=True),
+        Binding("f2", "switch_mode('checkin')", "Check-in", priority=True),
         Binding("f3", "switch_mode('intake')", "Intake", priority=True),
         Binding("f4", "switch_mode('referrals')", "Referrals", priority=True),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
     def __init__(self, store: Store):
+        # A laptop set up as a check-in desk opens straight on the check-in screen.
+        if store.role == "desk":
+            self.DEFAULT_MODE = "checkin"
         super().__init__()
         self.store = store
 

@@ -1,0 +1,198 @@
+"""The check-in screen driven through the real app: scan, search and pick, walk-in, undo, refusals."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Input, OptionList, Static
+
+from fieldkit.importer import import_registrations
+from fieldkit.passes import pass_token
+from fieldkit.store import create_store, new_id
+from fieldkit.tokens import sign_token
+from fieldkit.tui.app import FieldKitApp
+from fieldkit.tui.checkin import CheckinScreen
+from tests.conftest import SAMPLE_EVENTS
+
+SIZE = (100, 34)
+
+
+def registration_of(store, name: str) -> str:
+    return store.db.execute(
+        "SELECT r.id FROM registrations r JOIN people p ON p.id = r.person_id WHERE p.display_name = ?", [name]
+    ).fetchone()[0]
+
+
+def text_of(screen, selector: str) -> str:
+    return str(screen.query_one(selector, Static).render())
+
+
+class RecordingApp(FieldKitApp):
+    """The real app, counting terminal bells."""
+
+    bells = 0
+
+    def bell(self) -> None:
+        self.bells += 1
+        super().bell()
+
+
+@pytest.fixture
+def imported(store):
+    import_registrations(store, SAMPLE_EVENTS / "wellbeing-popup-registrations.csv")
+    return store
+
+
+async def open_checkin(pilot) -> CheckinScreen:
+    await pilot.press("f2")
+    await pilot.pause()
+    screen = pilot.app.screen
+    assert isinstance(screen, CheckinScreen)
+    assert screen.query_one("#scan", Input).has_focus
+    return screen
+
+
+async def type_and_enter(pilot, text: str) -> None:
+    # A USB scanner is a keyboard: each character is a key press, then Enter.
+    await pilot.press(*text, "enter")
+    await pilot.pause()
+
+
+async def test_scan_shows_welcome_and_updates_counters(imported):
+    app = RecordingApp(imported)
+    token = pass_token(imported, registration_of(imported, "Ana Silva"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_checkin(pilot)
+        assert "Checked in  0" in text_of(screen, "#counters")
+        await type_and_enter(pilot, token)
+        assert text_of(screen, "#result") == "Welcome, Ana Silva: checked in"
+        assert screen.query_one("#result").has_class("admitted")
+        assert screen.query_one("#scan", Input).value == "" and screen.query_one("#scan", Input).has_focus
+        await pilot.pause()
+        assert "Registered  44" in text_of(screen, "#counters") and "Checked in  1" in text_of(screen, "#counters")
+        assert "Ana Silva" in text_of(screen, "#recent")
+        assert app.bells == 0
+
+
+async def test_second_scan_later_is_flagged(imported):
+    app = RecordingApp(imported)
+    token = pass_token(imported, registration_of(imported, "Ana Silva"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_checkin(pilot)
+        screen.desk.double_scan_window = type(screen.desk.double_scan_window)(0)
+        await type_and_enter(pilot, token)
+        await type_and_enter(pilot, token)
+        result = text_of(screen, "#result")
+        assert result.startswith("Ana Silva: already checked in at ") and result.endswith("recorded again and flagged")
+        assert screen.query_one("#result").has_class("flagged")
+
+
+async def test_name_search_lists_matches_and_enter_picks(imported):
+    app = RecordingApp(imported)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_checkin(pilot)
+        await pilot.press("s")
+        await pilot.pause()
+        assert not screen.query_one("#matches", OptionList).display  # one letter: no list yet
+        await pilot.press(*"ilv")
+        await pilot.pause()
+        matches = screen.query_one("#matches", OptionList)
+        assert matches.display and matches.option_count >= 1
+        labels = [str(matches.get_option_at_index(i).prompt) for i in range(matches.option_count)]
+        assert any("Ana Silva" in label for label in labels)
+        target = next(i for i, label in enumerate(labels) if "Ana Silva" in label)
+        for _ in range(target):
+            await pilot.press("down")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert text_of(screen, "#result") == "Welcome, Ana Silva: checked in"
+        await pilot.press(*"silv")
+        await pilot.pause()
+        relisted = screen.query_one("#matches", OptionList)
+        assert "checked in" in str(relisted.get_option_at_index(target).prompt)
+
+
+async def test_walk_in_registers_and_checks_in(imported):
+    app = RecordingApp(imported)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_checkin(pilot)
+        await pilot.press(*"Kwame Mensah")
+        await pilot.pause()
+        await pilot.press("f8")
+        await pilot.pause()
+        assert text_of(screen, "#result") == "Welcome, Kwame Mensah: registered as a walk-in and checked in"
+        await pilot.pause()
+        counters = text_of(screen, "#counters")
+        assert "Registered  45" in counters and "Walk-ins    1" in counters
+
+
+async def test_walk_in_with_a_pass_saves_a_pdf(imported, tmp_path):
+    app = RecordingApp(imported)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_checkin(pilot)
+        await pilot.press(*"Li Wei", "f9")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    assert len(list((tmp_path / "passes").glob("pass-*.pdf"))) == 1
+
+
+async def test_undo_voids_the_last_checkin(imported, reopen):
+    app = RecordingApp(imported)
+    token = pass_token(imported, registration_of(imported, "Ana Silva"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_checkin(pilot)
+        await type_and_enter(pilot, token)
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert text_of(screen, "#result").startswith("Undone: Ana Silva's check-in at ")
+        await pilot.pause()
+        assert "Checked in  0" in text_of(screen, "#counters")
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert text_of(screen, "#result") == "There is no check-in at this desk to undo."
+    # The app closed its store on the way out: look in the file as a restarted app would.
+    assert reopen().db.execute("SELECT count(*) FROM checkin_voids").fetchone()[0] == 1
+
+
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (lambda store, other: "FK1:NOPE", "This is not a Field Kit code: scan it again or search by name."),
+        (lambda store, other: sign_token(other, "pass", new_id()), "Not a pass for this event: ask for this event's pass or search by name."),
+        (lambda store, other: sign_token(store, "referral", new_id()), "This is a referral card, not a pass: ask for their pass or search by name."),
+    ],
+)
+async def test_refusal_shows_the_reason_and_rings(imported, reopen, tmp_path, template, make, words):
+    from fieldkit.event import create_event
+
+    other = create_event(tmp_path / "other.db", template, None)
+    code = make(imported, other)
+    other.close()
+    app = RecordingApp(imported)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_checkin(pilot)
+        await type_and_enter(pilot, code)
+        assert text_of(screen, "#result") == words
+        assert screen.query_one("#result").has_class("refused")
+        assert app.bells == 1
+    assert reopen().db.execute("SELECT count(*) FROM checkins").fetchone()[0] == 0
+
+
+async def test_a_desk_laptop_opens_on_checkin(tmp_path, imported):
+    # A desk database holding the event (as after its first sync): simulated by flipping the role.
+    imported.set_meta("role", "desk")
+    app = FieldKitApp(imported)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, CheckinScreen)
+        await pilot.press("f1")
+        await pilot.pause()
+        assert "Checked in: 0" in str(app.screen.query_one("#event-counts", Static).render())
+
+
+async def test_fits_80_by_24(imported):
+    app = RecordingApp(imported)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_checkin(pilot)
+        await type_and_enter(pilot, pass_token(imported, registration_of(imported, "Ana Silva")))
+        region = screen.query_one("#result").region
+        assert region.height >= 5 and region.bottom <= 23
