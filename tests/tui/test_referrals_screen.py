@@ -115,3 +115,27 @@ async def test_referring_a_person_links_only_with_consent(store):
             assert ("Linked to the person." if linked else "Not linked: no consent") in message(app)
             assert "Anonymous" in str(app.screen.query_one("#for-person", Static).render())
         assert {r.person_id for r in rf.list_referrals(store)} == {None, grace}
+
+
+async def test_scanning_a_card_at_the_check_in_desk_books_it_and_credits_the_introducer(store):
+    from tests.tui.test_checkin_screen import RecordingApp, open_checkin, text_of, type_and_enter
+
+    amina = rf.add_introducer(store, "Amina Yusuf")
+    r = rf.vet(store, rf.issue_referral(store, channel="community", introducer_id=amina, need="grief").id, "amara-okafor")
+    unvetted = rf.issue_referral(store, channel="walk_in")
+    app = RecordingApp(store)
+    async with app.run_test(size=(100, 34)) as pilot:
+        screen = await open_checkin(pilot)
+        await type_and_enter(pilot, rf.signed_code(store, r.card_id))
+        assert "booked recorded" in text_of(screen, "#result")
+        assert rf.get_referral(store, r.id).status == rf.BOOKED
+        assert rf.credit_balances(store)[0][1] == 1
+        # The scanner sends it again: nothing more happens, and it says so.
+        await type_and_enter(pilot, rf.signed_code(store, r.card_id))
+        assert "Already scanned today" in text_of(screen, "#result")
+        assert rf.get_referral(store, r.id).status == rf.BOOKED and app.bells == 0
+        # An unvetted card is refused in words, with the bell.
+        await type_and_enter(pilot, rf.signed_code(store, unvetted.card_id))
+        assert "Referral card:" in text_of(screen, "#result") and "not vetted" in text_of(screen, "#result")
+        assert app.bells == 1
+        assert store.db.execute("SELECT count(*) FROM checkins").fetchone()[0] == 0
