@@ -118,7 +118,15 @@ async def test_referring_a_person_links_only_with_consent(store):
 
 
 async def test_scanning_a_card_at_the_check_in_desk_books_it_and_credits_the_introducer(store):
-    from tests.tui.test_checkin_screen import RecordingApp, open_checkin, text_of, type_and_enter
+    from textual.widgets import Input
+
+    from tests.tui.test_checkin_screen import RecordingApp, open_checkin, text_of
+
+    async def type_and_enter(pilot, code: str) -> None:
+        # The box holds the code as a scanner leaves it (typing 147 keys per scan is slow in Pilot), then Enter.
+        pilot.app.screen.query_one("#scan", Input).value = code
+        await pilot.press("enter")
+        await pilot.pause()
 
     amina = rf.add_introducer(store, "Amina Yusuf")
     r = rf.vet(store, rf.issue_referral(store, channel="community", introducer_id=amina, need="grief").id, "amara-okafor")
