@@ -52,13 +52,18 @@ class CheckinScreen(Screen):
         Binding("escape", "clear", "Clear"),
         Binding("f8", "walk_in", "Walk-in", priority=True),
         Binding("f9", "walk_in(True)", "Walk-in + pass", priority=True),
-        Binding("ctrl+z", "undo", "Undo last", priority=True),
+        Binding("ctrl+z", "undo", "Undo", priority=True),
+        # For the person the panel names (the last one admitted): shown only then.
+        Binding("f10", "consent", "Consent", priority=True),
+        Binding("f12", "person", "Person", priority=True),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.desk: Desk | None = None
         self.zone = None
+        # Whom F10/F12 open: the person of the check-in on the panel, none otherwise.
+        self.last_admitted: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -71,7 +76,8 @@ class CheckinScreen(Screen):
                 yield Static(id="counters")
                 yield Static("Last check-ins", id="recent-title")
                 yield Static(id="recent")
-        yield Footer()
+        # The desk's own keys fill 80 columns; Ctrl+P still opens the command palette.
+        yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
         self.desk = Desk(self.app.store)
@@ -96,8 +102,21 @@ class CheckinScreen(Screen):
     def _local(self, moment: datetime) -> str:
         return f"{moment.astimezone(self.zone):%H:%M}"
 
+    def say(self, text: str, state: str, person_id: str | None = None) -> None:
+        """Show `text` on the panel; F10/F12 then apply to `person_id` (none: hidden)."""
+        self.result_panel.show(text, state)
+        if person_id != self.last_admitted:
+            self.last_admitted = person_id
+            self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action in ("consent", "person"):
+            return self.last_admitted is not None
+        return True
+
     def show_result(self, result: CheckinResult) -> None:
-        self.result_panel.show(describe(result, self.zone), "flagged" if result.flagged else "admitted")
+        # A pass whose registration has not synced yet names nobody to ask for consent.
+        self.say(describe(result, self.zone), "flagged" if result.flagged else "admitted", result.person_id)
         self._reset_box()
 
     def show_referral_scan(self, scan: DeskScan) -> None:
@@ -107,7 +126,7 @@ class CheckinScreen(Screen):
         self._reset_box()
 
     def show_refusal(self, exc: CheckinRefused) -> None:
-        self.result_panel.show(exc.message, "refused")
+        self.say(exc.message, "refused")
         self.app.bell()
         self._reset_box()
 
@@ -156,7 +175,7 @@ class CheckinScreen(Screen):
         found = self.desk.search(text)
         self._show_matches(found)
         if not found:
-            self.result_panel.show(f"No one called {text!r} yet: press F8 to register them as a walk-in.", "undone")
+            self.say(f"No one called {text!r} yet: press F8 to register them as a walk-in.", "undone")
 
     @on(Input.Submitted, "#scan")
     def submit(self, event: Input.Submitted) -> None:
@@ -177,9 +196,9 @@ class CheckinScreen(Screen):
                 person_id = matches.get_option_at_index(matches.highlighted).id
                 self.show_result(self.desk.check_in_person(person_id, nonce=new_id()))
             elif len(text) < MIN_SEARCH:
-                self.result_panel.show("Type at least two letters of a name, or scan a pass.", "undone")
+                self.say("Type at least two letters of a name, or scan a pass.", "undone")
             else:
-                self.result_panel.show(f"No one called {text!r}: press F8 to register them as a walk-in.", "undone")
+                self.say(f"No one called {text!r}: press F8 to register them as a walk-in.", "undone")
         except CheckinRefused as exc:
             self.show_refusal(exc)
 
@@ -198,13 +217,13 @@ class CheckinScreen(Screen):
             matches.highlighted = max(0, min(matches.option_count - 1, current + step))
 
     def action_clear(self) -> None:
-        self.result_panel.show("Ready: scan a pass or type a name.", "undone")
+        self.say("Ready: scan a pass or type a name.", "undone")
         self._reset_box()
 
     def action_walk_in(self, with_pass: bool = False) -> None:
         name = self.query_one("#scan", Input).value
         if looks_like_token(name):
-            self.result_panel.show("That is a code, not a name: press Enter to check it in.", "undone")
+            self.say("That is a code, not a name: press Enter to check it in.", "undone")
             return
         try:
             result = self.desk.walk_in(name, nonce=new_id())
@@ -222,8 +241,16 @@ class CheckinScreen(Screen):
             self.show_refusal(exc)
             return
         who = voided.name or "the last person"
-        self.result_panel.show(f"Undone: {who}'s check-in at {self._local(voided.at)} was voided.", "undone")
+        self.say(f"Undone: {who}'s check-in at {self._local(voided.at)} was voided.", "undone")
         self._reset_box()
+
+    def action_consent(self) -> None:
+        if self.last_admitted is not None:
+            self.app.action_open_consent(self.last_admitted)
+
+    def action_person(self) -> None:
+        if self.last_admitted is not None:
+            self.app.action_open_person(self.last_admitted)
 
     def print_walk_in_pass(self, registration_id: str) -> None:
         try:

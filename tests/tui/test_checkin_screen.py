@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from textual.widgets import Input, OptionList, Static
+from textual.widgets._footer import FooterKey
 
 from fieldkit.importer import import_registrations
 from fieldkit.passes import pass_token
@@ -24,6 +25,11 @@ def registration_of(store, name: str) -> str:
 
 def text_of(screen, selector: str) -> str:
     return str(screen.query_one(selector, Static).render())
+
+
+def footer_keys(screen) -> dict:
+    """The keys the footer offers now: action -> where on screen."""
+    return {key.action: key.region for key in screen.query(FooterKey)}
 
 
 class RecordingApp(FieldKitApp):
@@ -57,6 +63,13 @@ async def type_and_enter(pilot, text: str) -> None:
     await pilot.pause()
 
 
+async def scan(pilot, text: str) -> None:
+    """What a scanner leaves in the box, then Enter (typing 147 keys is tested once above)."""
+    pilot.app.screen.query_one("#scan", Input).value = text
+    await pilot.press("enter")
+    await pilot.pause()
+
+
 async def test_scan_shows_welcome_and_updates_counters(imported):
     app = RecordingApp(imported)
     token = pass_token(imported, registration_of(imported, "Ana Silva"))
@@ -79,8 +92,8 @@ async def test_second_scan_later_is_flagged(imported):
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_checkin(pilot)
         screen.desk.double_scan_window = type(screen.desk.double_scan_window)(0)
-        await type_and_enter(pilot, token)
-        await type_and_enter(pilot, token)
+        await scan(pilot, token)
+        await scan(pilot, token)
         result = text_of(screen, "#result")
         assert result.startswith("Ana Silva: already checked in at ") and result.endswith("recorded again and flagged")
         assert screen.query_one("#result").has_class("flagged")
@@ -140,7 +153,7 @@ async def test_undo_voids_the_last_checkin(imported, reopen):
     token = pass_token(imported, registration_of(imported, "Ana Silva"))
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_checkin(pilot)
-        await type_and_enter(pilot, token)
+        await scan(pilot, token)
         await pilot.press("ctrl+z")
         await pilot.pause()
         assert text_of(screen, "#result").startswith("Undone: Ana Silva's check-in at ")
@@ -171,7 +184,7 @@ async def test_refusal_shows_the_reason_and_rings(imported, reopen, tmp_path, te
     app = RecordingApp(imported)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_checkin(pilot)
-        await type_and_enter(pilot, code)
+        await scan(pilot, code)
         assert text_of(screen, "#result") == words
         assert screen.query_one("#result").has_class("refused")
         assert app.bells == 1
@@ -194,6 +207,79 @@ async def test_fits_80_by_24(imported):
     app = RecordingApp(imported)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_checkin(pilot)
-        await type_and_enter(pilot, pass_token(imported, registration_of(imported, "Ana Silva")))
+        await scan(pilot, pass_token(imported, registration_of(imported, "Ana Silva")))
         region = screen.query_one("#result").region
         assert region.height >= 5 and region.bottom <= 23
+        await pilot.pause()
+        keys = footer_keys(screen)
+        assert keys["consent"].right <= 80 and keys["person"].right <= 80
+
+
+async def test_consent_for_the_person_just_checked_in_is_one_key_away(imported):
+    from fieldkit.consent import allows
+    from fieldkit.tui.confirm import ConfirmScreen
+    from fieldkit.tui.consent import ConsentScreen
+    from tests.tui.test_consent_screens import fill_consent
+
+    app = RecordingApp(imported)
+    registration = registration_of(imported, "Ana Silva")
+    person_id = imported.db.execute("SELECT person_id FROM registrations WHERE id = ?", [registration]).fetchone()[0]
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_checkin(pilot)
+        assert "consent" not in footer_keys(screen)  # nobody checked in yet: no key to offer
+        await pilot.press("f10")  # and pressing it anyway does nothing
+        await pilot.pause()
+        assert app.screen is screen
+
+        await scan(pilot, pass_token(imported, registration))
+        await pilot.pause()
+        assert {"consent", "person"} <= footer_keys(screen).keys()
+        await pilot.press("f10")
+        await pilot.pause()
+        consent = app.screen
+        assert isinstance(consent, ConsentScreen) and consent.person_id == person_id
+        assert "Ana Silva" in text_of(consent, "#consent-person")
+
+        # Yes to recording attendance and to contact afterwards, no to sharing and reporting.
+        await fill_consent(pilot, [0, 1, 0, 1])
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.click("#confirm-yes")
+        await pilot.pause()
+
+        assert app.screen is screen
+        assert screen.query_one("#scan", Input).has_focus  # ready for the next scan
+        assert allows(imported, person_id, "record_attendance") and allows(imported, person_id, "contact_for_followup")
+        assert not allows(imported, person_id, "share_intake_with_practitioners")
+        await scan(pilot, pass_token(imported, registration_of(imported, "Zoë Müller")))
+        assert text_of(screen, "#result") == "Welcome, Zoë Müller: checked in"
+
+
+async def test_person_page_key_and_when_the_keys_go_away(imported):
+    from fieldkit.tui.person import PersonScreen
+
+    app = RecordingApp(imported)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_checkin(pilot)
+        await scan(pilot, pass_token(imported, registration_of(imported, "Ana Silva")))
+        await pilot.press("f12")
+        await pilot.pause()
+        page = app.screen
+        assert isinstance(page, PersonScreen)
+        assert text_of(page, "#person-name") == "Ana Silva"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen and screen.query_one("#scan", Input).has_focus
+
+        # Undone, refused or cleared: the panel names nobody, so neither key is offered.
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert not {"consent", "person"} & footer_keys(screen).keys()
+        await scan(pilot, pass_token(imported, registration_of(imported, "Ana Silva")))
+        await scan(pilot, "FK1:NOPE")
+        await pilot.pause()
+        assert not {"consent", "person"} & footer_keys(screen).keys()
+        await pilot.press("f10", "f12")
+        await pilot.pause()
+        assert app.screen is screen
