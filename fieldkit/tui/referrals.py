@@ -58,6 +58,7 @@ class ReferralsScreen(Screen):
         Binding("ctrl+s", "issue", "Issue referral", priority=True),
         Binding("ctrl+t", "apply_status", "Set status", priority=True),
         Binding("ctrl+o", "print_card", "Print card", priority=True),
+        Binding("ctrl+d", "open_directory", "Directory", priority=True),
         Binding("ctrl+r", "refresh_list", "Refresh", show=False, priority=True),
     ]
 
@@ -203,6 +204,11 @@ class ReferralsScreen(Screen):
         self.refresh_list()
         link = " Linked to the person." if linked else " Not linked: no consent to share intake." if unlinked else ""
         self.say(f"Issued {referral.display_code} (UNVETTED until a practitioner vets it).{link} Ctrl+O prints its card.")
+
+    def action_open_directory(self) -> None:
+        from fieldkit.tui.directory import DirectoryScreen
+
+        self.app.push_screen(DirectoryScreen())
 
     def action_refresh_list(self) -> None:
         self.refresh_list()

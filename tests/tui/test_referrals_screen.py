@@ -15,8 +15,8 @@ def message(app) -> str:
     return str(app.screen.query_one("#referral-message", Static).render())
 
 
-def rows(app) -> list[list[str]]:
-    table = app.screen.query_one("#referral-table", DataTable)
+def rows(app, selector: str = "#referral-table") -> list[list[str]]:
+    table = app.screen.query_one(selector, DataTable)
     return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
 
 
@@ -147,3 +147,36 @@ async def test_scanning_a_card_at_the_check_in_desk_books_it_and_credits_the_int
         assert "Referral card:" in text_of(screen, "#result") and "not vetted" in text_of(screen, "#result")
         assert app.bells == 1
         assert store.db.execute("SELECT count(*) FROM checkins").fetchone()[0] == 0
+
+
+async def test_directory_screen_filters_and_shows_places_this_week(store):
+    from textual.widgets import Input
+
+    from fieldkit.tui.directory import DirectoryScreen
+
+    rf.issue_referral(store, channel="walk_in", practitioner_id="olena-kovalenko")
+    app = FieldKitApp(store)
+    async with app.run_test(size=(100, 34)) as pilot:
+        await pilot.press("f4", "ctrl+d")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, DirectoryScreen)
+        names = lambda: [r[0] for r in rows(app, "#directory-table")]  # noqa: E731
+        assert names() == ["Amara Okafor", "Ελένη Παπαδάκη", "Олена Коваленко"]  # accepting, by default
+        assert rows(app, "#directory-table")[2][3] == "1 of 2"
+        screen.query_one("#filter-specialism", Select).value = "anxiety"
+        await pilot.pause()
+        assert names() == ["Amara Okafor", "Ελένη Παπαδάκη"]
+        screen.query_one("#filter-language", Input).value = "el"
+        await pilot.pause()
+        assert names() == ["Ελένη Παπαδάκη"]
+        screen.query_one("#filter-specialism", Select).clear()
+        screen.query_one("#filter-language", Input).value = ""
+        screen.query_one("#filter-accepting", Select).value = "no"
+        await pilot.pause()
+        assert names() == ["João Ferreira"] and rows(app, "#directory-table")[0][3] == "not accepting"
+        screen.query_one("#filter-language", Input).value = "xx"
+        await pilot.pause()
+        assert "No practitioner matches" in str(screen.query_one("#directory-count", Static).render())
+        await pilot.press("escape")
+        assert isinstance(app.screen, ReferralsScreen)
