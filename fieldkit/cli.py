@@ -47,6 +47,7 @@ def init(template: Path | None, db: DbOptions, device_name: str, join_file: Path
         parsed = load_template(template)
     except TemplateError as exc:
         raise click.ClickException(str(exc)) from None
+    db.require_new()
     try:
         store = create_event(db.path, parsed, db.passphrase(confirm=True), device_name=device_name)
     except (StoreError, FileExistsError) as exc:
@@ -56,8 +57,7 @@ def init(template: Path | None, db: DbOptions, device_name: str, join_file: Path
 
 
 def _join(join_file: Path, db: DbOptions, join_passphrase_file: Path | None) -> None:
-    if db.path.exists() and db.path.stat().st_size > 0:
-        raise click.ClickException(f"{db.path} already exists: choose another --db path or remove it first.")
+    db.require_new()
     try:
         bundle = read_join_file(join_file, join_passphrase(join_passphrase_file, confirm=False))
         store = join_event(db.path, db.passphrase(confirm=True), bundle)
@@ -120,8 +120,7 @@ def app(db: DbOptions) -> None:
 @db_options
 def info(db: DbOptions) -> None:
     """Show the event, this device, the schema version and counts per table."""
-    store = db.open()
-    try:
+    with db.opened() as store:
         event = load_event(store)
         ev = event.template.event
         click.echo(f"Event:    {ev.name} ({ev.venue})")
@@ -132,8 +131,6 @@ def info(db: DbOptions) -> None:
         click.echo("Counts:")
         for table, count in store.counts().items():
             click.echo(f"  {table:<24}{count:>8}")
-    finally:
-        store.close()
 
 
 @main.group("import")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -64,8 +66,30 @@ class DbOptions:
             raise click.ClickException("The passphrase is empty: give one, or use --unencrypted for development.")
         return value
 
+    def require_existing(self) -> None:
+        """Refuse a missing database before asking for its passphrase."""
+        if not self.path.exists() or self.path.stat().st_size == 0:
+            raise click.ClickException(f"{self.path} does not exist: check the --db path, or create it with `fieldkit init`.")
+
+    def require_new(self) -> None:
+        """Refuse to create over an existing file before asking for a passphrase."""
+        if self.path.exists() and self.path.stat().st_size > 0:
+            raise click.ClickException(f"{self.path} already exists: choose another --db path or remove it first.")
+
     def open(self, **kwargs) -> Store:
+        self.require_existing()
         try:
             return open_store(self.path, self.passphrase(), **kwargs)
         except StoreError as exc:
             raise click.ClickException(str(exc)) from None
+
+    @contextlib.contextmanager
+    def opened(self, *refusals: type[Exception], **kwargs) -> Iterator[Store]:
+        """The open store, closed afterwards; each of `refusals` becomes its one sentence."""
+        store = self.open(**kwargs)
+        try:
+            yield store
+        except refusals as exc:
+            raise click.ClickException(str(exc)) from None
+        finally:
+            store.close()

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from fieldkit.privacy import Purged, coverage_of, purge_covered
+from fieldkit.refusal import Refused
 from fieldkit.store import Store, new_id
 from fieldkit.event import load_event
 from fieldkit.template import ConsentPurpose, EventTemplate
@@ -51,12 +52,8 @@ _COLUMNS = (
 )
 
 
-class ConsentError(ValueError):
+class ConsentError(Refused):
     """A consent change that was refused and wrote nothing; str() is the sentence to show."""
-
-    def __init__(self, message: str, code: str):
-        super().__init__(message)
-        self.code = code
 
 
 @dataclass(frozen=True)
@@ -146,7 +143,7 @@ def purpose_of(template: EventTemplate, purpose_id: str) -> ConsentPurpose:
     found = template.purpose(purpose_id)
     if found is None:
         known = ", ".join(p.id for p in template.consent.purposes)
-        raise ConsentError(f"There is no consent purpose {purpose_id!r} in this event: use one of {known}.", "unknown_purpose")
+        raise ConsentError("unknown_purpose", f"There is no consent purpose {purpose_id!r} in this event: use one of {known}.")
     return found
 
 
@@ -264,12 +261,12 @@ def consent_history(store: Store, person_id: str) -> list[ConsentFact]:
 # -- writing -------------------------------------------------------------------
 def _check_person(store: Store, person_id: str) -> None:
     if store.db.execute("SELECT 1 FROM people WHERE id = ?", [person_id]).fetchone() is None:
-        raise ConsentError(f"There is no person {person_id} on this laptop: find them by name first.", "unknown_person")
+        raise ConsentError("unknown_person", f"There is no person {person_id} on this laptop: find them by name first.")
 
 
 def _check_method(method: str) -> None:
     if method not in METHODS:
-        raise ConsentError(f"Consent method {method!r} is not known: use one of {', '.join(METHODS)}.", "unknown_method")
+        raise ConsentError("unknown_method", f"Consent method {method!r} is not known: use one of {', '.join(METHODS)}.")
 
 
 def _reason(code: str, purpose: str) -> str:
@@ -296,15 +293,15 @@ def record_consent(
     _check_person(store, person_id)
     _check_method(method)
     if not choices:
-        raise ConsentError("Choose permit or deny for at least one purpose before saving.", "no_choices")
+        raise ConsentError("no_choices", "Choose permit or deny for at least one purpose before saving.")
     purposes = [purpose_of(template, pid) for pid in choices]
     at = at or store.now()
     valid_until = valid_until or default_valid_until(template)
     if valid_until <= at:
-        raise ConsentError("The consent would expire before it is given: choose a later valid-until date.", "valid_until")
+        raise ConsentError("valid_until", "The consent would expire before it is given: choose a later valid-until date.")
     witness = " ".join((witness or "").split()) or None
     if form_id and store.db.execute("SELECT 1 FROM consent_facts WHERE form_id = ?", [form_id]).fetchone():
-        raise ConsentError(f"Paper form {form_id} is already linked to a consent record: check the form number.", "form_used")
+        raise ConsentError("form_used", f"Paper form {form_id} is already linked to a consent record: check the form number.")
 
     record_id = new_id()
     fact_ids, purged = [], []
@@ -351,7 +348,7 @@ def revoke(
     latest = _latest_fact(store, person_id, purpose, at)
     if latest is None or latest.action == REVOKE or latest.decision == DENY:
         raise ConsentError(
-            f"There is no consent for \u201c{definition.title}\u201d to withdraw: nothing was changed.", "nothing_to_revoke"
+            "nothing_to_revoke", f"There is no consent for \u201c{definition.title}\u201d to withdraw: nothing was changed."
         )
     with store.transaction():
         fact_id = store.append_fact(

@@ -43,7 +43,7 @@ def _purposes(store: Store, choices: Mapping[str, bool | None] | None = None) ->
 def blank_forms(store: Store, count: int) -> list[ConsentForm]:
     """`count` numbered blank forms, each with its own signed form id."""
     if not 1 <= count <= MAX_BLANK_FORMS:
-        raise ConsentError(f"Print between 1 and {MAX_BLANK_FORMS} blank forms at a time.", "blank_count")
+        raise ConsentError("blank_count", f"Print between 1 and {MAX_BLANK_FORMS} blank forms at a time.")
     signer = signer_for(store)
     purposes = _purposes(store)
     forms = []

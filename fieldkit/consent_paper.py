@@ -7,7 +7,8 @@ from datetime import datetime
 
 from fieldkit.consent import ConsentError, ConsentRecord, record_consent
 from fieldkit.store import Store
-from fieldkit.tokens import CONSENT_FORM, KeyRing, TokenRefused, parse_token
+from fieldkit.store.ids import is_id
+from fieldkit.tokens import CONSENT_FORM, KeyRing, TokenRefused, looks_like_token, parse_token
 
 
 def paper_form_id(store: Store, scanned: str, at: datetime | None = None) -> str:
@@ -15,17 +16,30 @@ def paper_form_id(store: Store, scanned: str, at: datetime | None = None) -> str
     try:
         token = parse_token(scanned.strip(), KeyRing.from_store(store), at or store.now())
     except TokenRefused as exc:
-        raise ConsentError(str(exc), exc.code) from None
+        raise ConsentError(exc.code, str(exc)) from None
     if token.kind != CONSENT_FORM:
         raise ConsentError(
-            f"This is a {token.kind.replace('_', ' ')} code, not a consent form: scan the QR on the form.", "not_a_form"
+            "not_a_form", f"This is a {token.kind.replace('_', ' ')} code, not a consent form: scan the QR on the form."
         )
     if store.db.execute("SELECT 1 FROM consent_facts WHERE record_id = ? LIMIT 1", [token.id]).fetchone():
         raise ConsentError(
-            "This form was printed from a consent already recorded: file it with that record, nothing to enter.",
             "form_used",
+            "This form was printed from a consent already recorded: file it with that record, nothing to enter.",
         )
     return token.id
+
+
+def typed_form_id(store: Store, given: str) -> str:
+    """A form id as typed from the form ("Form ID ...") or its scanned QR; ConsentError if neither."""
+    given = given.strip()
+    if looks_like_token(given):
+        return paper_form_id(store, given)
+    if not is_id(given):
+        raise ConsentError(
+            "not_a_form",
+            f"{given!r} is not a consent form id: type the 26 letters and digits after \u201cForm ID\u201d on the form, or scan its QR.",
+        )
+    return given.upper()
 
 
 def record_paper_consent(

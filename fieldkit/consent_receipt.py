@@ -66,12 +66,12 @@ def build_receipt(store: Store, person_id: str, at: datetime | None = None) -> R
     """The person's consents as they stand at `at` (default now)."""
     row = store.db.execute("SELECT display_name FROM people WHERE id = ?", [person_id]).fetchone()
     if row is None:
-        raise ConsentError(f"There is no person {person_id} on this laptop: find them by name first.", "unknown_person")
+        raise ConsentError("unknown_person", f"There is no person {person_id} on this laptop: find them by name first.")
     template = event_template(store)
     statuses = consent_status(store, person_id, at)
     facts = [s.decision.fact for s in statuses if s.decision.fact is not None]
     if not facts:
-        raise ConsentError("No consent has been recorded for this person yet: record it before printing a receipt.", "no_consent")
+        raise ConsentError("no_consent", "No consent has been recorded for this person yet: record it before printing a receipt.")
     latest = max(facts, key=lambda f: (f.at, f.hlc))
     purposes = tuple(
         ReceiptPurpose(

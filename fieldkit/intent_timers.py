@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from fieldkit import intake_privacy
 from fieldkit.event import load_event
+from fieldkit.refusal import Refused
 from fieldkit.registry import registration_for
 from fieldkit.store import Store, new_id
 from fieldkit.template import EventTemplate
@@ -27,12 +28,8 @@ RUNNING = "running"
 NOTE_MAX_LENGTH = 200
 
 
-class TimerError(ValueError):
+class TimerError(Refused):
     """A timer action that was refused and wrote nothing; `code` is stable for tests."""
-
-    def __init__(self, message: str, code: str):
-        super().__init__(message)
-        self.code = code
 
 
 @dataclass(frozen=True)
@@ -106,22 +103,34 @@ def start_timer(store: Store, person_id: str | None = None) -> StartedTimer:
     return StartedTimer(timer_id, decision.allowed, decision.message)
 
 
+def link_timer(store: Store, timer_id: str, person_id: str) -> intake_privacy.SharingDecision:
+    """Link an open, anonymous timer to its person once the sharing consent allows it
+    (consent given during the conversation covers that conversation); says why not otherwise."""
+    run = timer(store, timer_id)
+    if run.person_id is not None or not run.is_open:
+        raise TimerError("not_linkable", "Only an open timer that is not linked yet can be linked to a person.")
+    decision = intake_privacy.sharing(store, person_id)
+    if decision:
+        intake_privacy.link(store, intake_privacy.TIMER, timer_id, person_id, store.now())
+    return decision
+
+
 def timer(store: Store, timer_id: str) -> TimerRun:
     runs = _runs(store, "WHERE timer_id = ?", [timer_id])
     if not runs:
-        raise TimerError("There is no such timer on this laptop: pick one from the list.", "unknown_timer")
+        raise TimerError("unknown_timer", "There is no such timer on this laptop: pick one from the list.")
     return runs[0]
 
 
 def pause_timer(store: Store, timer_id: str) -> None:
     if timer(store, timer_id).state != RUNNING:
-        raise TimerError("Only a running timer can be paused.", "not_running")
+        raise TimerError("not_running", "Only a running timer can be paused.")
     _record(store, timer_id, PAUSED)
 
 
 def resume_timer(store: Store, timer_id: str) -> None:
     if timer(store, timer_id).state != PAUSED:
-        raise TimerError("Only a paused timer can be resumed.", "not_paused")
+        raise TimerError("not_paused", "Only a paused timer can be resumed.")
     _record(store, timer_id, RESUMED)
 
 
@@ -139,16 +148,16 @@ def stop_timer(store: Store, timer_id: str, category: str, note: str | None = No
     _, template = _event(store)
     run = timer(store, timer_id)
     if not run.is_open:
-        raise TimerError("This timer is already stopped.", "already_stopped")
+        raise TimerError("already_stopped", "This timer is already stopped.")
     known = [c.id for c in template.intent_categories]
     if category not in known:
-        raise TimerError(f"{category!r} is not an intent category of this event: use one of {', '.join(known)}.", "unknown_category")
+        raise TimerError("unknown_category", f"{category!r} is not an intent category of this event: use one of {', '.join(known)}.")
     note = " ".join((note or "").split())
     if len(note) > NOTE_MAX_LENGTH:
-        raise TimerError(f"The note is longer than {NOTE_MAX_LENGTH} characters: shorten it.", "note_too_long")
+        raise TimerError("note_too_long", f"The note is longer than {NOTE_MAX_LENGTH} characters: shorten it.")
     linked = run.person_id is not None
     if linked and needs_note(template, category) and not note:
-        raise TimerError("This category needs a short note: type one, then press Enter.", "note_needed")
+        raise TimerError("note_needed", "This category needs a short note: type one, then press Enter.")
     with store.transaction():
         _record(store, timer_id, STOPPED, category)
         if linked and note:
@@ -257,10 +266,10 @@ def person_from_pass(store: Store, code: str) -> PassHolder:
     try:
         token = parse_token(code.strip(), KeyRing.from_store(store), store.now())
     except TokenRefused as refused:
-        raise TimerError(refused.message, f"scan_{refused.code}") from None
+        raise TimerError(f"scan_{refused.code}", refused.message) from None
     if token.kind != PASS:
-        raise TimerError("This code is not an attendee pass: scan the person's pass or type their name.", "scan_not_a_pass")
+        raise TimerError("scan_not_a_pass", "This code is not an attendee pass: scan the person's pass or type their name.")
     registration = registration_for(store, token.id)
     if registration is None:
-        raise TimerError("This pass is genuine but its registration is not on this laptop yet: type the person's name.", "scan_unknown_registration")
+        raise TimerError("scan_unknown_registration", "This pass is genuine but its registration is not on this laptop yet: type the person's name.")
     return PassHolder(registration.person_id, registration.display_name)

@@ -56,6 +56,29 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
+def _builder(subject: x509.Name, issuer: x509.Name, public) -> x509.CertificateBuilder:
+    """What every certificate of the event shares: names, key, serial, validity, key id."""
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(public)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(_now() - _SKEW)
+        .not_valid_after(_now() + dt.timedelta(days=_VALID_DAYS))
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
+    )
+
+
+def _key_usage(*, signs_certificates: bool) -> x509.KeyUsage:
+    """The CA signs certificates only; a laptop's key signs TLS handshakes only."""
+    return x509.KeyUsage(
+        digital_signature=not signs_certificates, content_commitment=False, key_encipherment=False,
+        data_encipherment=False, key_agreement=False, key_cert_sign=signs_certificates,
+        crl_sign=signs_certificates, encipher_only=False, decipher_only=False,
+    )
+
+
 def create_ca(event_id: str) -> tuple[str, str]:
     """A new event CA: (private key PEM, certificate PEM)."""
     key = _new_key()
@@ -63,25 +86,10 @@ def create_ca(event_id: str) -> tuple[str, str]:
         x509.NameAttribute(NameOID.ORGANIZATION_NAME, event_id),
         x509.NameAttribute(NameOID.COMMON_NAME, "Field Kit event CA"),
     ])
-    public = key.public_key()
     cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(public)
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(_now() - _SKEW)
-        .not_valid_after(_now() + dt.timedelta(days=_VALID_DAYS))
+        _builder(name, name, key.public_key())
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=False, content_commitment=False, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
-                encipher_only=False, decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
+        .add_extension(_key_usage(signs_certificates=True), critical=True)
         .sign(key, hashes.SHA256())
     )
     return _key_pem(key), _cert_pem(cert)
@@ -92,33 +100,19 @@ def issue_certificate(ca_key_pem: str, ca_cert_pem: str, identity: DeviceIdentit
     ca_key = serialization.load_pem_private_key(ca_key_pem.encode(), password=None)
     ca_cert = x509.load_pem_x509_certificate(ca_cert_pem.encode())
     key = _new_key()
-    public = key.public_key()
+    subject = x509.Name([
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, identity.event_id),
+        x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, identity.role),
+        x509.NameAttribute(NameOID.COMMON_NAME, identity.device_id),
+    ])
     cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, identity.event_id),
-            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, identity.role),
-            x509.NameAttribute(NameOID.COMMON_NAME, identity.device_id),
-        ]))
-        .issuer_name(ca_cert.subject)
-        .public_key(public)
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(_now() - _SKEW)
-        .not_valid_after(_now() + dt.timedelta(days=_VALID_DAYS))
+        _builder(subject, ca_cert.subject, key.public_key())
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
-                encipher_only=False, decipher_only=False,
-            ),
-            critical=True,
-        )
+        .add_extension(_key_usage(signs_certificates=False), critical=True)
         .add_extension(
             x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
             critical=False,
         )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_cert.public_key()), critical=False
         )

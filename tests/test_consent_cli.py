@@ -69,7 +69,7 @@ def test_give_status_revoke_and_receipt(event_db, tmp_path):
 
     revoked = run("consent", "revoke", person, "contact_for_followup", "--db", db)
     assert revoked.exit_code == 0, revoked.output
-    assert "Removed contact details (email, phone): 2 item(s)" in revoked.output
+    assert "Removed contact details (email, phone): 2 items" in revoked.output
     again = run("consent", "receipt", person, "--db", db)
     changed = json.loads(again.output)
     assert changed["consentReceiptID"] != data["consentReceiptID"]

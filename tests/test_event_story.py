@@ -308,7 +308,7 @@ def test_info_on_each_laptop_shows_the_day(story):
 def test_after_the_event_the_coordinator_sweeps_and_exports_de_identified_intake(story):
     done = story.after_the_event()
     assert "Purged covered data of" in done["sweep"]
-    assert "Wrote 1 timer runs and 1 survey responses" in done["export"], done["export"]
+    assert "Wrote 1 timer run and 1 survey response" in done["export"], done["export"]
     assert NOTE not in done["csv"] and FIRST not in done["csv"] and story.person() not in done["csv"]
 
 

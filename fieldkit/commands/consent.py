@@ -9,8 +9,10 @@ import click
 
 from fieldkit.cli_options import DbOptions, db_options
 from fieldkit.commands.printing import deliver, out_option, printer_option, write_pdf
+from fieldkit.commands.words import plural, require_folder
 from fieldkit.consent import METHODS, ConsentError, consent_status, record_consent, revoke, sweep
 from fieldkit.consent_forms import blank_forms, form_sheet, prefilled_form
+from fieldkit.consent_paper import typed_form_id
 from fieldkit.consent_receipt import build_receipt, printed_receipt, receipt_json
 from fieldkit.registry import get_person
 from fieldkit.tokens import CannotSign
@@ -28,15 +30,12 @@ def consent_group() -> None:
 @db_options
 def status_command(person_id: str, db: DbOptions) -> None:
     """Show, for each purpose of the event, whether PERSON (an id) allows it and why."""
-    store = db.open()
-    try:
+    with db.opened() as store:
         if get_person(store, person_id) is None:
             raise click.ClickException(f"There is no person {person_id} on this laptop: find them by name first.")
         for status in consent_status(store, person_id):
             mark = "yes" if status.decision else "no "
             click.echo(f"{mark} {status.purpose.id:<34} {status.decision.message}")
-    finally:
-        store.close()
 
 
 @consent_group.command("give")
@@ -46,22 +45,20 @@ def status_command(person_id: str, db: DbOptions) -> None:
 @click.option("--deny", "denials", multiple=True, metavar="PURPOSE", help="A purpose the person says no to (repeat for each).")
 @click.option("--method", type=click.Choice(METHODS), required=True, help="How the consent was given.")
 @click.option("--witness", help="Name of the person who witnessed it, if any.")
-@click.option("--form-id", help="The number of the signed paper form, for --method paper.")
+@click.option("--form-id", help="For --method paper: the signed form's id (printed after \"Form ID\") or its scanned QR code.")
 def give_command(person_id: str, db: DbOptions, permits: tuple[str, ...], denials: tuple[str, ...],
                  method: str, witness: str | None, form_id: str | None) -> None:
     """Record PERSON's consent decisions (a "no" is recorded too, and purges what it covers)."""
     both = set(permits) & set(denials)
     if both:
         raise click.ClickException(f"{', '.join(sorted(both))}: give each purpose either --permit or --deny, not both.")
+    if form_id and method != "paper":
+        raise click.ClickException("--form-id is for consent given on paper: add --method paper, or leave --form-id out.")
     choices = {**{p: True for p in permits}, **{p: False for p in denials}}
-    store = db.open()
-    try:
-        record = record_consent(store, person_id, choices, method=method, witness=witness, form_id=form_id)
-    except ConsentError as exc:
-        raise click.ClickException(str(exc)) from None
-    finally:
-        store.close()
-    click.echo(f"Recorded consent {record.record_id} ({len(record.fact_ids)} purposes).")
+    with db.opened(ConsentError) as store:
+        form = typed_form_id(store, form_id) if form_id else None
+        record = record_consent(store, person_id, choices, method=method, witness=witness, form_id=form)
+    click.echo(f"Recorded consent {record.record_id} ({plural(len(record.fact_ids), 'purpose')}).")
 
 
 @consent_group.command("revoke")
@@ -71,28 +68,20 @@ def give_command(person_id: str, db: DbOptions, permits: tuple[str, ...], denial
 @click.option("--method", type=click.Choice(METHODS), default="spoken", show_default=True, help="How the person withdrew it.")
 def revoke_command(person_id: str, purpose: str, db: DbOptions, method: str) -> None:
     """Withdraw PERSON's consent for PURPOSE and purge what it covered."""
-    store = db.open()
-    try:
+    with db.opened(ConsentError) as store:
         result = revoke(store, person_id, purpose, method=method)
-    except ConsentError as exc:
-        raise click.ClickException(str(exc)) from None
-    finally:
-        store.close()
     click.echo(f"Withdrew {purpose}.")
     for purged in result.purged:
-        click.echo(f"Removed {purged.name}: {purged.items} item(s), tombstones kept for sync.")
+        click.echo(f"Removed {purged.name}: {plural(purged.items, 'item')}, tombstones kept for sync.")
 
 
 @consent_group.command("sweep")
 @db_options
 def sweep_command(db: DbOptions) -> None:
     """Purge data no consent covers (run after the event; people never asked keep theirs until the end of the event day)."""
-    store = db.open()
-    try:
+    with db.opened() as store:
         report = sweep(store)
-    finally:
-        store.close()
-    click.echo(f"Purged covered data of {report.people} people.")
+    click.echo(f"Purged covered data of {plural(report.people, 'person', 'people')}.")
     click.echo(f"People never asked keep their contact details until {report.kept_until:%Y-%m-%d %H:%M %Z}.")
 
 
@@ -105,14 +94,11 @@ def receipt_command(person_id: str, db: DbOptions, pdf: Path | None, printer: st
     """Print PERSON's consent receipt as JSON (after the Kantara consent receipt)."""
     if printer and not pdf:
         raise click.ClickException("--printer prints the PDF receipt: give --pdf FILE as well.")
-    store = db.open()
-    try:
+    if pdf:
+        require_folder(pdf, "--pdf")  # before the JSON, so a refusal prints nothing else
+    with db.opened(ConsentError) as store:
         receipt = build_receipt(store, person_id)
         sheet, printed = form_sheet(store), printed_receipt(store, receipt)
-    except ConsentError as exc:
-        raise click.ClickException(str(exc)) from None
-    finally:
-        store.close()
     click.echo(json.dumps(receipt_json(receipt), indent=2, ensure_ascii=False))
     if pdf:
         write_pdf(lambda: render_receipt(sheet, printed, pdf), pdf)
@@ -129,14 +115,10 @@ def consent_forms_command(db: DbOptions, out: Path, blank: int | None, person_id
     """Write consent forms to a PDF: blank and numbered (--blank N) or pre-filled (--person ID)."""
     if (blank is None) == (person_id is None):
         raise click.ClickException("Give either --blank N (blank forms) or --person ID (a pre-filled form), not both or neither.")
-    store = db.open()
-    try:
+    require_folder(out, "--out")
+    with db.opened(ConsentError, CannotSign) as store:
         sheet = form_sheet(store)
         forms = blank_forms(store, blank) if blank is not None else [prefilled_form(store, person_id)]
-    except (ConsentError, CannotSign) as exc:
-        raise click.ClickException(str(exc)) from None
-    finally:
-        store.close()
     pages = write_pdf(lambda: render_consent_forms(sheet, forms, out), out)
-    click.echo(f"{len(forms)} consent form{'s' if len(forms) != 1 else ''} on {pages} page{'s' if pages != 1 else ''} ({sheet.page_size}).")
+    click.echo(f"{plural(len(forms), 'consent form')} on {plural(pages, 'page')} ({sheet.page_size}).")
     deliver(out, printer, title="consent forms")

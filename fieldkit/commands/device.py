@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from fieldkit.cli_options import DbOptions, db_options
+from fieldkit.commands.words import require_folder
 from fieldkit.store.connection import read_passphrase_file
 from sync.enroll import EnrollRefused, enroll_device, revoke_device, roster, write_join_file
 from sync.scope import ROLES
@@ -51,15 +52,17 @@ def enroll_command(name: str, role: str, out: Path, db: DbOptions, join_passphra
     """Enroll a laptop called NAME and write its join file (run on the coordinator's laptop)."""
     if out.exists():
         raise click.ClickException(f"{out} already exists: choose another --out path.")
-    store = db.open()
-    try:
+    require_folder(out, "--out")
+    with db.opened(EnrollRefused) as store:
         sealing = join_passphrase(join_passphrase_file, confirm=True)
-        bundle = enroll_device(store, name, role)
-        write_join_file(bundle, out, sealing)
-    except EnrollRefused as exc:
-        raise click.ClickException(str(exc)) from None
-    finally:
-        store.close()
+        # One transaction: a join file that cannot be written leaves no laptop enrolled.
+        with store.transaction():
+            bundle = enroll_device(store, name, role)
+            try:
+                write_join_file(bundle, out, sealing)
+            except OSError as exc:
+                out.unlink(missing_ok=True)
+                raise EnrollRefused(f"Could not write {out} ({exc.strerror}): choose another --out path; nobody was enrolled.") from None
     click.echo(f"Enrolled {bundle['device_name']} as {role}. On that laptop run: fieldkit init --join {out} --db FILE")
 
 
@@ -69,13 +72,8 @@ def enroll_command(name: str, role: str, out: Path, db: DbOptions, join_passphra
 @db_options
 def revoke_command(name: str, reason: str, db: DbOptions) -> None:
     """Revoke the laptop called NAME: after sync no laptop syncs with it or trusts its keys."""
-    store = db.open()
-    try:
+    with db.opened(EnrollRefused) as store:
         entry = revoke_device(store, name, reason)
-    except EnrollRefused as exc:
-        raise click.ClickException(str(exc)) from None
-    finally:
-        store.close()
     click.echo(f"Revoked {entry.name}. Sync with the other laptops so they refuse it too.")
 
 
@@ -83,11 +81,8 @@ def revoke_command(name: str, reason: str, db: DbOptions) -> None:
 @db_options
 def list_command(db: DbOptions) -> None:
     """Show the device roster this laptop holds."""
-    store = db.open()
-    try:
+    with db.opened() as store:
         for entry in roster(store):
             state = "revoked" if entry.revoked else "enrolled"
             mark = " (this laptop)" if entry.device_id == store.device_id else ""
             click.echo(f"{entry.name:<20} {entry.role:<13} {state:<9} {entry.enrolled_at[:16]}{mark}")
-    finally:
-        store.close()

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from fieldkit.cli_options import DbOptions, db_options
+from fieldkit.commands.words import plural, require_folder
 from fieldkit.intake_export import export_csv
 from fieldkit.surveys import SurveyChanged, check_surveys
 from fieldkit.template import TemplateError, load_template
@@ -22,16 +23,13 @@ def intake() -> None:
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The CSV file to write.")
 def export_command(db: DbOptions, out: Path) -> None:
     """Write de-identified timer runs and survey answers to a CSV file."""
-    if not out.parent.is_dir():
-        raise click.ClickException(f"The folder {out.parent} does not exist: create it or choose another --out path.")
-    store = db.open()
-    try:
-        timers, answered = export_csv(store, out)
-    except OSError as exc:
-        raise click.ClickException(f"Could not write {out} ({exc.strerror}): choose another --out path.") from None
-    finally:
-        store.close()
-    click.echo(f"Wrote {timers} timer runs and {answered} survey responses to {out} (de-identified).")
+    require_folder(out, "--out")
+    with db.opened() as store:
+        try:
+            timers, answered = export_csv(store, out)
+        except OSError as exc:
+            raise click.ClickException(f"Could not write {out} ({exc.strerror}): choose another --out path.") from None
+    click.echo(f"Wrote {plural(timers, 'timer run')} and {plural(answered, 'survey response')} to {out} (de-identified).")
 
 
 @intake.command("check-template")
@@ -43,11 +41,6 @@ def check_template_command(template: Path, db: DbOptions) -> None:
         parsed = load_template(template)
     except TemplateError as exc:
         raise click.ClickException(str(exc)) from None
-    store = db.open()
-    try:
+    with db.opened(SurveyChanged) as store:
         check_surveys(store, parsed)
-    except SurveyChanged as exc:
-        raise click.ClickException(str(exc)) from None
-    finally:
-        store.close()
     click.echo(f"{template}: every survey version already answered is unchanged.")

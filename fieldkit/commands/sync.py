@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import socket
 
 import click
 
@@ -34,24 +36,31 @@ def _parse_address(address: str) -> tuple[str, int]:
 def serve_command(db: DbOptions, port: int, host: str, once: bool) -> None:
     """Accept sync sessions from enrolled laptops until Ctrl+C."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    store = db.open()
-    try:
-        server = SyncServer(store, host, port)
-    except NotEnrolled as exc:
-        store.close()
-        raise click.ClickException(str(exc)) from None
-    except OSError as exc:
-        store.close()
-        raise click.ClickException(f"Cannot listen on {host}:{port} ({exc.strerror}): choose another --port.") from None
-    bound_host, bound_port = server.address
-    click.echo(f"Serving sync for {store.device_name} on {bound_host}:{bound_port} (Ctrl+C to stop).")
-    try:
-        server.serve(max_sessions=1 if once else None, on_session=lambda s: click.echo(s.sentence()))
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.close()
-        store.close()
+    with db.opened(NotEnrolled) as store:
+        try:
+            server = SyncServer(store, host, port)
+        except OSError as exc:
+            raise click.ClickException(cannot_listen(host, port, exc)) from None
+        bound_host, bound_port = server.address
+        click.echo(f"Serving sync for {store.device_name} on {bound_host}:{bound_port} (Ctrl+C to stop).")
+        try:
+            server.serve(max_sessions=1 if once else None, on_session=lambda s: click.echo(s.sentence()))
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.close()
+
+
+def cannot_listen(host: str, port: int, exc: OSError) -> str:
+    """Why `sync serve` could not listen, and what to change."""
+    if exc.errno == errno.EADDRINUSE:
+        return f"Port {port} is already in use on this laptop: choose another --port, or stop the other `fieldkit sync serve`."
+    if exc.errno == errno.EACCES:
+        return f"This laptop does not allow listening on port {port}: choose a --port above 1023."
+    # create_server re-raises a failed name lookup (gaierror, negative errno) as a plain OSError.
+    if isinstance(exc, socket.gaierror) or (exc.errno or 0) < 0 or exc.errno == errno.EADDRNOTAVAIL:
+        return f"{host} is not an address of this laptop: give --host one of its own addresses, or 0.0.0.0 for all of them."
+    return f"Cannot listen on {host}:{port} ({exc.strerror or exc}): choose another --host or --port."
 
 
 class _Bar:
@@ -80,13 +89,10 @@ class _Bar:
 def with_command(address: str, db: DbOptions) -> None:
     """Sync with the laptop serving at HOST:PORT: both end up with what either had."""
     host, port = _parse_address(address)
-    store = db.open()
     bar = _Bar()
-    try:
-        summary: SyncSummary = sync_with(store, host, port, progress=bar.step, on_plan=bar.plan)
-    except (NotEnrolled, SyncFailed, SyncRefused) as exc:
-        raise click.ClickException(str(exc)) from None
-    finally:
-        bar.close()
-        store.close()
+    with db.opened(NotEnrolled, SyncFailed, SyncRefused) as store:
+        try:
+            summary: SyncSummary = sync_with(store, host, port, progress=bar.step, on_plan=bar.plan)
+        finally:
+            bar.close()
     click.echo(summary.sentence())

@@ -21,5 +21,9 @@ class EncryptionMismatch(StoreError):
     pass
 
 
+class CannotCreate(StoreError):
+    """The database file could not be made where the person asked (no folder, no permission)."""
+
+
 class WriteRefused(StoreError):
     """A write the one write path does not allow (unknown table, wrong kind)."""

@@ -16,7 +16,7 @@ from sqlite_utils import Database
 
 from fieldkit.store import schema
 from fieldkit.store.connection import apply_pragmas, connect
-from fieldkit.store.errors import NewerSchema, NotAFieldKitDatabase, WriteRefused
+from fieldkit.store.errors import CannotCreate, NewerSchema, NotAFieldKitDatabase, WriteRefused
 from fieldkit.store.hlc import HybridClock, wall_millis
 from fieldkit.store.ids import new_id
 
@@ -322,8 +322,11 @@ def create_store(
     path = Path(path)
     if path.exists() and path.stat().st_size > 0:
         raise FileExistsError(f"{path} already exists: choose another --db path or remove it first.")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = connect(path, passphrase, create=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = connect(path, passphrase, create=True)
+    except (OSError, *DB_ERRORS):
+        raise CannotCreate(f"Cannot create {path}: choose a --db path in a folder you can write to.") from None
     db = Database(conn, execute_plugins=False)
     apply_pragmas(conn)
     _migrate(db)

@@ -43,6 +43,12 @@ class FieldKitApp(App):
         self.title = overview.name
         self.sub_title = f"{overview.device_name} ({overview.role})"
 
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        # The footer leaves out the key of the mode already on screen.
+        if action == "switch_mode" and parameters and parameters[0] == self.current_mode:
+            return False
+        return True
+
     def on_unmount(self) -> None:
         self.store.close()
 

@@ -18,6 +18,14 @@ from fieldkit.tui.confirm import ConfirmScreen
 PERMIT_LABEL, DENY_LABEL = "Yes, I agree", "No"
 
 
+class MarkedRadioButton(RadioButton):
+    """A radio button whose choice shows without colour: a dot only in the chosen one."""
+
+    @property
+    def BUTTON_INNER(self) -> str:  # noqa: N802  (Textual reads this class attribute's name)
+        return "\u25cf" if self.value else " "
+
+
 def consent_summary(
     purposes: list[ConsentPurpose], choices: dict[str, bool], method: str, witness: str, recorded_by: str
 ) -> str:
@@ -48,6 +56,7 @@ class ConsentScreen(Screen[ConsentRecord | None]):
         yield Header()
         with VerticalScroll(id="consent-form"):
             name = person.display_name if person else f"unknown person {self.person_id}"
+            self.person_name = name
             yield Static(f"Consent: {name}", id="consent-person", markup=False)
             yield Static("Read or say each purpose. The person chooses yes or no for each one.", classes="hint")
             for index, purpose in enumerate(self.purposes):
@@ -55,16 +64,17 @@ class ConsentScreen(Screen[ConsentRecord | None]):
                 yield Static(purpose.text, classes="purpose-text", markup=False)
                 yield Static(f"Text version {purpose.version}", classes="purpose-version")
                 with RadioSet(id=f"choice-{index}", classes="choice"):
-                    yield RadioButton(PERMIT_LABEL)
-                    yield RadioButton(DENY_LABEL)
+                    yield MarkedRadioButton(PERMIT_LABEL)
+                    yield MarkedRadioButton(DENY_LABEL)
             yield Static("How was consent given?", classes="purpose-title")
             with RadioSet(id="method"):
                 for method in METHODS:
-                    yield RadioButton(METHOD_LABELS[method], value=method == "on_screen")
+                    yield MarkedRadioButton(METHOD_LABELS[method], value=method == "on_screen")
             yield Input(placeholder="Paper form: scan the QR on the signed form", id="form-code", classes="hidden")
             yield Input(placeholder="Witness's name (optional)", id="witness")
-            yield Static(id="consent-problem")
             yield Button("Review and save (Ctrl+S)", id="review", variant="primary")
+        # Outside the scrolling form, so a problem is seen wherever the form is scrolled to.
+        yield Static(id="consent-problem")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -139,7 +149,7 @@ class ConsentScreen(Screen[ConsentRecord | None]):
         )
         if self.form_id:
             summary += f"\nPaper form:  {self.form_id}"
-        self.app.push_screen(ConfirmScreen("Save this consent?", summary, yes="Save", no="Back"), self._saved)
+        self.app.push_screen(ConfirmScreen(f"Save this consent of {self.person_name}?", summary, yes="Save", no="Back"), self._saved)
 
     def _saved(self, confirmed: bool | None) -> None:
         if not confirmed:

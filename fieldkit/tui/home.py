@@ -1,22 +1,33 @@
-"""The home screen: the event at a glance."""
+"""The home screen: the event at a glance, and finding a person to open their page."""
 
 from __future__ import annotations
 
+from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from fieldkit.overview import event_overview
+from fieldkit.tokens import looks_like_token
+from fieldkit.tui.person_finder import PersonFinder
 
 
 class HomeScreen(Screen):
+    BINDINGS = [
+        Binding("down", "match(1)", show=False),
+        Binding("up", "match(-1)", show=False),
+    ]
+
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="home"):
             yield Static(id="event-name")
             yield Static(id="event-details")
             yield Static(id="event-counts")
+            yield PersonFinder("Find a person: type a name, then Enter for their consent page", input_id="home-find")
+            yield Static(id="home-message")
         yield Footer()
 
     def on_screen_resume(self) -> None:
@@ -24,6 +35,7 @@ class HomeScreen(Screen):
 
     def on_mount(self) -> None:
         self.refresh_overview()
+        self.query_one(PersonFinder).box.focus()
 
     def refresh_overview(self) -> None:
         ov = event_overview(self.app.store)
@@ -35,3 +47,21 @@ class HomeScreen(Screen):
         self.query_one("#event-counts", Static).update(
             f"Registered: {ov.registered}    Checked in: {ov.checked_in}"
         )
+
+    def action_match(self, step: int) -> None:
+        self.query_one(PersonFinder).move(step)
+
+    @on(PersonFinder.Picked)
+    def _picked(self, event: PersonFinder.Picked) -> None:
+        self.query_one("#home-message", Static).update("")
+        self.app.action_open_person(event.person_id)
+
+    @on(PersonFinder.Entered)
+    def _entered(self, event: PersonFinder.Entered) -> None:
+        if not event.text:
+            said = "Type part of a name first."
+        elif looks_like_token(event.text):
+            said = "Scanned codes are read on the check-in and intake screens: here, type the person's name."
+        else:
+            said = f"Nobody called \u201c{event.text}\u201d is registered: check the spelling."
+        self.query_one("#home-message", Static).update(said)

@@ -14,16 +14,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets import DataTable, Footer, Header, Static
 
 from fieldkit import intent_timers as it
 from fieldkit.event import load_event
 from fieldkit.intake_privacy import linked_names
-from fieldkit.registry import find_people
 from fieldkit.surveys import SurveyChanged, check_surveys, find_draft
 from fieldkit.tokens import looks_like_token
 from fieldkit.tui.choice_dialog import Choice, ChoiceDialog
+from fieldkit.tui.person_finder import PersonFinder
 from fieldkit.tui.survey_runner import SurveyScreen
 
 TICK_SECONDS = 1.0
@@ -33,10 +32,13 @@ ELAPSED = "elapsed"
 
 class IntakeScreen(Screen):
     BINDINGS = [
-        Binding("ctrl+n", "start_anonymous", "Anonymous timer"),
-        Binding("f8", "pause_resume", "Pause/Resume"),
+        Binding("ctrl+n", "start_anonymous", "Anonymous"),
+        # One key, two meanings: the footer shows the one that applies to the selected timer.
+        Binding("f8", "pause", "Pause"),
+        Binding("f8", "resume", "Resume"),
         Binding("f9", "stop", "Stop"),
         Binding("f10", "survey", "Survey"),
+        Binding("ctrl+o", "consent", "Consent"),
         Binding("down", "match(1)", show=False),
         Binding("up", "match(-1)", show=False),
     ]
@@ -44,8 +46,10 @@ class IntakeScreen(Screen):
     def __init__(self) -> None:
         super().__init__()
         self.runs: list[it.TimerRun] = []
-        # Names picked this session for timers that could not be linked: shown, never stored.
+        # Who was picked this session for timers that could not be linked: shown (and
+        # offered consent), never stored.
         self.hints: dict[str, str] = {}
+        self.hinted_people: dict[str, str] = {}
         self.survey_problem: str | None = None
 
     @property
@@ -54,7 +58,16 @@ class IntakeScreen(Screen):
         return self.app.store.role == DESK_ROLE
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
-        return not self.is_desk
+        if self.is_desk:
+            return False
+        if action in ("pause", "resume", "stop", "consent"):
+            run = self._run_of(self.selected_timer()) if self.is_mounted and self.runs else None
+            if run is None:
+                return False
+            if action == "consent":
+                return self._person_of(run) is not None
+            return action == "stop" or (action == "pause") == (run.state == it.RUNNING)
+        return True
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -63,12 +76,12 @@ class IntakeScreen(Screen):
             yield Footer()
             return
         with Vertical(id="intake"):
-            yield Input(placeholder="Name or scan a pass, then Enter (empty Enter: anonymous timer)", id="intake-find")
-            yield OptionList(id="intake-matches")
+            yield PersonFinder("Name or scan a pass, then Enter (empty Enter: anonymous timer)", input_id="intake-find")
             yield Static(id="intake-message")
             yield DataTable(id="intake-timers", cursor_type="row", zebra_stripes=True)
             yield Static(id="intake-summary")
-        yield Footer()
+        # Every key of this screen fits 80 columns: compact, and without the palette hint (Ctrl+P still works).
+        yield Footer(show_command_palette=False, compact=True)
 
     @property
     def store(self):
@@ -80,18 +93,18 @@ class IntakeScreen(Screen):
         self.template = load_event(self.store).template
         self.zone = ZoneInfo(self.template.event.timezone)
         table = self.query_one("#intake-timers", DataTable)
-        table.add_column("Who", key="who", width=26)
-        table.add_column("State", key="state", width=8)
-        table.add_column("Elapsed", key=ELAPSED, width=9)
-        table.add_column("Started", key="started", width=8)
-        self.query_one("#intake-matches", OptionList).display = False
+        # 80 columns: Who gets what the three short columns and the cell padding leave.
+        table.add_column("Who", key="who", width=44)
+        table.add_column("State", key="state", width=7)
+        table.add_column("Elapsed", key=ELAPSED, width=7)
+        table.add_column("Started", key="started", width=7)
         try:
             check_surveys(self.store, self.template)
         except SurveyChanged as exc:
             self.survey_problem = str(exc)
         self.reload()
         self.set_interval(TICK_SECONDS, self.tick)
-        self.query_one("#intake-find", Input).focus()
+        self.query_one(PersonFinder).box.focus()
 
     def on_screen_resume(self) -> None:
         if not self.is_desk:
@@ -107,7 +120,8 @@ class IntakeScreen(Screen):
         table.clear()
         now = self.store.now()
         for number, run in enumerate(self.runs, 1):
-            who = names.get(run.timer_id) or self.hints.get(run.timer_id) or "Anonymous"
+            hint = self.hints.get(run.timer_id)
+            who = names.get(run.timer_id) or (f"{hint} (not shared)" if hint else "Anonymous")
             table.add_row(
                 f"{number}. {who}",
                 "running" if run.state == it.RUNNING else "paused",
@@ -118,6 +132,10 @@ class IntakeScreen(Screen):
         if selected:
             self.select_timer(selected)
         self.show_summary()
+        self.refresh_bindings()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.refresh_bindings()  # pause or resume, consent: they depend on the timer
 
     def select_timer(self, timer_id: str) -> None:
         table = self.query_one("#intake-timers", DataTable)
@@ -154,28 +172,18 @@ class IntakeScreen(Screen):
         return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
 
     # -- finding a person ----------------------------------------------------------
-    @on(Input.Changed, "#intake-find")
-    def _search(self, event: Input.Changed) -> None:
-        matches = self.query_one("#intake-matches", OptionList)
-        matches.clear_options()
-        text = event.value.strip()
-        found = [] if not text or looks_like_token(text) else find_people(self.store, text, limit=6)
-        matches.add_options([Option(p.display_name, id=p.id) for p in found])
-        matches.display = bool(found)
-        if found:
-            matches.highlighted = 0
-
     def action_match(self, step: int) -> None:
-        matches = self.query_one("#intake-matches", OptionList)
-        if matches.display and matches.option_count:
-            matches.highlighted = ((matches.highlighted or 0) + step) % matches.option_count
-        else:
+        if not self.query_one(PersonFinder).move(step):
             table = self.query_one("#intake-timers", DataTable)
             table.move_cursor(row=table.cursor_row + step)
 
-    @on(Input.Submitted, "#intake-find")
-    def _submitted(self, event: Input.Submitted) -> None:
-        text = event.value.strip()
+    @on(PersonFinder.Picked)
+    def _picked(self, event: PersonFinder.Picked) -> None:
+        self.start(event.person_id, event.name)
+
+    @on(PersonFinder.Entered)
+    def _entered(self, event: PersonFinder.Entered) -> None:
+        text = event.text
         if not text:
             self.start(None, None)
         elif looks_like_token(text):
@@ -186,27 +194,18 @@ class IntakeScreen(Screen):
             else:
                 self.start(holder.person_id, holder.display_name)
         else:
-            matches = self.query_one("#intake-matches", OptionList)
-            if not matches.option_count:
-                self.say(f"Nobody called \u201c{text}\u201d is registered: check the spelling, or press Enter on an empty box for an anonymous timer.")
-                return
-            option = matches.get_option_at_index(matches.highlighted or 0)
-            self.start(option.id, str(option.prompt))
-        event.input.value = ""
-
-    @on(OptionList.OptionSelected, "#intake-matches")
-    def _picked(self, event: OptionList.OptionSelected) -> None:
-        self.start(event.option.id, str(event.option.prompt))
-        self.query_one("#intake-find", Input).value = ""
-        self.query_one("#intake-find", Input).focus()
+            self.say(f"Nobody called \u201c{text}\u201d is registered: check the spelling, or press Enter on an empty box for an anonymous timer.")
 
     # -- actions ---------------------------------------------------------------------
     def start(self, person_id: str | None, name: str | None) -> None:
         started = it.start_timer(self.store, person_id)
         if name and not started.linked:
-            self.hints[started.timer_id] = f"{name} (not shared)"
+            self.hints[started.timer_id] = name
+            self.hinted_people[started.timer_id] = person_id
         who = name or "an anonymous visitor"
-        kept = "" if person_id is None or started.linked else " Kept anonymous: " + started.message
+        kept = "" if person_id is None or started.linked else (
+            f" Kept anonymous: {started.message} Ctrl+O records their consent."
+        )
         self.say(f"Timer started for {who}.{kept}")
         self.reload()
         self.select_timer(started.timer_id)
@@ -214,23 +213,60 @@ class IntakeScreen(Screen):
     def action_start_anonymous(self) -> None:
         self.start(None, None)
 
+    def _run_of(self, timer_id: str | None) -> it.TimerRun | None:
+        return next((r for r in self.runs if r.timer_id == timer_id), None)
+
+    def _person_of(self, run: it.TimerRun) -> str | None:
+        return run.person_id or self.hinted_people.get(run.timer_id)
+
+    def _who(self, run: it.TimerRun) -> str:
+        names = linked_names(self.store, [run.timer_id])
+        return names.get(run.timer_id) or self.hints.get(run.timer_id) or "the anonymous visitor"
+
     def _selected_run(self) -> it.TimerRun | None:
-        timer_id = self.selected_timer()
-        run = next((r for r in self.runs if r.timer_id == timer_id), None)
+        run = self._run_of(self.selected_timer())
         if run is None:
             self.say("No timer is selected: start one first.")
         return run
 
-    def action_pause_resume(self) -> None:
+    def action_pause(self) -> None:
         run = self._selected_run()
-        if run is None:
-            return
-        if run.state == it.RUNNING:
+        if run is not None and run.state == it.RUNNING:
             it.pause_timer(self.store, run.timer_id)
-            self.say("Timer paused: F8 resumes it.")
-        else:
+            self.say(f"Timer of {self._who(run)} paused: F8 resumes it.")
+            self.reload()
+
+    def action_resume(self) -> None:
+        run = self._selected_run()
+        if run is not None and run.state == it.PAUSED:
             it.resume_timer(self.store, run.timer_id)
-            self.say("Timer resumed.")
+            self.say(f"Timer of {self._who(run)} resumed.")
+            self.reload()
+
+    @work(exclusive=True, group="dialog")
+    async def action_consent(self) -> None:
+        """The selected timer's person: their consent page; a timer kept anonymous only for
+        want of the sharing consent is linked once they give it."""
+        run = self._selected_run()
+        person_id = self._person_of(run) if run else None
+        if person_id is None:
+            return
+        from fieldkit.tui.person import PersonScreen  # pushed screens load when first used
+
+        await self.app.push_screen_wait(PersonScreen(person_id))
+        if run.person_id is None and run.timer_id in self.hinted_people:
+            try:
+                linked = it.link_timer(self.store, run.timer_id, person_id)
+            except it.TimerError as refused:
+                self.say(str(refused))
+                self.reload()
+                return
+            if linked:
+                self.hints.pop(run.timer_id, None)
+                self.hinted_people.pop(run.timer_id, None)
+                self.say("Consent to share recorded: this timer is now linked to the person.")
+            else:
+                self.say(f"Still kept anonymous: {linked.message}")
         self.reload()
 
     @work(exclusive=True, group="dialog")
@@ -239,8 +275,11 @@ class IntakeScreen(Screen):
         if run is None:
             return
         linked = run.person_id is not None
+        who = self._who(run)
         choices = [Choice(c.id, c.label, c.needs_note and linked) for c in self.template.intent_categories]
-        chosen = await self.app.push_screen_wait(ChoiceDialog("What is this person looking for?", choices))
+        elapsed = it.format_duration(run.elapsed(self.store.now()))
+        title = f"Stop the timer of {who} ({elapsed}): what are they looking for?"
+        chosen = await self.app.push_screen_wait(ChoiceDialog(title, choices))
         if chosen is None:
             return
         try:
@@ -249,7 +288,9 @@ class IntakeScreen(Screen):
             self.say(str(refused))
             return
         self.hints.pop(run.timer_id, None)
-        self.say(f"Timer stopped after {it.format_duration(stopped.elapsed(self.store.now()))}.")
+        self.hinted_people.pop(run.timer_id, None)
+        label = next(c.label for c in choices if c.id == chosen.id)
+        self.say(f"Timer of {who} stopped after {it.format_duration(stopped.elapsed(self.store.now()))}: {label}.")
         self.reload()
 
     @work(exclusive=True, group="dialog")
@@ -268,9 +309,12 @@ class IntakeScreen(Screen):
                 return
             survey = next(s for s in surveys if s.id == chosen.id)
         timer_id = self.selected_timer()
-        run = next((r for r in self.runs if r.timer_id == timer_id), None)
+        run = self._run_of(timer_id)
         person_id = run.person_id if run else None
+        who = self._who(run) if run else "a visitor without a timer"
         draft = find_draft(self.store, survey, timer_id)
-        outcome = await self.app.push_screen_wait(SurveyScreen(survey, timer_id=timer_id, person_id=person_id, draft=draft))
+        outcome = await self.app.push_screen_wait(
+            SurveyScreen(survey, timer_id=timer_id, person_id=person_id, draft=draft, who=who)
+        )
         if outcome:
             self.say(outcome)

@@ -83,11 +83,26 @@ class PersonScreen(Screen):
             table.add_row(status.purpose.title, word, given, until, key=status.purpose.id)
         if self.statuses:
             table.move_cursor(row=min(row, len(self.statuses) - 1))
+        self.query_one("#withdraw", Button).disabled = not self.can_withdraw()
+        self.refresh_bindings()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         status = self.statuses.get(event.row_key.value) if event.row_key else None
         if status is not None:
             self.query_one("#purpose-detail", Static).update(status.decision.message)
+        self.query_one("#withdraw", Button).disabled = not self.can_withdraw()
+        self.refresh_bindings()
+
+    def can_withdraw(self) -> bool:
+        """Whether the highlighted purpose is in place, so withdrawing it applies."""
+        purpose = self.selected_purpose() if self.is_mounted else None
+        status = getattr(self, "statuses", {}).get(purpose) if purpose else None
+        return bool(status and status.decision)
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "withdraw":
+            return self.can_withdraw()
+        return True
 
     def say(self, text: str) -> None:
         self.query_one("#person-message", Static).update(text)

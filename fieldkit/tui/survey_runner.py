@@ -43,8 +43,9 @@ def _choices(question: Question) -> list[tuple[str, str]]:
         return [(o, o) for o in question.options]
     if question.type == "yesno":
         return [(sv.YES, "Yes"), (sv.NO, "No")]
-    labels = question.labels or ("",) * 5
-    return [(str(n), f"{n}  {label}".rstrip()) for n, label in enumerate(labels, 1)]
+    # A scale's number key is its value, so the label alone follows the number.
+    labels = question.labels or tuple(str(n) for n in range(1, 6))
+    return [(str(n), label) for n, label in enumerate(labels, 1)]
 
 
 class SurveyScreen(Screen[str | None]):
@@ -58,9 +59,18 @@ class SurveyScreen(Screen[str | None]):
         *[Binding(str(n), f"pick({n})", show=False) for n in range(1, 10)],
     ]
 
-    def __init__(self, survey: Survey, *, timer_id: str | None = None, person_id: str | None = None, draft: sv.Draft | None = None):
+    def __init__(
+        self,
+        survey: Survey,
+        *,
+        timer_id: str | None = None,
+        person_id: str | None = None,
+        draft: sv.Draft | None = None,
+        who: str = "a visitor",
+    ):
         super().__init__()
         self.survey = survey
+        self.who = who
         self.timer_id = timer_id
         self.person_id = person_id
         self.draft_id = draft.id if draft else None
@@ -71,10 +81,11 @@ class SurveyScreen(Screen[str | None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="survey"):
-            yield Static(self.survey.title, id="survey-title")
+            yield Static(self.survey.title, id="survey-title", markup=False)
+            yield Static(id="survey-who", markup=False)
             yield Static(id="survey-step")
             yield ProgressBar(id="survey-progress", show_eta=False, show_percentage=False)
-            yield Static(id="survey-prompt")
+            yield Static(id="survey-prompt", markup=False)
             yield OptionList(id="survey-choices")
             yield Input(id="survey-input")
             yield Static(id="survey-error")
@@ -82,7 +93,16 @@ class SurveyScreen(Screen[str | None]):
 
     def on_mount(self) -> None:
         self.allow_text = sharing(self.app.store, self.person_id).allowed
+        self.query_one("#survey-who", Static).update(
+            f"For {self.who}: the answers are linked to them." if self.allow_text
+            else f"For {self.who}: kept anonymous (no free-text questions, nothing links the answers to a person)."
+        )
         self.show()
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "back":
+            return self.index > 0
+        return True
 
     # -- where we are ----------------------------------------------------------------
     def shown(self) -> list[Question]:
@@ -110,7 +130,9 @@ class SurveyScreen(Screen[str | None]):
             return
         self.query_one("#survey-step", Static).update(f"Question {self.index + 1} of {len(shown)}")
         required = "" if question.required else "  (optional)"
-        self.query_one("#survey-prompt", Static).update(question.prompt + required)
+        how = "\nNumber keys or Space tick and untick; Enter on the last line goes on." if question.type == "multiple" else ""
+        self.query_one("#survey-prompt", Static).update(question.prompt + required + how)
+        self.refresh_bindings()
         previous = self.answers.get(question.id)
         if question.type in ("number", "text"):
             choices.display = False
@@ -148,6 +170,7 @@ class SurveyScreen(Screen[str | None]):
             choices.highlighted = 0
 
     def _show_review(self, shown: list[Question], choices: OptionList, field: Input) -> None:
+        self.refresh_bindings()
         self.query_one("#survey-step", Static).update(f"Review: {len(shown)} questions")
         self.query_one("#survey-prompt", Static).update("Check the answers. Enter on a question changes it; Enter on Submit saves.")
         field.display = False

@@ -106,7 +106,7 @@ def test_export_command(store, tmp_path, db_path):
     out = tmp_path / "out.csv"
     result = CliRunner().invoke(main, ["intake", "export", "--db", str(db_path), "--out", str(out)], env=ENV)
     assert result.exit_code == 0, result.output
-    assert "Wrote 1 timer runs and 0 survey responses" in result.output and out.exists()
+    assert "Wrote 1 timer run and 0 survey responses" in result.output and out.exists()
     missing = CliRunner().invoke(main, ["intake", "export", "--db", str(db_path), "--out", str(tmp_path / "no" / "x.csv")], env=ENV)
     assert missing.exit_code == 1 and "does not exist: create it" in missing.output
     assert not (tmp_path / "no").exists()

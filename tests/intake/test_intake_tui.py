@@ -15,6 +15,7 @@ from fieldkit.tui.app import FieldKitApp
 from fieldkit.tui.survey_runner import SurveyScreen
 from tests.conftest import PASSPHRASE
 from tests.intake.conftest import use_wall
+from tests.tui.footer import footer_actions
 
 SIZE = (100, 34)
 
@@ -100,7 +101,7 @@ async def test_pause_resume_and_stop_with_a_note_for_a_linked_timer(timed_store,
         await type_text(pilot, "asked about groups")
         await pilot.press("enter")
         await pilot.pause()
-        assert "Timer stopped after 2:00" in text_of(app, "#intake-message")
+        assert "Timer of Grace Hopper stopped after 2:00: Other." in text_of(app, "#intake-message")
         run = it.all_timers(timed_store)[0]
         assert run.person_id == people["Grace Hopper"] and run.category == "other"
 
@@ -212,3 +213,83 @@ async def test_a_check_in_desk_never_shows_intake(timed_store):
         assert "check-in desk" in text_of(app, "#intake-refused")
         assert not app.screen.query("#intake-timers")
         assert len(it.all_timers(timed_store)) == 1
+
+
+
+async def test_the_footer_offers_what_applies_and_fits_80_columns(timed_store, people):
+    app = FieldKitApp(timed_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f3")
+        await pilot.pause()
+        offered = footer_actions(app)
+        assert {"pause", "resume", "stop", "consent"}.isdisjoint(offered) and "survey" in offered
+        assert "switch_mode('home')" in offered and "switch_mode('intake')" not in offered
+        await pilot.press("enter")  # an anonymous timer
+        await pilot.pause()
+        assert {"pause", "stop"} <= footer_actions(app) and {"resume", "consent"}.isdisjoint(footer_actions(app))
+        await pilot.press("f8")
+        await pilot.pause()
+        assert "resume" in footer_actions(app) and "pause" not in footer_actions(app)
+        await type_text(pilot, "ada")
+        await pilot.press("enter")  # Ada, not shared: her consent can be recorded from here
+        await pilot.pause()
+        assert "consent" in footer_actions(app)
+        keys = list(app.screen.query("FooterKey"))
+        assert len(keys) == len([b for _, b, on, _ in app.active_bindings.values() if on and b.show])
+        assert all(key.region.right <= 80 and key.region.width > 0 for key in keys), [str(k.region) for k in keys]
+
+
+async def test_consent_recorded_from_intake_links_the_running_timer(timed_store, people, consenting):
+    from fieldkit.tui.person import PersonScreen
+
+    app = FieldKitApp(timed_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f3")
+        await type_text(pilot, "ada")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "Ctrl+O records their consent" in text_of(app, "#intake-message")
+        [run] = it.open_timers(timed_store)
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert isinstance(app.screen, PersonScreen) and app.screen.person_id == people["Ada Lovelace"]
+        await pilot.press("escape")  # nothing recorded: the timer stays anonymous
+        await pilot.pause()
+        assert "Still kept anonymous" in text_of(app, "#intake-message")
+        assert it.timer(timed_store, run.timer_id).person_id is None
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        consenting.add(people["Ada Lovelace"])  # as the consent screen would record it
+        await pilot.press("escape")
+        await pilot.pause()
+        assert "now linked" in text_of(app, "#intake-message")
+        assert it.timer(timed_store, run.timer_id).person_id == people["Ada Lovelace"]
+        table = app.screen.query_one("#intake-timers", DataTable)
+        assert str(table.get_row_at(0)[0]) == "1. Ada Lovelace"
+
+
+async def test_stopping_names_whose_timer_and_the_survey_says_for_whom(timed_store, wall, people):
+    from fieldkit.tui.choice_dialog import ChoiceDialog
+
+    app = FieldKitApp(timed_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f3")
+        await type_text(pilot, "kofi")
+        await pilot.press("enter")
+        wall.advance(minutes=3)
+        await pilot.press("f10")
+        await pilot.pause()
+        assert text_of(app, "#survey-who").startswith("For Kofi Annan: kept anonymous")
+        await pilot.press("1", "2", "4")  # heard_from, introduced: no, wellbeing: 4 of 5
+        await pilot.pause()
+        assert "support with" in text_of(app, "#survey-prompt")
+        await pilot.press("ctrl+b")
+        await pilot.pause()
+        labels = [str(o.prompt) for o in app.screen.query_one("#survey-choices").options]
+        assert labels[0] == "1  Very low"  # the scale's number once, then its label
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("f9")
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceDialog)
+        assert text_of(app, "#choice-title") == "Stop the timer of Kofi Annan (3:00): what are they looking for?"

@@ -157,3 +157,25 @@ def test_a_scanned_pass_names_its_person_and_a_bad_scan_is_refused(timed_store):
         with pytest.raises(it.TimerError) as caught:
             it.person_from_pass(timed_store, code)
         assert caught.value.code == expected
+
+
+def test_an_anonymous_timer_is_linked_only_once_the_sharing_consent_allows_it(timed_store, people, consenting):
+    ada = people["Ada Lovelace"]
+    started = it.start_timer(timed_store, ada)
+    assert not started.linked
+    refused = it.link_timer(timed_store, started.timer_id, ada)
+    assert not refused and "No consent" in refused.message
+    assert it.timer(timed_store, started.timer_id).person_id is None
+    consenting.add(ada)  # given during the conversation
+    assert it.link_timer(timed_store, started.timer_id, ada)
+    assert it.timer(timed_store, started.timer_id).person_id == ada
+    links = timed_store.db.execute("SELECT count(*) FROM intake_links").fetchone()[0]
+    for code, timer_id in (("not_linkable", started.timer_id), ("unknown_timer", "NO-SUCH-TIMER")):
+        with pytest.raises(it.TimerError) as caught:
+            it.link_timer(timed_store, timer_id, ada)
+        assert caught.value.code == code
+    stopped = it.start_timer(timed_store)
+    it.stop_timer(timed_store, stopped.timer_id, "not_now")
+    with pytest.raises(it.TimerError):
+        it.link_timer(timed_store, stopped.timer_id, ada)
+    assert timed_store.db.execute("SELECT count(*) FROM intake_links").fetchone()[0] == links

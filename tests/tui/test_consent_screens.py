@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from textual.widgets import DataTable, Input, RadioSet, Static
 
-from fieldkit.consent import allows
+from fieldkit.consent import allows, record_consent
 from fieldkit.registry import add_person
 from fieldkit.tui.app import FieldKitApp
 from fieldkit.tui.confirm import ConfirmScreen
 from fieldkit.tui.consent import ConsentScreen
 from fieldkit.tui.person import PersonScreen
+from tests.tui.footer import footer_actions
 
 SIZE = (100, 34)
 
@@ -134,18 +135,27 @@ async def test_going_back_from_the_summary_or_cancelling_saves_nothing(store):
         assert store.db.execute("SELECT count(*) FROM consent_facts").fetchone()[0] == 0
 
 
-async def test_withdrawing_what_was_never_given_says_so(store):
+
+async def test_withdrawing_is_offered_only_for_consent_in_place(store):
     pid = person(store)
     app = FieldKitApp(store)
     async with app.run_test(size=SIZE) as pilot:
         app.action_open_person(pid)
         await pilot.pause()
+        page = app.screen
+        assert "withdraw" not in footer_actions(app) and page.query_one("#withdraw").disabled
         await pilot.press("ctrl+w")
         await pilot.pause()
-        page = app.screen
-        assert isinstance(page, PersonScreen)
-        assert "nothing to withdraw" in str(page.query_one("#person-message", Static).render())
-        assert store.db.execute("SELECT count(*) FROM consent_facts").fetchone()[0] == 0
+        assert isinstance(app.screen, PersonScreen)  # no confirmation: nothing to withdraw
+        assert "No consent for" in str(page.query_one("#purpose-detail", Static).render())
+        record_consent(store, pid, {"record_attendance": True}, method="spoken")
+        page.refresh_person()
+        await pilot.pause()
+        assert "withdraw" in footer_actions(app) and not page.query_one("#withdraw").disabled
+        await pilot.press("down")  # a purpose never asked: withdrawing does not apply
+        await pilot.pause()
+        assert "withdraw" not in footer_actions(app)
+        assert store.db.execute("SELECT count(*) FROM consent_facts").fetchone()[0] == 1
 
 
 async def test_a_signed_paper_form_is_linked_by_scanning_its_code(store):
