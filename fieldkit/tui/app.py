@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.screen import Screen
 
 from fieldkit.overview import event_overview
 from fieldkit.store import Store
@@ -49,6 +52,24 @@ class FieldKitApp(App):
         if action == "switch_mode" and parameters and parameters[0] == self.current_mode:
             return False
         return True
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The command palette offers every binding that applies now, footer or not."""
+        titles = set()
+        for command in super().get_system_commands(screen):
+            titles.add(command.title)
+            yield command
+        for key, active in screen.active_bindings.items():
+            binding = active.binding
+            if not active.enabled or not binding.description or binding.description in titles:
+                continue
+            titles.add(binding.description)
+            keys = self.get_key_display(binding) or key
+            yield SystemCommand(
+                binding.description,
+                binding.tooltip or f"Key: {keys}",
+                partial(self.run_action, binding.action, active.node),
+            )
 
     def on_unmount(self) -> None:
         self.store.close()
