@@ -194,3 +194,7 @@ main.add_command(device_group)
 from fieldkit.commands.intake import intake as intake_commands  # noqa: E402
 
 main.add_command(intake_commands)
+
+from fieldkit.commands.people import people_group  # noqa: E402
+
+main.add_command(people_group)

@@ -68,11 +68,16 @@ class SyncSummary:
     def already_had(self) -> int:
         return self.result.already_had
 
+    def _withheld_words(self) -> str:
+        # Placeholders are counted as received; say so, or the numbers do not add up.
+        withheld = self.result.withheld
+        return f", {withheld} withheld from this laptop's role" if withheld else ""
+
     def sentence(self) -> str:
         text = (
             f"Synced with {self.peer_name or 'the other laptop'}: sent {self.sent}, received "
-            f"{self.received} (applied {self.applied}, already had {self.already_had}) "
-            f"in {self.seconds:.2f} s."
+            f"{self.received} (applied {self.applied}, already had {self.already_had}"
+            f"{self._withheld_words()}) in {self.seconds:.2f} s."
         )
         if self.result.deferred:
             held = sum(self.result.deferred.values())

@@ -196,3 +196,16 @@ def test_purge_of_a_row_removes_it_and_keeps_a_tombstone(store):
 def test_create_refuses_to_overwrite(store, db_path):
     with pytest.raises(FileExistsError, match="already exists"):
         create_store(db_path, PASSPHRASE, device_name="x", role="desk")
+
+
+def test_two_processes_on_one_database_never_share_a_stamp(store, reopen):
+    # The app and `fieldkit sync with` may both write on one laptop: with a frozen
+    # wall clock, each write must still continue after the other's last stamp.
+    frozen = lambda: 1_800_000_000_000  # noqa: E731
+    app, syncer = reopen(wall=frozen), reopen(wall=frozen)
+    for i in range(5):
+        app.set_record("people", None, {"display_name": f"app {i}"})
+        syncer.set_record("people", None, {"display_name": f"sync {i}"})
+    stamps = [c.hlc for c in store.changes_of(store.device_id, limit=100)]
+    assert len(stamps) == len(set(stamps))
+    assert stamps == sorted(stamps)

@@ -90,8 +90,50 @@ class Store:
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Store]:
         """Group several writes into one transaction (nested calls join it)."""
-        with self.db.atomic():
+        with self._immediate():
             yield self
+
+    @contextlib.contextmanager
+    def _immediate(self) -> Iterator[None]:
+        # BEGIN IMMEDIATE takes the write lock first, so a read inside the transaction
+        # never has to be upgraded under another process's commit (app and sync together).
+        if self.db.conn.in_transaction:
+            with self.db.atomic():
+                yield
+            return
+        self.db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if self.db.conn.in_transaction:
+                self.db.conn.execute("ROLLBACK")
+            raise
+        try:
+            self.db.conn.execute("COMMIT")
+        except BaseException:
+            if self.db.conn.in_transaction:
+                self.db.conn.execute("ROLLBACK")
+            raise
+
+    @contextlib.contextmanager
+    def _stamped_write(self) -> Iterator[str]:
+        """One write transaction and its clock stamp; the clock is restored if it fails."""
+        before = (self.clock.millis, self.clock.counter)
+        try:
+            with self._immediate():
+                # Another process on this laptop (the app while `sync with` runs) may have
+                # written since: continue after its stamp, never beside it.
+                persisted = self.db.execute(
+                    "SELECT value FROM fieldkit_meta WHERE key = 'hlc'"
+                ).fetchone()
+                if persisted and persisted[0]:
+                    self.clock.observe(persisted[0])
+                stamp = self.clock.tick()
+                yield stamp
+                self._save_clock(stamp)
+        except BaseException:
+            self.clock.millis, self.clock.counter = before
+            raise
 
     def _columns_of(self, table: str) -> set[str]:
         if table not in self._columns:
@@ -112,6 +154,13 @@ class Store:
             [self.device_id, self.device_id, table, row_id, stamp, op],
         )
 
+    def _stamp_fields(self, table: str, row_id: str, fields: Iterable[str], stamp: str) -> None:
+        self.db.conn.executemany(
+            "INSERT OR REPLACE INTO field_clocks (tbl, row_id, field, hlc, origin)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [(table, row_id, name, stamp, self.device_id) for name in fields],
+        )
+
     def _save_clock(self, stamp: str) -> None:
         self.db.execute("UPDATE fieldkit_meta SET value = ? WHERE key = 'hlc'", [stamp])
         self._meta["hlc"] = stamp
@@ -122,22 +171,15 @@ class Store:
         row = dict(values)
         row.setdefault("id", new_id())
         self._check(table, schema.FACT, row)
-        before = (self.clock.millis, self.clock.counter)
-        try:
-            with self.db.atomic():
-                stamp = self.clock.tick()
-                row["origin"], row["hlc"] = self.device_id, stamp
-                names = list(row)
-                self.db.execute(
-                    f"INSERT INTO [{table}] ({', '.join(f'[{n}]' for n in names)})"
-                    f" VALUES ({', '.join('?' for _ in names)})",
-                    [row[n] for n in names],
-                )
-                self._log(table, row["id"], stamp, "insert")
-                self._save_clock(stamp)
-        except BaseException:
-            self.clock.millis, self.clock.counter = before
-            raise
+        with self._stamped_write() as stamp:
+            row["origin"], row["hlc"] = self.device_id, stamp
+            names = list(row)
+            self.db.execute(
+                f"INSERT INTO [{table}] ({', '.join(f'[{n}]' for n in names)})"
+                f" VALUES ({', '.join('?' for _ in names)})",
+                [row[n] for n in names],
+            )
+            self._log(table, row["id"], stamp, "insert")
         return row["id"]
 
     def set_record(self, table: str, row_id: str | None, fields: dict[str, Any]) -> str:
@@ -146,36 +188,23 @@ class Store:
         self._check(table, schema.RECORD, fields)
         if set(fields) & set(_COMMON_COLUMNS):
             raise WriteRefused("id, origin and hlc are set by the store.")
-        before = (self.clock.millis, self.clock.counter)
-        try:
-            with self.db.atomic():
-                stamp = self.clock.tick()
-                exists = self.db.execute(
-                    f"SELECT 1 FROM [{table}] WHERE id = ?", [row_id]
-                ).fetchone()
-                if exists:
-                    assignments = ", ".join(f"[{n}] = ?" for n in fields)
-                    self.db.execute(
-                        f"UPDATE [{table}] SET {assignments}, hlc = ? WHERE id = ?",
-                        [*fields.values(), stamp, row_id],
-                    )
-                else:
-                    row = {"id": row_id, "origin": self.device_id, "hlc": stamp, **fields}
-                    self.db.execute(
-                        f"INSERT INTO [{table}] ({', '.join(f'[{n}]' for n in row)})"
-                        f" VALUES ({', '.join('?' for _ in row)})",
-                        list(row.values()),
-                    )
-                self.db.conn.executemany(
-                    "INSERT OR REPLACE INTO field_clocks (tbl, row_id, field, hlc, origin)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    [(table, row_id, name, stamp, self.device_id) for name in fields],
+        with self._stamped_write() as stamp:
+            exists = self.db.execute(f"SELECT 1 FROM [{table}] WHERE id = ?", [row_id]).fetchone()
+            if exists:
+                assignments = ", ".join(f"[{n}] = ?" for n in fields)
+                self.db.execute(
+                    f"UPDATE [{table}] SET {assignments}, hlc = ? WHERE id = ?",
+                    [*fields.values(), stamp, row_id],
                 )
-                self._log(table, row_id, stamp, "set")
-                self._save_clock(stamp)
-        except BaseException:
-            self.clock.millis, self.clock.counter = before
-            raise
+            else:
+                row = {"id": row_id, "origin": self.device_id, "hlc": stamp, **fields}
+                self.db.execute(
+                    f"INSERT INTO [{table}] ({', '.join(f'[{n}]' for n in row)})"
+                    f" VALUES ({', '.join('?' for _ in row)})",
+                    list(row.values()),
+                )
+            self._stamp_fields(table, row_id, fields, stamp)
+            self._log(table, row_id, stamp, "set")
         return row_id
 
     def purge(self, table: str, row_id: str, reason: str, fields: Iterable[str] | None = None) -> None:
@@ -189,37 +218,24 @@ class Store:
             raise WriteRefused(f"{table} is not a synced table.")
         if fields is not None:
             self._check(table, schema.RECORD, fields)
-        before = (self.clock.millis, self.clock.counter)
-        try:
-            with self.db.atomic():
-                stamp = self.clock.tick()
-                if fields is None:
-                    self.db.execute(f"DELETE FROM [{table}] WHERE id = ?", [row_id])
-                    self.db.execute(
-                        "DELETE FROM field_clocks WHERE tbl = ? AND row_id = ?", [table, row_id]
-                    )
-                    targets = [""]
-                else:
-                    assignments = ", ".join(f"[{n}] = NULL" for n in fields)
-                    self.db.execute(
-                        f"UPDATE [{table}] SET {assignments}, hlc = ? WHERE id = ?", [stamp, row_id]
-                    )
-                    self.db.conn.executemany(
-                        "INSERT OR REPLACE INTO field_clocks (tbl, row_id, field, hlc, origin)"
-                        " VALUES (?, ?, ?, ?, ?)",
-                        [(table, row_id, name, stamp, self.device_id) for name in fields],
-                    )
-                    targets = fields
-                self.db.conn.executemany(
-                    "INSERT OR REPLACE INTO tombstones (tbl, row_id, field, hlc, origin, reason)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    [(table, row_id, f, stamp, self.device_id, reason) for f in targets],
+        with self._stamped_write() as stamp:
+            if fields is None:
+                self.db.execute(f"DELETE FROM [{table}] WHERE id = ?", [row_id])
+                self.db.execute("DELETE FROM field_clocks WHERE tbl = ? AND row_id = ?", [table, row_id])
+                targets = [""]
+            else:
+                assignments = ", ".join(f"[{n}] = NULL" for n in fields)
+                self.db.execute(
+                    f"UPDATE [{table}] SET {assignments}, hlc = ? WHERE id = ?", [stamp, row_id]
                 )
-                self._log(table, row_id, stamp, "purge")
-                self._save_clock(stamp)
-        except BaseException:
-            self.clock.millis, self.clock.counter = before
-            raise
+                self._stamp_fields(table, row_id, fields, stamp)
+                targets = fields
+            self.db.conn.executemany(
+                "INSERT OR REPLACE INTO tombstones (tbl, row_id, field, hlc, origin, reason)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [(table, row_id, f, stamp, self.device_id, reason) for f in targets],
+            )
+            self._log(table, row_id, stamp, "purge")
 
     # -- reading ------------------------------------------------------------
     def changes_of(self, origin: str, after_seq: int = 0, limit: int = 1000) -> list[Change]:

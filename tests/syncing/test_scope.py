@@ -50,6 +50,8 @@ def test_a_desk_gets_registrations_never_intake_and_relays_without_losing_it(lap
 
     summary, _ = sync_pair(desk, coordinator)
     assert summary.result.withheld == 1
+    # The sentence accounts for every change received: 3 received = 2 applied + 1 withheld.
+    assert "received 3 (applied 2, already had 0, 1 withheld from this laptop's role)" in summary.sentence()
     assert desk.counts()[INTAKE] == 0 and desk.counts()["registrations"] == 1
     assert not desk.db.execute("SELECT 1 FROM changes WHERE tbl = ? AND row_id != ''", [INTAKE]).fetchone()
 
