@@ -255,6 +255,14 @@ def m030_sync(db: Database) -> None:
 
 
 @migrations()
+def m031_changes_by_record_only(db: Database) -> None:
+    # Merge only looks up the `set` changes of a record; facts (most writes: check-ins)
+    # need no entry, which saves index pages on every check-in.
+    db.execute("DROP INDEX IF EXISTS changes_by_row")
+    db.execute("CREATE INDEX changes_by_record ON changes (tbl, row_id, hlc, origin) WHERE op = 'set'")
+
+
+@migrations()
 def m040_intake(db: Database) -> None:
     # Timer facts and survey responses are de-identified by construction: the link to
     # a person and any free text live in their own tables, written only under consent,
