@@ -9,10 +9,13 @@ registration has not reached this laptop yet is still admitted.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from ulid import ULID
 
 from fieldkit.refusal import Refused
 from fieldkit.registry import add_person, add_registration, find_people
@@ -108,6 +111,21 @@ class Attendee:
     checked_in_at: datetime | None
 
 
+def checkin_id_for(device_id: str, nonce: str) -> str:
+    """The id of the check-in a scan's nonce makes on this laptop.
+
+    A retry with the same nonce finds its check-in by primary key: no index on nonces
+    to look in, or to write on every check-in. A ULID nonce (the desk's) lends the id
+    its time, so check-in ids still sort by time; the rest is a digest of laptop and nonce.
+    """
+    digest = hashlib.sha256(f"checkin\0{device_id}\0{nonce}".encode()).digest()
+    try:
+        moment = ULID.from_str(nonce).bytes[:6]
+    except ValueError:  # a nonce of the caller's own making (`fieldkit checkin --nonce`)
+        moment = digest[10:16]
+    return str(ULID.from_bytes(moment + digest[:10]))
+
+
 def _stamp(moment: datetime) -> str:
     return moment.isoformat(timespec="milliseconds")
 
@@ -184,7 +202,9 @@ class Desk:
         """Register someone who just walked in and check them in, in one transaction."""
         if not " ".join(name.split()):
             raise CheckinRefused(NO_NAME, "Type the person's name first, then press Enter.")
-        if nonce and (existing := self._by_nonce(nonce)):
+        nonce = nonce or new_id()
+        # A retried walk-in must not register the person twice: look before adding them.
+        if existing := self._result_of(checkin_id_for(self.store.device_id, nonce)):
             return existing
         with self.store.transaction():
             person_id = add_person(self.store, name, email=email, phone=phone)
@@ -199,15 +219,15 @@ class Desk:
             [registration_id],
         ).fetchone()
 
-    def _by_nonce(self, nonce: str) -> CheckinResult | None:
-        row = self.store.db.execute("SELECT id FROM checkins WHERE nonce = ? LIMIT 1", [nonce]).fetchone()
-        return self._result_of(row[0]) if row else None
-
-    def _result_of(self, checkin_id: str, status: str | None = None) -> CheckinResult:
-        reg_id, person_id, at, desk, method, repeat_of = self.store.db.execute(
+    def _result_of(self, checkin_id: str, status: str | None = None) -> CheckinResult | None:
+        """The check-in `checkin_id` as a result, or None if there is none."""
+        row = self.store.db.execute(
             "SELECT registration_id, person_id, checked_in_at, desk, method, repeat_of FROM checkins WHERE id = ?",
             [checkin_id],
         ).fetchone()
+        if row is None:
+            return None
+        reg_id, person_id, at, desk, method, repeat_of = row
         known = self._registration(reg_id)
         earlier = None
         if repeat_of:
@@ -229,8 +249,10 @@ class Desk:
 
     def _record(self, registration_id: str, method: str, nonce: str | None) -> CheckinResult:
         now = self.store.now()
+        nonce = nonce or new_id()
+        checkin_id = checkin_id_for(self.store.device_id, nonce)
         with self.store.transaction():
-            if nonce and (existing := self._by_nonce(nonce)):
+            if existing := self._result_of(checkin_id):
                 return existing
             earlier = self.store.db.execute(
                 f"SELECT c.id, c.checked_in_at, c.desk, c.origin FROM checkins c"
@@ -242,12 +264,13 @@ class Desk:
                 return self._result_of(mine[-1][0], DOUBLE_SCAN)
             known = self._registration(registration_id)
             first = earlier[0] if earlier else None
-            checkin_id = self.store.append_fact(
+            self.store.append_fact(
                 "checkins",
                 {
+                    "id": checkin_id,
                     "registration_id": registration_id,
                     "person_id": known[0] if known else None,
-                    "nonce": nonce or new_id(),
+                    "nonce": nonce,
                     "method": method,
                     "desk": self.name,
                     "checked_in_at": _stamp(now),

@@ -195,3 +195,9 @@ main.add_command(intake_commands)
 from fieldkit.commands.people import people_group  # noqa: E402
 
 main.add_command(people_group)
+
+from fieldkit.commands.directory import directory_group  # noqa: E402
+from fieldkit.commands.referrals import referral_group  # noqa: E402  (also joins print_group)
+
+main.add_command(directory_group)
+main.add_command(referral_group)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from fieldkit.store import Store
 
 # One line per feature whose data a consent purpose covers.
-COVERAGE_MODULES: tuple[str, ...] = ("fieldkit.contact_details", "fieldkit.intake_privacy")
+COVERAGE_MODULES: tuple[str, ...] = ("fieldkit.contact_details", "fieldkit.intake_privacy", "fieldkit.referrals")
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ keyboard-wedge scanner types them faithfully. See docs/tokens.md.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import re
 import struct
@@ -51,6 +50,8 @@ _TIME = struct.Struct(">I")
 _SIGNATURE_SIZE = 64
 _BASE32 = re.compile(r"[A-Z2-7]+")
 _BASE32_VALUE = {ch: value for value, ch in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")}
+# RFC 4648 letters to int()'s base-32 digits: decoding is then one C call, not a Python loop.
+_BASE32_TO_DIGITS = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", "0123456789abcdefghijklmnopqrstuv")
 _UNPADDED_LENGTHS = {0, 2, 4, 5, 7}  # characters in the last group of eight, unpadded
 
 EVENT_ROLE = "event"
@@ -376,13 +377,10 @@ def _decode(text: str) -> bytes:
         raise _malformed()
     # Only the canonical spelling is accepted, so no two strings name the same token:
     # the bits past the last whole byte must be zero.
-    spare_bits = (len(data) * 5) % 8
+    size, spare_bits = divmod(len(data) * 5, 8)
     if _BASE32_VALUE[data[-1]] & ((1 << spare_bits) - 1):
         raise _malformed()
-    try:
-        return base64.b32decode(data + "=" * (-len(data) % 8))
-    except (binascii.Error, ValueError):
-        raise _malformed() from None
+    return (int(data.translate(_BASE32_TO_DIGITS), 32) >> spare_bits).to_bytes(size, "big")
 
 
 def _split(raw: bytes) -> tuple[int, bytes, bytes, bytes, bytes, datetime | None, datetime | None, bytes]:

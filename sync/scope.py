@@ -32,6 +32,13 @@ TABLE_ROLES: dict[str, frozenset[str]] = {
     "checkins": EVERY_ROLE,
     "checkin_voids": EVERY_ROLE,
     "consent_facts": EVERY_ROLE,
+    # referral cards and their status, so a desk can advance a scanned card (no person,
+    # need or language: those are in referral_details, which a desk never receives)
+    "referral_cards": EVERY_ROLE,
+    "referrals": EVERY_ROLE,
+    "referral_status": EVERY_ROLE,
+    "referral_scans": EVERY_ROLE,
+    "referral_credits": EVERY_ROLE,
 }
 UNKNOWN_TABLE_ROLES = NOT_DESK
 

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
+from ulid import ULID
 
 from fieldkit.checkin import (
     ADMITTED,
@@ -15,6 +16,7 @@ from fieldkit.checkin import (
     REPEAT,
     CheckinRefused,
     Desk,
+    checkin_id_for,
     describe,
 )
 from fieldkit.cli import main
@@ -79,6 +81,20 @@ def test_same_nonce_twice_is_one_checkin(desk, wall):
     again = desk.scan(token, nonce="scan-1")
     assert again.checkin_id == first.checkin_id
     assert desk.store.db.execute("SELECT count(*) FROM checkins").fetchone()[0] == 1
+
+
+def test_checkin_id_is_derived_from_the_nonce_on_this_laptop(desk):
+    result = desk.scan(pass_token(desk.store, register(desk.store, "Ana Silva")), nonce="scan-1")
+    assert result.checkin_id == checkin_id_for(desk.store.device_id, "scan-1")
+    assert ULID.from_str(result.checkin_id)  # shaped like every other id
+    # Another laptop's scan that happened to use the same nonce is another check-in.
+    assert checkin_id_for(new_id(), "scan-1") != result.checkin_id
+    assert desk.store.db.execute("SELECT nonce FROM checkins").fetchone() == ("scan-1",)
+    # A ULID nonce (what the desk sends) lends its time: ids still sort by when.
+    nonce = new_id()
+    assert ULID.from_str(checkin_id_for(desk.store.device_id, nonce)).timestamp == ULID.from_str(nonce).timestamp
+    indexed = {row[2] for row in desk.store.db.execute("SELECT * FROM pragma_index_list('checkins')")}
+    assert "idx_checkins_nonce" not in indexed
 
 
 def test_same_code_within_two_seconds_is_one_checkin(desk, wall):

@@ -202,6 +202,13 @@ def m014_checkins_fewer_indexes(db: Database) -> None:
     db.execute("DROP INDEX IF EXISTS idx_checkins_origin_hlc")
 
 
+@migrations()
+def m015_checkins_without_nonce_index(db: Database) -> None:
+    # A check-in's id is derived from its scan's nonce (checkin.checkin_id_for): a retry
+    # finds it by primary key, and a check-in writes one index page less.
+    db.execute("DROP INDEX IF EXISTS idx_checkins_nonce")
+
+
 # -- consent (m020-m029) -------------------------------------------------------
 
 
@@ -245,6 +252,14 @@ def m030_sync(db: Database) -> None:
         db, "device_revocations", FACT, {"device_id": str, "reason": str, "revoked_at": str}
     )
     db["device_revocations"].create_index(["device_id"])
+
+
+@migrations()
+def m031_changes_by_record_only(db: Database) -> None:
+    # Merge only looks up the `set` changes of a record; facts (most writes: check-ins)
+    # need no entry, which saves index pages on every check-in.
+    db.execute("DROP INDEX IF EXISTS changes_by_row")
+    db.execute("CREATE INDEX changes_by_record ON changes (tbl, row_id, hlc, origin) WHERE op = 'set'")
 
 
 @migrations()
@@ -310,3 +325,68 @@ def m040_intake(db: Database) -> None:
         },
         pk="id",
     )
+
+
+# -- referrals (m050-m059) -----------------------------------------------------
+
+
+@migrations()
+def m050_referrals(db: Database) -> None:
+    # Trusted community members who bring people to the clinic (the community-first on-ramp).
+    create_synced_table(
+        db, "introducers", RECORD, {"name": str, "group_name": str, "active": int, "created_at": str}
+    )
+    # A card code exists before any referral does: blank cards are printed in advance.
+    create_synced_table(
+        db, "referral_cards", FACT, {"short_code": str, "blank": int, "issued_at": str}
+    )
+    db["referral_cards"].create_index(["short_code"])
+    # What a check-in desk needs to advance a scanned card: nothing about the person.
+    create_synced_table(
+        db,
+        "referrals",
+        RECORD,
+        {
+            "card_id": str,
+            "event_id": str,
+            "channel": str,
+            "introducer_id": str,
+            "suggested_practitioner_id": str,
+            "practitioner_id": str,
+            "issued_at": str,
+        },
+    )
+    # What intake learnt (never sent to a desk); person_id is set only under
+    # share_intake_with_practitioners, and a purge empties it. Same id as the referral.
+    create_synced_table(
+        db, "referral_details", RECORD, {"person_id": str, "need": str, "language": str}
+    )
+    db["referral_details"].create_index(["person_id"])
+    db["referrals"].create_index(["card_id"])
+    db["referrals"].create_index(["practitioner_id"])
+    create_synced_table(
+        db,
+        "referral_status",
+        FACT,
+        {"referral_id": str, "status": str, "reason": str, "practitioner_id": str, "via": str, "at": str},
+    )
+    db["referral_status"].create_index(["referral_id", "hlc"])
+    create_synced_table(
+        db,
+        "referral_credits",
+        FACT,
+        {"introducer_id": str, "referral_id": str, "points": int, "reason": str, "at": str},
+    )
+    db["referral_credits"].create_index(["introducer_id"])
+    create_synced_table(
+        db,
+        "referral_outcomes",
+        FACT,
+        {"referral_id": str, "practitioner_id": str, "outcome": str, "at": str},
+    )
+    db["referral_outcomes"].create_index(["referral_id"])
+    # Every scan of a card, whatever it did: the audit line, and how sessions are counted.
+    create_synced_table(
+        db, "referral_scans", FACT, {"referral_id": str, "card_id": str, "result": str, "at": str}
+    )
+    db["referral_scans"].create_index(["referral_id"])

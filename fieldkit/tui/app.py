@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.screen import Screen
 
 from fieldkit.overview import event_overview
 from fieldkit.store import Store
 from fieldkit.tui.checkin import CheckinScreen
 from fieldkit.tui.home import HomeScreen
 from fieldkit.tui.intake import IntakeScreen
+from fieldkit.tui.referrals import ReferralsScreen
 
 
 class FieldKitApp(App):
@@ -20,12 +24,14 @@ class FieldKitApp(App):
     # Absolute, so subclasses defined elsewhere (benchmarks, tests) find it too.
     CSS_PATH = [Path(__file__).with_name(name) for name in ("app.tcss", "checkin.tcss", "intake.tcss")]
     TITLE = "Field Kit"
-    MODES = {"home": HomeScreen, "checkin": CheckinScreen, "intake": IntakeScreen}
+    MODES = {"home": HomeScreen, "checkin": CheckinScreen, "intake": IntakeScreen, "referrals": ReferralsScreen}
     DEFAULT_MODE = "home"
     BINDINGS = [
         Binding("f1", "switch_mode('home')", "Home", priority=True),
         Binding("f2", "switch_mode('checkin')", "Check-in", priority=True),
         Binding("f3", "switch_mode('intake')", "Intake", priority=True),
+        # Not in the footer: the intake screen's footer already fills 80 columns.
+        Binding("f4", "switch_mode('referrals')", "Referrals", priority=True, show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
@@ -47,6 +53,24 @@ class FieldKitApp(App):
             return False
         return True
 
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The command palette offers every binding that applies now, footer or not."""
+        titles = set()
+        for command in super().get_system_commands(screen):
+            titles.add(command.title)
+            yield command
+        for key, active in screen.active_bindings.items():
+            binding = active.binding
+            if not active.enabled or not binding.description or binding.description in titles:
+                continue
+            titles.add(binding.description)
+            keys = self.get_key_display(binding) or key
+            yield SystemCommand(
+                binding.description,
+                binding.tooltip or f"Key: {keys}",
+                partial(self.run_action, binding.action, active.node),
+            )
+
     def on_unmount(self) -> None:
         self.store.close()
 
@@ -62,3 +86,8 @@ class FieldKitApp(App):
         from fieldkit.tui.person import PersonScreen
 
         self.push_screen(PersonScreen(person_id))
+
+    async def action_refer_person(self, person_id: str) -> None:
+        """Open the referrals screen to issue a referral for `person_id` (e.g. from intake)."""
+        await self.switch_mode("referrals")
+        self.screen.refer(person_id)

@@ -19,6 +19,7 @@ from fieldkit.checkin import Attendee, CheckinRefused, CheckinResult, Desk, desc
 from fieldkit.commands.printing import PRINTER_ENV
 from fieldkit.event import load_event
 from fieldkit.passes import deliver_single_pass, pass_cards, pass_sheet
+from fieldkit.referrals import DeskScan, scan_at_desk
 from fieldkit.store import new_id
 from fieldkit.tokens import CannotSign, looks_like_token
 from printables.passes import PassCard, PassSheet
@@ -118,6 +119,12 @@ class CheckinScreen(Screen):
         self.say(describe(result, self.zone), "flagged" if result.flagged else "admitted", result.person_id)
         self._reset_box()
 
+    def show_referral_scan(self, scan: DeskScan) -> None:
+        self.result_panel.show(scan.message, "refused" if scan.refused else "admitted" if scan.advanced else "flagged")
+        if scan.refused:
+            self.app.bell()
+        self._reset_box()
+
     def show_refusal(self, exc: CheckinRefused) -> None:
         self.say(exc.message, "refused")
         self.app.bell()
@@ -177,6 +184,11 @@ class CheckinScreen(Screen):
             return
         try:
             if looks_like_token(text):
+                # A referral card scanned at a later clinic moves its referral on instead.
+                referral = scan_at_desk(self.app.store, text, self.desk.keyring())
+                if referral is not None:
+                    self.show_referral_scan(referral)
+                    return
                 self.show_result(self.desk.scan(text, nonce=new_id()))
                 return
             matches = self.query_one("#matches", OptionList)

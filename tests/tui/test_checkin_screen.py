@@ -171,7 +171,8 @@ async def test_undo_voids_the_last_checkin(imported, reopen):
     [
         (lambda store, other: "FK1:NOPE", "This is not a Field Kit code: scan it again or search by name."),
         (lambda store, other: sign_token(other, "pass", new_id()), "Not a pass for this event: ask for this event's pass or search by name."),
-        (lambda store, other: sign_token(store, "referral", new_id()), "This is a referral card, not a pass: ask for their pass or search by name."),
+        # Referral cards are routed to the referrals module (tests/tui/test_referrals_screen.py).
+        (lambda store, other: sign_token(store, "referral", new_id()), "Referral card: This card is genuine but not on this laptop yet: sync with the other laptops, then scan again."),
     ],
 )
 async def test_refusal_shows_the_reason_and_rings(imported, reopen, tmp_path, template, make, words):
