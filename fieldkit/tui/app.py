@@ -12,10 +12,26 @@ from textual.screen import Screen
 
 from fieldkit.overview import event_overview
 from fieldkit.store import Store
-from fieldkit.tui.checkin import CheckinScreen
 from fieldkit.tui.home import HomeScreen
-from fieldkit.tui.intake import IntakeScreen
-from fieldkit.tui.referrals import ReferralsScreen
+
+
+# Mode screens are imported when first opened, so cold start pays only for the first screen.
+def _checkin_screen() -> Screen:
+    from fieldkit.tui.checkin import CheckinScreen
+
+    return CheckinScreen()
+
+
+def _intake_screen() -> Screen:
+    from fieldkit.tui.intake import IntakeScreen
+
+    return IntakeScreen()
+
+
+def _referrals_screen() -> Screen:
+    from fieldkit.tui.referrals import ReferralsScreen
+
+    return ReferralsScreen()
 
 
 class FieldKitApp(App):
@@ -24,7 +40,7 @@ class FieldKitApp(App):
     # Absolute, so subclasses defined elsewhere (benchmarks, tests) find it too.
     CSS_PATH = [Path(__file__).with_name(name) for name in ("app.tcss", "checkin.tcss", "intake.tcss")]
     TITLE = "Field Kit"
-    MODES = {"home": HomeScreen, "checkin": CheckinScreen, "intake": IntakeScreen, "referrals": ReferralsScreen}
+    MODES = {"home": HomeScreen, "checkin": _checkin_screen, "intake": _intake_screen, "referrals": _referrals_screen}
     DEFAULT_MODE = "home"
     BINDINGS = [
         Binding("f1", "switch_mode('home')", "Home", priority=True),
