@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from fieldkit.event import load_event
-from fieldkit.intent_timers import all_timers
+from fieldkit.intent_timers import VOID, all_timers
 from fieldkit.store import Store
 from fieldkit.surveys import responses
 
@@ -35,8 +35,8 @@ def export_rows(store: Store) -> Iterator[dict]:
     number = 0
     for run in runs:
         review = run.needs_review(template.event.ends, now)
-        if run.is_open and not review:
-            continue  # still in progress: not a run yet
+        if (run.is_open and not review) or run.state == VOID:
+            continue  # still in progress (not a run yet), or voided by a review
         number += 1
         yield {
             "kind": "timer",

@@ -4,13 +4,15 @@ A timer is the facts `started`, `paused`, `resumed`, `stopped` (with an intent c
 from the template) sharing a `timer_id`. Its state and elapsed time are derived from
 those facts, read in clock-stamp order (the order they were written, even if the wall
 clock was set back in between). A timer whose run reaches past the event's end is
-flagged for review and left out of counts.
+flagged for review and left out of counts until a review fact settles it: `closed_at_end`
+(stopped at the event's end with a category) or `voided` (never counted).
 """
 
 from __future__ import annotations
 
 import statistics
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -24,7 +26,11 @@ from fieldkit.template import EventTemplate
 from fieldkit.tokens import PASS, KeyRing, TokenRefused, parse_token
 
 STARTED, PAUSED, RESUMED, STOPPED = "started", "paused", "resumed", "stopped"
+# Review facts: they settle a timer that ran past the event's end, and never edit a fact.
+CLOSED_AT_END, VOIDED = "closed_at_end", "voided"
+ENDING_KINDS = (STOPPED, CLOSED_AT_END, VOIDED)
 RUNNING = "running"
+VOID = "void"  # the state of a voided timer
 NOTE_MAX_LENGTH = 200
 
 
@@ -38,15 +44,16 @@ class TimerRun:
 
     timer_id: str
     started_at: datetime
-    state: str  # running, paused or stopped
+    state: str  # running, paused, stopped or void
     spans: tuple[tuple[datetime, datetime | None], ...]  # running spans; the last may be open
     stopped_at: datetime | None = None
     category: str | None = None
     person_id: str | None = None  # only when linked under the sharing consent
+    review: str | None = None  # closed_at_end or voided, once a review settled it
 
     @property
     def is_open(self) -> bool:
-        return self.state != STOPPED
+        return self.state in (RUNNING, PAUSED)
 
     def elapsed(self, now: datetime) -> timedelta:
         """Sum of running spans; an open span runs to `now`. Never negative, even if
@@ -57,7 +64,10 @@ class TimerRun:
         return total
 
     def needs_review(self, ends: datetime, now: datetime) -> bool:
-        """Ran past the event's end: still open after it, or stopped after it."""
+        """Ran past the event's end (still open after it, or stopped after it) and no
+        review has settled it yet."""
+        if self.review is not None:
+            return False
         last = self.stopped_at if self.stopped_at is not None else now
         return last > ends
 
@@ -76,6 +86,7 @@ class DaySummary:
     median: timedelta | None = None
     running: int = 0
     for_review: int = 0
+    voided: int = 0
 
 
 def _event(store: Store) -> tuple[str, EventTemplate]:
@@ -83,8 +94,10 @@ def _event(store: Store) -> tuple[str, EventTemplate]:
     return event.id, event.template
 
 
-def _record(store: Store, timer_id: str, kind: str, category: str | None = None) -> datetime:
-    at = store.now()
+def _record(
+    store: Store, timer_id: str, kind: str, category: str | None = None, at: datetime | None = None
+) -> datetime:
+    at = at or store.now()
     store.append_fact(
         "intent_timer_events",
         {"timer_id": timer_id, "event_id": store.event_id, "kind": kind, "at": at.isoformat(), "category": category},
@@ -134,6 +147,13 @@ def resume_timer(store: Store, timer_id: str) -> None:
     _record(store, timer_id, RESUMED)
 
 
+def check_category(template: EventTemplate, category: str) -> None:
+    """Refuse a category the template does not have, naming the ones it has."""
+    known = [c.id for c in template.intent_categories]
+    if category not in known:
+        raise TimerError("unknown_category", f"{category!r} is not an intent category of this event: use one of {', '.join(known)}.")
+
+
 def needs_note(template: EventTemplate, category: str) -> bool:
     found = next((c for c in template.intent_categories if c.id == category), None)
     return bool(found and found.needs_note)
@@ -149,9 +169,7 @@ def stop_timer(store: Store, timer_id: str, category: str, note: str | None = No
     run = timer(store, timer_id)
     if not run.is_open:
         raise TimerError("already_stopped", "This timer is already stopped.")
-    known = [c.id for c in template.intent_categories]
-    if category not in known:
-        raise TimerError("unknown_category", f"{category!r} is not an intent category of this event: use one of {', '.join(known)}.")
+    check_category(template, category)
     note = " ".join((note or "").split())
     if len(note) > NOTE_MAX_LENGTH:
         raise TimerError("note_too_long", f"The note is longer than {NOTE_MAX_LENGTH} characters: shorten it.")
@@ -190,6 +208,7 @@ def _derive(timer_id: str, facts: list[tuple], person_id: str | None) -> TimerRu
     started_at = None
     spans: list[tuple[datetime, datetime | None]] = []
     state, stopped_at, category = RUNNING, None, None
+    review = None
     for _, kind, at_text, cat, _stamp in facts:
         at = datetime.fromisoformat(at_text)
         if kind == STARTED and started_at is None:
@@ -201,19 +220,30 @@ def _derive(timer_id: str, facts: list[tuple], person_id: str | None) -> TimerRu
         elif kind == RESUMED and state == PAUSED:
             spans.append((at, None))
             state = RUNNING
-        elif kind == STOPPED and state != STOPPED:
+        elif kind == STOPPED and state in (RUNNING, PAUSED):
             if state == RUNNING:
                 spans[-1] = (spans[-1][0], at)
             state, stopped_at, category = STOPPED, at, cat
-    return TimerRun(timer_id, started_at, state, tuple(spans), stopped_at, category, person_id)
+        elif kind == CLOSED_AT_END and review is None:
+            # `at` is the event's end: the run is cut there, whatever came after it.
+            spans = _cut_at(spans, at)
+            state, stopped_at, category, review = STOPPED, at, cat, CLOSED_AT_END
+        elif kind == VOIDED and review is None:
+            state, review = VOID, VOIDED
+    return TimerRun(timer_id, started_at, state, tuple(spans), stopped_at, category, person_id, review)
+
+
+def _cut_at(spans: list[tuple[datetime, datetime | None]], end: datetime) -> list[tuple[datetime, datetime]]:
+    return [(start, min(stop or end, end)) for start, stop in spans if start < end]
 
 
 def open_timers(store: Store) -> list[TimerRun]:
     """Running and paused timers of this event, oldest first."""
+    ending = ", ".join(f"'{kind}'" for kind in ENDING_KINDS)
     return [
         run
         for run in _runs(store, "WHERE timer_id IN (SELECT timer_id FROM intent_timer_events WHERE event_id = ?"
-                        " GROUP BY timer_id HAVING sum(kind = 'stopped') = 0)", [store.event_id])
+                        f" GROUP BY timer_id HAVING sum(kind IN ({ending})) = 0)", [store.event_id])
         if run.started_at is not None
     ]
 
@@ -230,11 +260,13 @@ def day_summary(store: Store, day: date | None = None) -> DaySummary:
     now = store.now()
     day = day or now.astimezone(zone).date()
     counts: Counter[str] = Counter()
-    durations, running, for_review = [], 0, 0
+    durations, running, for_review, voided = [], 0, 0, 0
     for run in all_timers(store):
         if run.started_at.astimezone(zone).date() != day:
             continue
-        if run.needs_review(template.event.ends, now):
+        if run.state == VOID:
+            voided += 1
+        elif run.needs_review(template.event.ends, now):
             for_review += 1
         elif run.is_open:
             running += 1
@@ -242,7 +274,68 @@ def day_summary(store: Store, day: date | None = None) -> DaySummary:
             counts[run.category] += 1
             durations.append(run.elapsed(now))
     median = statistics.median(durations) if durations else None
-    return DaySummary(day, {c.id: counts[c.id] for c in template.intent_categories if counts[c.id]}, median, running, for_review)
+    counts = {c.id: counts[c.id] for c in template.intent_categories if counts[c.id]}
+    return DaySummary(day, counts, median, running, for_review, voided)
+
+
+# -- review: settling the timers that ran past the event's end -------------------------
+def timers_for_review(store: Store) -> list[TimerRun]:
+    """This event's timers flagged for review (ran past its end, not settled yet), oldest first."""
+    _, template = _event(store)
+    now = store.now()
+    return [run for run in all_timers(store) if run.needs_review(template.event.ends, now)]
+
+
+def review_words(run: TimerRun, template: EventTemplate, now: datetime) -> str:
+    """What a flagged timer did, in the event's time zone: "started 15:40, still running (1:05:00)"."""
+    zone = ZoneInfo(template.event.timezone)
+    started = f"started {run.started_at.astimezone(zone):%H:%M}"
+    if run.stopped_at is None:
+        return f"{started}, still {run.state} ({format_duration(run.elapsed(now))})"
+    label = next((c.label for c in template.intent_categories if c.id == run.category), run.category)
+    return f"{started}, stopped at {run.stopped_at.astimezone(zone):%H:%M} as {label}"
+
+
+def _flagged(store: Store, timer_ids: Iterable[str]) -> list[TimerRun]:
+    """The named timers, each of them flagged for review; refuses (naming it) one that is not."""
+    _, template = _event(store)
+    now = store.now()
+    runs = []
+    for timer_id in dict.fromkeys(timer_ids):
+        run = timer(store, timer_id)
+        if run.review is not None:
+            raise TimerError("already_reviewed", f"Timer {timer_id} was already reviewed ({run.review.replace('_', ' ')}): leave it as it is.")
+        if not run.needs_review(template.event.ends, now):
+            raise TimerError("not_for_review", f"Timer {timer_id} did not run past the event's end: stop it as usual.")
+        runs.append(run)
+    if not runs:
+        raise TimerError("nothing_to_review", "No timer was named: pick one flagged for review.")
+    return runs
+
+
+def close_at_end(store: Store, timer_ids: Iterable[str], category: str) -> list[TimerRun]:
+    """Settle flagged timers as stopped at the event's end with `category` (one review
+    fact each, all or none); the time after the end is not counted."""
+    _, template = _event(store)
+    check_category(template, category)
+    runs = _flagged(store, timer_ids)
+    ends = template.event.ends
+    late = next((run for run in runs if run.started_at >= ends), None)
+    if late is not None:
+        raise TimerError("started_after_end", f"Timer {late.timer_id} started after the event's end, so it has no time to count: void it instead.")
+    with store.transaction():
+        for run in runs:
+            _record(store, run.timer_id, CLOSED_AT_END, category, at=ends)
+    return [timer(store, run.timer_id) for run in runs]
+
+
+def void_timers(store: Store, timer_ids: Iterable[str]) -> list[TimerRun]:
+    """Settle flagged timers as void: kept as facts, never counted nor exported."""
+    runs = _flagged(store, timer_ids)
+    with store.transaction():
+        for run in runs:
+            _record(store, run.timer_id, VOIDED)
+    return [timer(store, run.timer_id) for run in runs]
 
 
 def format_duration(value: timedelta | None) -> str:

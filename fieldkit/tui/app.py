@@ -103,7 +103,8 @@ class FieldKitApp(App):
 
         self.push_screen(PersonScreen(person_id))
 
-    async def action_refer_person(self, person_id: str) -> None:
-        """Open the referrals screen to issue a referral for `person_id` (e.g. from intake)."""
+    async def action_refer_person(self, person_id: str | None) -> None:
+        """Open the referrals screen to issue a referral for `person_id` (e.g. from intake;
+        None: an anonymous referral)."""
         await self.switch_mode("referrals")
         self.screen.refer(person_id)

@@ -1,5 +1,6 @@
 """The intake screen: a practitioner's running intent timers, starting and stopping them,
-the day's summary, and the way into a survey.
+the day's summary, the way into a survey or a referral, and the review of timers that ran
+past the event's end.
 
 One interval refreshes every elapsed label from the timers read at the last change, so
 the clock ticking never touches the database and never holds up typing.
@@ -28,17 +29,23 @@ from fieldkit.tui.survey_runner import SurveyScreen
 TICK_SECONDS = 1.0
 DESK_ROLE = "desk"
 ELAPSED = "elapsed"
+VOID_CHOICE = Choice("", "Void: not counted")  # an id no intent category can have (the template refuses empty ids)
 
 
 class IntakeScreen(Screen):
+    # Every key shown must fit 80 columns, so two stay out of the footer (the command
+    # palette still lists them): Ctrl+N does what Enter on an empty box does, and F12 is
+    # named in the summary line whenever a timer waits for review.
     BINDINGS = [
-        Binding("ctrl+n", "start_anonymous", "Anonymous"),
+        Binding("ctrl+n", "start_anonymous", "Anonymous", show=False),
         # One key, two meanings: the footer shows the one that applies to the selected timer.
         Binding("f8", "pause", "Pause"),
         Binding("f8", "resume", "Resume"),
         Binding("f9", "stop", "Stop"),
         Binding("f10", "survey", "Survey"),
         Binding("ctrl+o", "consent", "Consent"),
+        Binding("ctrl+r", "refer", "Refer"),
+        Binding("f12", "review", "Review", show=False),
         Binding("down", "match(1)", show=False),
         Binding("up", "match(-1)", show=False),
     ]
@@ -51,6 +58,8 @@ class IntakeScreen(Screen):
         self.hints: dict[str, str] = {}
         self.hinted_people: dict[str, str] = {}
         self.survey_problem: str | None = None
+        self.for_review: list[it.TimerRun] = []
+        self.past_end = False
 
     @property
     def is_desk(self) -> bool:
@@ -60,13 +69,16 @@ class IntakeScreen(Screen):
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if self.is_desk:
             return False
-        if action in ("pause", "resume", "stop", "consent"):
+        if action == "review":
+            return bool(self.for_review)
+        if action in ("pause", "resume", "stop", "consent", "refer"):
             run = self._run_of(self.selected_timer()) if self.is_mounted and self.runs else None
             if run is None:
                 return False
             if action == "consent":
                 return self._person_of(run) is not None
-            return action == "stop" or (action == "pause") == (run.state == it.RUNNING)
+            # The referrals screen issues anonymous referrals too: any timer can refer.
+            return action in ("stop", "refer") or (action == "pause") == (run.state == it.RUNNING)
         return True
 
     def compose(self) -> ComposeResult:
@@ -114,6 +126,8 @@ class IntakeScreen(Screen):
     def reload(self) -> None:
         """Read the open timers again (after any change) and redraw table and summary."""
         self.runs = it.open_timers(self.store)
+        self.for_review = it.timers_for_review(self.store)
+        self.past_end = self.store.now() > self.template.event.ends
         names = linked_names(self.store, [r.timer_id for r in self.runs])
         table = self.query_one("#intake-timers", DataTable)
         selected = self.selected_timer()
@@ -145,9 +159,12 @@ class IntakeScreen(Screen):
             pass
 
     def tick(self) -> None:
-        """Refresh the elapsed label of each running timer (no database read)."""
+        """Refresh the elapsed label of each running timer (no database read, except once
+        when the event's end passes: open timers are then flagged for review)."""
         table = self.query_one("#intake-timers", DataTable)
         now = self.store.now()
+        if not self.past_end and now > self.template.event.ends:
+            self.reload()
         with self.app.batch_update():  # one repaint for all labels
             for run in self.runs:
                 if run.state == it.RUNNING:
@@ -157,7 +174,9 @@ class IntakeScreen(Screen):
         summary = it.day_summary(self.store)
         labels = {c.id: c.label for c in self.template.intent_categories}
         counts = ", ".join(f"{labels[c]} {n}" for c, n in summary.counts.items()) or "nothing stopped yet"
-        extra = f"  \u00b7  {summary.for_review} for review (ran past the event's end)" if summary.for_review else ""
+        # Every flagged timer, whatever day it started: the ones F12 goes through.
+        waiting = len(self.for_review)
+        extra = f"  \u00b7  {waiting} for review (ran past the event's end): F12" if waiting else ""
         self.query_one("#intake-summary", Static).update(
             f"Today: {counts}  \u00b7  median {it.format_duration(summary.median)}  \u00b7  {summary.running} open{extra}"
         )
@@ -268,6 +287,48 @@ class IntakeScreen(Screen):
             else:
                 self.say(f"Still kept anonymous: {linked.message}")
         self.reload()
+
+    async def action_refer(self) -> None:
+        """The referrals screen, preset for the selected timer's person (anonymous for an
+        anonymous timer); the referral links to them only under the sharing consent."""
+        run = self._selected_run()
+        if run is not None:
+            await self.app.action_refer_person(self._person_of(run))
+
+    @work(exclusive=True, group="dialog")
+    async def action_review(self) -> None:
+        """Settle one timer that ran past the event's end (the selected one if it is
+        flagged, else the oldest): closed at the end with a category, or void."""
+        if not self.for_review:
+            self.say("No timer ran past the event's end: nothing to review.")
+            return
+        selected = self.selected_timer()
+        run = next((r for r in self.for_review if r.timer_id == selected), self.for_review[0])
+        who = self._who(run)
+        ends = self.template.event.ends.astimezone(self.zone)
+        words = it.review_words(run, self.template, self.store.now())
+        title = f"Timer of {who} ran past the event's end ({ends:%H:%M}): {words}. Close it at {ends:%H:%M} as:"
+        # No note is asked: the review settles when the run ended, not what was said.
+        choices = [Choice(c.id, c.label) for c in self.template.intent_categories] + [VOID_CHOICE]
+        chosen = await self.app.push_screen_wait(ChoiceDialog(title, choices))
+        if chosen is None:
+            return
+        try:
+            if chosen.id == VOID_CHOICE.id:
+                it.void_timers(self.store, [run.timer_id])
+                done = "voided: it is kept, never counted"
+            else:
+                it.close_at_end(self.store, [run.timer_id], chosen.id)
+                label = next(c.label for c in choices if c.id == chosen.id)
+                done = f"closed at {ends:%H:%M} as {label}"
+        except it.TimerError as refused:
+            self.say(str(refused))
+            return
+        self.hints.pop(run.timer_id, None)
+        self.hinted_people.pop(run.timer_id, None)
+        self.reload()
+        left = f" {len(self.for_review)} more for review: F12." if self.for_review else ""
+        self.say(f"Timer of {who} {done}.{left}")
 
     @work(exclusive=True, group="dialog")
     async def action_stop(self) -> None:

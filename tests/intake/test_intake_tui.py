@@ -14,7 +14,7 @@ from fieldkit.cli import main
 from fieldkit.tui.app import FieldKitApp
 from fieldkit.tui.survey_runner import SurveyScreen
 from tests.conftest import PASSPHRASE
-from tests.intake.conftest import use_wall
+from tests.intake.conftest import EVENT_DAY_11AM, use_wall
 from tests.tui.footer import footer_actions
 
 SIZE = (100, 34)
@@ -80,6 +80,11 @@ async def test_the_clock_ticks_without_a_database_read(timed_store, wall):
         screen.tick()
         timed_store.db.execute = original
         assert calls == [] and str(table.get_row_at(0)[2]) == "1:15"
+        # Once, when the event's end (16:00) passes, the tick reads the timers again: the open one is flagged.
+        assert "1 open" in text_of(app, "#intake-summary") and not screen.for_review
+        wall.set(EVENT_DAY_11AM.replace(hour=16, minute=1))
+        screen.tick()
+        assert "1 for review" in text_of(app, "#intake-summary") and len(screen.for_review) == 1
 
 
 async def test_pause_resume_and_stop_with_a_note_for_a_linked_timer(timed_store, wall, people, consenting):
@@ -222,18 +227,20 @@ async def test_the_footer_offers_what_applies_and_fits_80_columns(timed_store, p
         await pilot.press("f3")
         await pilot.pause()
         offered = footer_actions(app)
-        assert {"pause", "resume", "stop", "consent"}.isdisjoint(offered) and "survey" in offered
+        assert {"pause", "resume", "stop", "consent", "refer", "review"}.isdisjoint(offered) and "survey" in offered
+        assert "start_anonymous" not in offered  # Enter on the empty box does it; the palette lists it
+        assert "Anonymous" in {c.title for c in app.get_system_commands(app.screen)}
         assert "switch_mode('home')" in offered and "switch_mode('intake')" not in offered
         await pilot.press("enter")  # an anonymous timer
         await pilot.pause()
-        assert {"pause", "stop"} <= footer_actions(app) and {"resume", "consent"}.isdisjoint(footer_actions(app))
+        assert {"pause", "stop", "refer"} <= footer_actions(app) and {"resume", "consent"}.isdisjoint(footer_actions(app))
         await pilot.press("f8")
         await pilot.pause()
         assert "resume" in footer_actions(app) and "pause" not in footer_actions(app)
         await type_text(pilot, "ada")
         await pilot.press("enter")  # Ada, not shared: her consent can be recorded from here
         await pilot.pause()
-        assert "consent" in footer_actions(app)
+        assert {"consent", "refer"} <= footer_actions(app)  # every key this screen shows at once
         keys = list(app.screen.query("FooterKey"))
         assert len(keys) == len([b for _, b, on, _ in app.active_bindings.values() if on and b.show])
         assert all(key.region.right <= 80 and key.region.width > 0 for key in keys), [str(k.region) for k in keys]
@@ -293,3 +300,88 @@ async def test_stopping_names_whose_timer_and_the_survey_says_for_whom(timed_sto
         await pilot.pause()
         assert isinstance(app.screen, ChoiceDialog)
         assert text_of(app, "#choice-title") == "Stop the timer of Kofi Annan (3:00): what are they looking for?"
+
+
+async def issue_walk_in_referral(pilot, app) -> str:
+    """On the referrals screen: channel walk-in, Ctrl+S; the screen's message."""
+    from textual.widgets import Select
+
+    app.screen.query_one("#channel", Select).value = "walk_in"
+    await pilot.press("ctrl+s")
+    await pilot.pause()
+    return str(app.screen.query_one("#referral-message", Static).render())
+
+
+async def test_refer_the_selected_timers_person_from_intake(timed_store, people, consenting):
+    from fieldkit import referrals as rf
+    from fieldkit.tui.referrals import ReferralsScreen
+
+    ada = people["Ada Lovelace"]
+    consenting.add(ada)
+    app = FieldKitApp(timed_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f3")
+        await pilot.pause()
+        assert "refer" not in footer_actions(app)  # no timer, nobody to refer
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert app.current_mode == "intake"
+        await type_text(pilot, "ada")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "refer" in footer_actions(app)
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert isinstance(app.screen, ReferralsScreen) and app.screen.person_id == ada
+        assert "For Ada Lovelace" in str(app.screen.query_one("#for-person", Static).render())
+        assert "Linked to the person." in await issue_walk_in_referral(pilot, app)
+        [referral] = rf.list_referrals(timed_store)
+        assert referral.person_id == ada
+
+        # An anonymous timer refers anonymously: the card's code is the only link.
+        await pilot.press("f3")
+        await pilot.pause()
+        await pilot.press("ctrl+n", "ctrl+r")
+        await pilot.pause()
+        assert isinstance(app.screen, ReferralsScreen) and app.screen.person_id is None
+        assert "Anonymous" in str(app.screen.query_one("#for-person", Static).render())
+        assert "Issued" in await issue_walk_in_referral(pilot, app)
+        assert sorted(r.person_id or "" for r in rf.list_referrals(timed_store)) == ["", ada]
+
+
+async def test_review_timers_that_ran_past_the_end_from_the_screen(timed_store, wall, people, consenting):
+    from fieldkit.tui.choice_dialog import ChoiceDialog
+    from tests.intake.test_timer_review import at
+
+    consenting.add(people["Grace Hopper"])
+    wall.set(at(15, 40))
+    grace = it.start_timer(timed_store, people["Grace Hopper"]).timer_id
+    wall.set(at(16, 10))
+    late = it.start_timer(timed_store).timer_id
+    wall.set(at(16, 30))
+    app = FieldKitApp(timed_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f3")
+        await pilot.pause()
+        assert "2 for review (ran past the event's end): F12" in text_of(app, "#intake-summary")
+        assert "review" not in footer_actions(app)  # named in the summary line instead
+        assert "Review" in {c.title for c in app.get_system_commands(app.screen)}
+        await pilot.press("f12")  # the selected timer is Grace's, the first
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceDialog)
+        assert text_of(app, "#choice-title") == (
+            "Timer of Grace Hopper ran past the event's end (16:00): started 15:40, still running (50:00). Close it at 16:00 as:"
+        )
+        await pilot.press("2")  # Wants information
+        await pilot.pause()
+        assert text_of(app, "#intake-message") == "Timer of Grace Hopper closed at 16:00 as Wants information. 1 more for review: F12."
+        closed = it.timer(timed_store, grace)
+        assert closed.review == it.CLOSED_AT_END and closed.elapsed(timed_store.now()) == timedelta(minutes=20)
+        await pilot.press("f12", "6")  # the last choice: void
+        await pilot.pause()
+        assert text_of(app, "#intake-message") == "Timer of the anonymous visitor voided: it is kept, never counted."
+        assert it.timer(timed_store, late).state == it.VOID
+        assert "for review" not in text_of(app, "#intake-summary")
+        assert "Wants information 1" in text_of(app, "#intake-summary")
+        assert "Review" not in {c.title for c in app.get_system_commands(app.screen)}
+        assert app.screen.query_one("#intake-timers", DataTable).row_count == 0
