@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from fieldkit.cli_options import DbOptions, db_options
+from fieldkit.event import COORDINATOR
 from fieldkit.commands.printing import deliver, out_option, print_group, printer_option, write_pdf
 from fieldkit.passes import pass_cards, pass_sheet
 from fieldkit.tokens import CannotSign
@@ -28,7 +29,14 @@ def print_passes_command(db: DbOptions, out: Path, printer: str | None) -> None:
     finally:
         store.close()
     if not cards:
-        raise click.ClickException("There are no registrations yet: import them with `fieldkit import registrations` first.")
+        if store.role == COORDINATOR:
+            raise click.ClickException(
+                "There are no registrations yet: import them with `fieldkit import registrations` first."
+            )
+        raise click.ClickException(
+            "This laptop holds no registrations yet: sync with the coordinator's laptop"
+            " (`fieldkit sync with HOST:PORT`) first."
+        )
     pages = write_pdf(lambda: render_passes(sheet, cards, out), out)
     plural = "s" if pages != 1 else ""
     click.echo(f"{len(cards)} passes on {pages} page{plural} ({sheet.page_size}).")
