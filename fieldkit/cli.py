@@ -139,13 +139,16 @@ def import_group() -> None:
 
 
 @import_group.command("registrations")
-@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("csv_file", type=click.Path(path_type=Path))
 @db_options
 @click.option("--map", "maps", multiple=True, metavar="COLUMN=FIELD", help="Use COLUMN for FIELD (name, first_name, last_name, email, phone, ticket, external_id, registered_at).")
 @click.option("--check", is_flag=True, help="Show what would be imported and change nothing.")
 @click.option("--skip-bad", is_flag=True, help="Import the good rows even if some rows are bad.")
 def import_registrations_command(csv_file: Path, db: DbOptions, maps: tuple[str, ...], check: bool, skip_bad: bool) -> None:
     """Import registrations from an Eventbrite, pretix, Google Forms or plain CSV export."""
+    if not csv_file.is_file():  # checked here, before the passphrase is asked, in one sentence
+        problem = "is a folder" if csv_file.is_dir() else "does not exist"
+        raise click.ClickException(f"{csv_file} {problem}: give the path of the CSV export file.")
     overrides = {}
     for item in maps:
         column, sep, field_name = item.rpartition("=")

@@ -258,7 +258,10 @@ def _read_rows(text: str, path: Path) -> tuple[list[str], list[tuple[int, list[s
     except csv.Error as exc:
         raise ImportRefused(f"{path.name} line {last_line + 1}: {exc}; fix the file and retry.") from None
     if headers is None:
-        raise ImportRefused(f"{path.name} is empty: there is no header row to read.")
+        raise ImportRefused(f"{path.name} is empty: export the registrations again and retry.")
+    if not rows:
+        # A header alone is an export made before anyone registered, or a wrong file: say so, not "0 imported".
+        raise ImportRefused(f"{path.name} has a header row but no registrations: export it again once people have registered.")
     return headers, rows
 
 

@@ -36,12 +36,20 @@ def printer_option(command):
     return wrapper
 
 
+def _out_folder_exists(ctx: click.Context, param: click.Parameter, out: Path) -> Path:
+    # Checked before the database opens, so a long batch is not made only to fail at the end.
+    if not out.parent.is_dir():
+        raise click.ClickException(f"Could not write {out}: there is no folder {out.parent}; choose another --out path.")
+    return out
+
+
 def out_option(command):
     """Add the required `--out FILE.pdf` every print command writes to."""
     return click.option(
         "--out",
         required=True,
         type=click.Path(dir_okay=False, writable=True, path_type=Path),
+        callback=_out_folder_exists,
         help="Write the PDF to this file.",
     )(command)
 

@@ -203,11 +203,15 @@ def print_referral_cards(
         check_request(blank, referral_codes)
     except rf.ReferralRefused as refused:
         raise click.ClickException(refused.message) from None
-    with opened(db) as store, click.progressbar(length=blank or len(referral_codes), label="Cards", file=sys.stderr) as bar:
+    with opened(db) as store, contextlib.ExitStack() as stack:
+        bars: list = []
         done = [0]
 
         def progress(count: int, total: int) -> None:
-            bar.update(count - done[0])
+            # The bar appears once cards are drawn, so a refusal before that stays one line.
+            if not bars:
+                bars.append(stack.enter_context(click.progressbar(length=total, label="Cards", file=sys.stderr)))
+            bars[0].update(count - done[0])
             done[0] = count
 
         count = write_pdf(
