@@ -28,6 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks._timing import percentile, time_each  # noqa: E402
+
 PASSPHRASE = "benchmark passphrase"
 FIRST = (
     "Ana Amara Bruno Chloé Dara Eleni Fatima Giorgos Hana Ivan Jonas Kwame Lucía Marek Maria Nikos "
@@ -39,11 +41,6 @@ LAST = (
     "Dvořák Kovalenko Ivanova Garnier Rossi Novak Jensen Kowalski Andersen Yilmaz Popescu Horvat "
     "Παπαδάκη Παπαδόπουλος Γεωργίου Коваленко Иванова Смирнов Кузнецова Попов"
 ).split()
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
 def ms(seconds: float) -> str:
@@ -95,16 +92,6 @@ def time_floor(conn, registration_ids: list[str]) -> list[float]:
             "INSERT INTO checkins VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%f', 'now'))", [new_id(), reg_id]
         )
         conn.execute("COMMIT")
-        times.append(time.perf_counter() - start)
-    return times
-
-
-def time_each(action, items: list) -> list[float]:
-    """Seconds `action(item)` took, for each item."""
-    times = []
-    for item in items:
-        start = time.perf_counter()
-        action(item)
         times.append(time.perf_counter() - start)
     return times
 

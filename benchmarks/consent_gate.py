@@ -19,6 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks._timing import time_each  # noqa: E402
 from fieldkit.consent import allows, consenting_people, utc_text  # noqa: E402
 from fieldkit.event import create_event  # noqa: E402
 from fieldkit.store import new_id  # noqa: E402
@@ -48,15 +49,6 @@ def populate(store, people: int, template) -> list[str]:
     return ids
 
 
-def per_call(fn, ids: list[str]) -> list[float]:
-    times = []
-    for person in ids:
-        start = time.perf_counter()
-        fn(person)
-        times.append(time.perf_counter() - start)
-    return times
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=20_000, help="people with consent facts")
@@ -75,8 +67,8 @@ def main() -> None:
                 "SELECT action, decision, text_version, valid_until FROM consent_facts"
                 " WHERE person_id = ? AND purpose = ? AND at <= ? ORDER BY at DESC, hlc DESC LIMIT 1"
             )
-            floor = per_call(lambda p: store.db.execute(bare_sql, [p, PURPOSE, at_text]).fetchone(), sample)
-            gate = per_call(lambda p: allows(store, p, PURPOSE, at=AT), sample)
+            floor = time_each(lambda p: store.db.execute(bare_sql, [p, PURPOSE, at_text]).fetchone(), sample)
+            gate = time_each(lambda p: allows(store, p, PURPOSE, at=AT), sample)
 
             start = time.perf_counter()
             store.db.execute(

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from fieldkit.store import schema
 from fieldkit.store.errors import StoreError
 from fieldkit.store.forks import clashing_origin, head_entries
+from fieldkit.store.store import Change
 
 if TYPE_CHECKING:
     from fieldkit.store.store import Store
@@ -43,20 +44,14 @@ Stamp = tuple[str, str]  # (hlc, origin): the last-writer-wins order
 
 
 @dataclass(frozen=True)
-class RemoteChange:
-    """One change as it travels between laptops.
+class RemoteChange(Change):
+    """One change-log entry as it travels between laptops, with what it carries.
 
     payload: insert -> the fact's columns; set -> the fields this change still
     decides; purge -> {"fields": [...], "reason": str}; withheld -> None (a
     placeholder for a change of a table the receiving laptop's role may not hold).
     """
 
-    origin: str
-    seq: int
-    table: str
-    row_id: str
-    hlc: str
-    op: str
     payload: dict[str, Any] | None = None
 
     @property
