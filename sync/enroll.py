@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from fieldkit.errors import Refused
 from fieldkit.event.ca import META_CA_CERT, META_CA_KEY, DeviceIdentity, install_identity, issue_certificate
 from fieldkit.keys import device_key_ids, install_device_key, issue_device_key, revoke_key
+from fieldkit.private_files import write_private
 from fieldkit.store import Store, create_store, new_id
 from fieldkit.store.apply import apply_snapshot
 from sync.scope import COORDINATOR, ROLES
@@ -144,9 +145,7 @@ def _b64(data: bytes) -> str:
 
 
 def write_join_file(bundle: dict[str, Any], path: Path, passphrase: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(seal(bundle, passphrase))
+    write_private(path, seal(bundle, passphrase))
 
 
 def read_join_file(path: Path, passphrase: str) -> dict[str, Any]:

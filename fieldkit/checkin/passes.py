@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fieldkit.event import load_event
 from fieldkit.printing import deliver
+from fieldkit.private_files import create_private, make_private_folder
 from fieldkit.store import Store
 from fieldkit.tokens import PASS, sign_token, signer_for
 from printables.fonts import FontMissing
@@ -50,10 +51,10 @@ def deliver_single_pass(sheet: PassSheet, card: PassCard, directory: Path, print
     """Write one pass (a walk-in's) to its own PDF and print it if a printer is there;
     returns the sentence to show. Files are named by time, not by name: file names
     end up in print queues."""
-    directory.mkdir(parents=True, exist_ok=True)
     pdf = directory / f"pass-{datetime.now():%Y%m%d-%H%M%S-%f}.pdf"
     try:
-        render_passes(sheet, [card], pdf)
+        make_private_folder(directory)
+        render_passes(sheet, [card], create_private(pdf))
     except (OSError, FontMissing) as exc:
         return f"The pass could not be made ({exc}): write their name on a blank pass."
     return deliver(pdf, printer, title="Field Kit pass").message

@@ -115,11 +115,12 @@ def info(db: DbOptions) -> None:
     with db.opened() as store:
         event = load_event(store)
         ev = event.template.event
+        counts = store.counts()  # read before anything is printed: a damaged page is then the only line
         click.echo(f"Event:    {ev.name} ({ev.venue})")
         click.echo(f"When:     {ev.starts:%Y-%m-%d %H:%M} to {ev.ends:%H:%M} {ev.timezone}")
         click.echo(f"Device:   {store.device_name} ({store.role}) {store.device_id}")
         click.echo(f"Schema:   {store.meta('schema_version')}")
         click.echo(f"Storage:  {'SQLCipher, encrypted' if store.encrypted else 'plain SQLite (development)'}")
         click.echo("Counts:")
-        for table, count in store.counts().items():
+        for table, count in counts.items():
             click.echo(f"  {table:<24}{count:>8}")

@@ -15,6 +15,8 @@ from fieldkit.store import Store, StoreError, open_store
 from fieldkit.store.connection import read_passphrase_file
 
 PASSPHRASE_ENV = "FIELDKIT_PASSPHRASE"
+# Where the command's database path is kept for the top command's sentence about damage.
+DB_PATH_KEY = "fieldkit.db_path"
 
 
 def db_options(command):
@@ -49,6 +51,9 @@ class DbOptions:
 
     def __init__(self, path: Path, passphrase_file: Path | None, unencrypted: bool):
         self.path = path
+        context = click.get_current_context(silent=True)
+        if context is not None:
+            context.meta[DB_PATH_KEY] = path
         self.passphrase_file = passphrase_file
         self.unencrypted = unencrypted
 

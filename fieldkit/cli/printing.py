@@ -11,6 +11,7 @@ import click
 from fieldkit.event.template import EventTemplate
 from fieldkit.printing import DEFAULT, PRINTER_ENV, PrintingUnavailable, choose_printer, list_printers
 from fieldkit.printing import deliver as print_saved
+from fieldkit.private_files import create_private
 from printables.fonts import FontMissing
 
 
@@ -50,8 +51,10 @@ def out_option(command):
 
 
 def write_pdf(render: Callable[[], int], out: Path) -> int:
-    """Run a renderer that writes `out`; font and file problems become one sentence."""
+    """Run a renderer that writes `out`, made owner-only first (names are personal data);
+    font and file problems become one sentence."""
     try:
+        create_private(out)
         return render()
     except FontMissing as exc:
         raise click.ClickException(str(exc)) from None

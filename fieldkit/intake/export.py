@@ -15,6 +15,7 @@ from pathlib import Path
 from fieldkit.event import load_event
 from fieldkit.intake.surveys import responses
 from fieldkit.intake.timers import VOID, all_timers
+from fieldkit.private_files import open_private
 from fieldkit.store import Store
 
 COLUMNS = (
@@ -63,7 +64,7 @@ def export_csv(store: Store, out: Path) -> tuple[int, int]:
     """Write the export; returns (timer runs, responses) written."""
     timers, refs = 0, set()
     tmp = out.with_name(out.name + ".partial")
-    with open(tmp, "w", newline="", encoding="utf-8") as handle:
+    with open_private(tmp, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=COLUMNS, restval="")
         writer.writeheader()
         for row in export_rows(store):

@@ -8,9 +8,12 @@ from pathlib import Path
 
 import sqlcipher3
 
-from fieldkit.store.errors import EncryptionMismatch, NotAFieldKitDatabase, WrongPassphrase
+from fieldkit.private_files import create_private, narrow_to_private
+from fieldkit.store.errors import EncryptionMismatch, NotAFieldKitDatabase, PassphraseFileRefused, WrongPassphrase
+from fieldkit.store.faults import SMALLEST_PAGE, check_whole_pages, diagnose_open
 
 SQLITE_HEADER = b"SQLite format 3\x00"
+DB_ERRORS = (sqlite3.Error, sqlcipher3.Error)
 
 
 def _quote(value: str) -> str:
@@ -22,21 +25,41 @@ def is_plain_sqlite(path: Path) -> bool:
         return handle.read(16) == SQLITE_HEADER
 
 
-def _looks_like_a_database_file(path: Path) -> bool:
-    # SQLite and SQLCipher files are whole pages (512 bytes at the smallest).
-    size = path.stat().st_size
-    return size > 0 and size % 512 == 0
+def companion_files(path: Path) -> tuple[Path, Path]:
+    """SQLite's write-ahead log and shared-memory index beside the database."""
+    return path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")
+
+
+def _refuse_nul(path: Path, passphrase: str | None) -> None:
+    # SQL text cannot carry a NUL, and no passphrase a person types holds one.
+    if passphrase is not None and "\x00" in passphrase:
+        raise WrongPassphrase(f"The passphrase for {path} holds a NUL character, which no passphrase can: type it again.")
+
+
+def open_keyed(path: Path, passphrase: str | None) -> sqlite3.Connection:
+    """A connection to `path` with its key set, nothing read yet (see connect())."""
+    if passphrase is None:
+        return sqlite3.connect(str(path), check_same_thread=False)
+    _refuse_nul(path, passphrase)
+    conn = sqlcipher3.connect(str(path), check_same_thread=False)
+    # A wrong key is reported to the person by us, not as SQLCipher's stderr noise.
+    conn.execute("PRAGMA cipher_log_level = NONE")
+    conn.execute(f"PRAGMA key = {_quote(passphrase)}")
+    return conn
 
 
 def connect(path: Path, passphrase: str | None, *, create: bool) -> sqlite3.Connection:
-    """Open `path`, checking its key before anything is written to it.
+    """Open `path`, checking its key and its first page before anything is written to it.
 
-    `passphrase=None` means a plain development database (`--unencrypted`).
+    `passphrase=None` means a plain development database (`--unencrypted`). A new file is
+    created owner-only (0600) before SQLite opens it, and SQLite gives its -wal and -shm
+    files the same mode; files an older version made are narrowed to 0600 here.
     """
+    _refuse_nul(path, passphrase)
     exists = path.exists() and path.stat().st_size > 0
     if exists:
-        if not _looks_like_a_database_file(path):
-            raise NotAFieldKitDatabase(f"{path} is not a Field Kit database.")
+        if path.stat().st_size < SMALLEST_PAGE:
+            raise NotAFieldKitDatabase(f"{path} is not a Field Kit database: it is too short to be one.")
         plain = is_plain_sqlite(path)
         if plain and passphrase is not None:
             raise EncryptionMismatch(
@@ -46,27 +69,25 @@ def connect(path: Path, passphrase: str | None, *, create: bool) -> sqlite3.Conn
             raise EncryptionMismatch(
                 f"{path} is encrypted: open it without --unencrypted and give its passphrase."
             )
+        narrow_to_private(path, *companion_files(path))
     elif not create:
         raise NotAFieldKitDatabase(f"{path} does not exist: create it with `fieldkit init`.")
-
-    if passphrase is None:
-        conn = sqlite3.connect(str(path), check_same_thread=False)
     else:
-        conn = sqlcipher3.connect(str(path), check_same_thread=False)
-        # A wrong key is reported to the person by us, not as SQLCipher's stderr noise.
-        conn.execute("PRAGMA cipher_log_level = NONE")
-        conn.execute(f"PRAGMA key = {_quote(passphrase)}")
+        create_private(path)
+
+    conn = open_keyed(path, passphrase)
     try:
-        # The first read proves the key; nothing has been written yet.
+        # The first read proves the key and page 1; nothing has been written yet.
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except (sqlite3.DatabaseError, sqlcipher3.DatabaseError):
+        if exists:
+            check_whole_pages(conn, path, encrypted=passphrase is not None)
+    except DB_ERRORS as exc:
+        refusal = diagnose_open(conn, path, exc, encrypted=passphrase is not None)
         conn.close()
-        if passphrase is None:
-            raise NotAFieldKitDatabase(f"{path} is not a Field Kit database.") from None
-        raise WrongPassphrase(
-            f"The passphrase does not open {path}: check it and try again "
-            "(or the file is not a Field Kit database)."
-        ) from None
+        raise refusal from None
+    except BaseException:
+        conn.close()
+        raise
     return conn
 
 
@@ -79,4 +100,23 @@ def apply_pragmas(conn: sqlite3.Connection) -> None:
 
 
 def read_passphrase_file(path: str | os.PathLike) -> str:
-    return Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+    """The passphrase in a file (one line of UTF-8 text); one sentence when it cannot be one."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise PassphraseFileRefused(
+            f"Cannot read the passphrase file {path} ({exc.strerror or exc}): check the path and its permissions."
+        ) from None
+    if b"\x00" in raw:
+        raise PassphraseFileRefused(
+            f"The passphrase file {path} holds a NUL byte, so it is not a passphrase: "
+            "write the passphrase in it as plain text on one line."
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise PassphraseFileRefused(
+            f"The passphrase file {path} is not UTF-8 text: save it again as plain UTF-8 text "
+            "with the passphrase on one line."
+        ) from None
+    return text.rstrip("\r\n")

@@ -51,3 +51,21 @@ class IdentityClash(BatchRefused):
     def __init__(self, device_id: str):
         super().__init__(f"two laptops numbered different changes as laptop {device_id}'s")
         self.device_id = device_id
+
+
+class PassphraseFileRefused(StoreError):
+    """A passphrase file that cannot be a passphrase: unreadable, a NUL byte, not UTF-8 text."""
+
+    code = "passphrase_file"
+
+
+class DamagedDatabase(StoreError):
+    """Part of the database cannot be read (a page fails its check): restore it by sync."""
+
+    code = "damaged_database"
+
+
+class TruncatedDatabase(StoreError):
+    """The database file is shorter than the database it holds: it was cut off."""
+
+    code = "truncated_database"

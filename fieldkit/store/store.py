@@ -18,6 +18,7 @@ from fieldkit.store import schema
 from fieldkit.store.changes import COMMON_COLUMNS, INSERT, PURGE, SET, Change
 from fieldkit.store.connection import apply_pragmas, connect
 from fieldkit.store.errors import CannotCreate, NewerSchema, NotAFieldKitDatabase, WriteRefused
+from fieldkit.store.faults import storage_fault
 from fieldkit.store.hlc import HybridClock, wall_millis
 from fieldkit.store.ids import new_id
 from fieldkit.store.times import utc_text
@@ -317,10 +318,16 @@ def open_store(
         apply_pragmas(conn)
         if schema.migrations.pending(db):
             _migrate(db)
+        return Store(db, path, wall=wall)
+    except DB_ERRORS as exc:
+        db.close()
+        fault = storage_fault(exc, path)
+        if fault is None:
+            raise
+        raise fault from None
     except BaseException:
         db.close()
         raise
-    return Store(db, path, wall=wall)
 
 
 def create_store(

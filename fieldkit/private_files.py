@@ -1,0 +1,63 @@
+"""Files that hold personal data or keys: created readable and writable by their owner only (0600).
+
+Every file Field Kit writes that holds names, contact details, consent or keys is made
+here: event databases (SQLite gives their -wal and -shm files the database's own mode),
+PDFs with names, exports, join files and receipts. A file is created 0600 before anything
+is written to it, so there is no moment when another account could open it; an existing
+file that is written again is narrowed to 0600 too (O_CREAT keeps an old file's mode).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+PRIVATE_MODE = 0o600
+PRIVATE_FOLDER_MODE = 0o700
+
+
+def create_private(path: str | os.PathLike) -> Path:
+    """Make `path` an owner-only file (empty if it did not exist), for a writer that opens
+    it by name afterwards (SQLite, reportlab): truncating a file keeps its mode."""
+    path = Path(path)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT, PRIVATE_MODE)
+    try:
+        os.fchmod(descriptor, PRIVATE_MODE)
+    finally:
+        os.close(descriptor)
+    return path
+
+
+@contextlib.contextmanager
+def open_private(path: str | os.PathLike, mode: str = "wb", **kwargs: Any) -> Iterator[IO]:
+    """Open `path` for writing from the start ("w" or "wb"), created owner-only."""
+    if mode not in ("w", "wb"):
+        raise ValueError("open_private writes a whole file: mode 'w' or 'wb'.")
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_MODE)
+    os.fchmod(descriptor, PRIVATE_MODE)
+    with os.fdopen(descriptor, mode, **kwargs) as handle:
+        yield handle
+
+
+def write_private(path: str | os.PathLike, data: bytes) -> None:
+    """Write `data` as the whole of an owner-only file."""
+    with open_private(path, "wb") as handle:
+        handle.write(data)
+
+
+def make_private_folder(path: str | os.PathLike) -> Path:
+    """A folder (and its parents) for private files; a new one is owner-only."""
+    path = Path(path)
+    path.mkdir(mode=PRIVATE_FOLDER_MODE, parents=True, exist_ok=True)
+    return path
+
+
+def narrow_to_private(*paths: str | os.PathLike) -> None:
+    """Narrow files made by older versions to owner-only (those that exist and are ours)."""
+    for path in paths:
+        with contextlib.suppress(OSError):  # absent, or another account's: leave it be
+            if os.stat(path).st_mode & 0o077:
+                os.chmod(path, PRIVATE_MODE)
