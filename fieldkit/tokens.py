@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from ulid import ULID
 
 from fieldkit.errors import Refused
+from fieldkit.event.creation import EventNotSynced, load_event
 from fieldkit.keys import (
     DEVICE_ROLE,
     EVENT_ROLE,
@@ -106,6 +107,9 @@ class KeyRing:
     # key id -> stamp of its revocation; (kind, id) -> stamp of when what a token names was recorded
     revoked_at: dict[str, str] = field(default_factory=dict)
     recorded_at: Callable[[str, str], str | None] | None = field(default=None, compare=False)
+    # No pass admits after this (the event's end plus its grace), whatever it says about itself:
+    # old passes without validity, and any a stolen key signs with a later one.
+    passes_valid_until: datetime | None = None
 
     def named_before_revocation(self, kind: str, token_id: str, key_id: str) -> bool:
         """A revoked laptop's token stays good for what was recorded before the revocation."""
@@ -143,7 +147,16 @@ class KeyRing:
         return cls(
             store.event_id, keys, revoked_keys, revoked_tokens, revoked_at,
             lambda kind, token_id: _recorded_at(store, kind, token_id),
+            passes_valid_until(store),
         )
+
+
+def passes_valid_until(store: Store) -> datetime | None:
+    """The end of pass validity for the event this laptop holds (None before its first sync)."""
+    try:
+        return load_event(store).template.event.passes_valid_until
+    except EventNotSynced:
+        return None
 
 
 # What a token names, by kind: the table whose change log says when it was recorded.
@@ -179,7 +192,8 @@ def keyring_version(store: Store) -> tuple:
     """Changes whenever the key ring would load differently (for caching it)."""
     return store.db.execute(
         "SELECT (SELECT count(*) || max(hlc) FROM signing_keys),"
-        " (SELECT count(*) FROM key_revocations), (SELECT count(*) FROM token_revocations)"
+        " (SELECT count(*) FROM key_revocations), (SELECT count(*) FROM token_revocations),"
+        " (SELECT max(hlc) FROM events)"
     ).fetchone()
 
 
@@ -288,6 +302,10 @@ def parse_token(text: str, keyring: KeyRing, now: datetime) -> Token:
         raise TokenRefused(NOT_YET_VALID, f"This code is valid only from {_iso(valid_from)} (UTC).")
     if valid_until is not None and now > valid_until:
         raise TokenRefused(EXPIRED, f"This code expired at {_iso(valid_until)} (UTC).")
+    if kind == PASS and keyring.passes_valid_until is not None and now > keyring.passes_valid_until:
+        raise TokenRefused(
+            EXPIRED, f"This pass expired at {_iso(keyring.passes_valid_until)} (UTC), after its event ended: do not admit on it."
+        )
     return Token(kind, token_id, key_id, valid_from, valid_until)
 
 

@@ -1,6 +1,6 @@
 """Enrolling a laptop by file, joining an event from that file, and revoking a lost laptop.
 
-The join file is a passphrase-encrypted bundle (scrypt, then AES-256-GCM) holding
+The join file is a passphrase-encrypted bundle (argon2id, then AES-256-GCM) holding
 the event id, the new laptop's identity, role, TLS key and certificate, the CA
 certificate, its token-signing key (certified by the event key), and a snapshot of the event record and device roster as the
 coordinator holds them. See docs/sync-protocol.md "Enrollment".
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from argon2.low_level import Type, hash_secret_raw
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
@@ -32,7 +33,12 @@ MAGIC = b"FIELDKIT-JOIN-1\n"
 SNAPSHOT_TABLES = (
     "events", "devices", "device_revocations", "signing_keys", "key_revocations", "token_revocations",
 )
-_SCRYPT = {"n": 2**15, "r": 8, "p": 1}
+# RFC 9106's second recommended argon2id option (3 passes over 64 MiB, 4 lanes): under a
+# second to open on a clinic laptop, and each guess costs an attacker the same 64 MiB.
+ARGON2ID = {"t": 3, "m": 65536, "p": 4}
+MIN_JOIN_PASSPHRASE = 12
+# Join files written before argon2id: scrypt at these parameters still opens (and nothing costlier).
+_OLD_SCRYPT = {"n": 2**15, "r": 8, "p": 1}
 _MAX_NAME = 40
 
 class EnrollRefused(Refused):
@@ -106,16 +112,39 @@ def enroll_device(store: Store, name: str, role: str) -> dict[str, Any]:
     return bundle
 
 
-def _kdf(salt: bytes) -> Scrypt:
-    return Scrypt(salt=salt, length=32, **_SCRYPT)
+def check_join_passphrase(passphrase: str) -> None:
+    """A join file guards a laptop's keys: its passphrase has at least MIN_JOIN_PASSPHRASE characters."""
+    if len(passphrase) < MIN_JOIN_PASSPHRASE:
+        raise EnrollRefused(
+            f"The join file's passphrase needs at least {MIN_JOIN_PASSPHRASE} characters (this one has "
+            f"{len(passphrase)}): choose a longer one, such as four unrelated words."
+        )
+
+
+def _derive(envelope: dict[str, Any], passphrase: str, salt: bytes) -> bytes:
+    """The sealing key, by the KDF the file names (argon2id now, scrypt in older files)."""
+    secret = passphrase.encode()
+    if envelope.get("kdf") == "argon2id" and all(envelope.get(k) == v for k, v in ARGON2ID.items()):
+        return hash_secret_raw(
+            secret, salt, time_cost=ARGON2ID["t"], memory_cost=ARGON2ID["m"], parallelism=ARGON2ID["p"],
+            hash_len=32, type=Type.ID,
+        )
+    if envelope.get("kdf") == "scrypt" and all(envelope.get(k) == v for k, v in _OLD_SCRYPT.items()):
+        return Scrypt(salt=salt, length=32, **_OLD_SCRYPT).derive(secret)
+    # Parameters this version did not write (a newer file, or an edited one that would cost minutes).
+    raise EnrollRefused(
+        "This join file was sealed in a way this Field Kit does not open: make a new one with "
+        "`fieldkit device enroll` on the coordinator's laptop."
+    )
 
 
 def seal(bundle: dict[str, Any], passphrase: str) -> bytes:
     """The bundle as bytes only the passphrase opens."""
+    check_join_passphrase(passphrase)
     salt, nonce = os.urandom(16), os.urandom(12)
-    key = _kdf(salt).derive(passphrase.encode())
-    ciphertext = AESGCM(key).encrypt(nonce, json.dumps(bundle).encode(), MAGIC)
-    envelope = {"kdf": "scrypt", **_SCRYPT, "salt": _b64(salt), "nonce": _b64(nonce), "ciphertext": _b64(ciphertext)}
+    envelope: dict[str, Any] = {"kdf": "argon2id", **ARGON2ID, "salt": _b64(salt), "nonce": _b64(nonce)}
+    key = _derive(envelope, passphrase, salt)
+    envelope["ciphertext"] = _b64(AESGCM(key).encrypt(nonce, json.dumps(bundle).encode(), MAGIC))
     return MAGIC + json.dumps(envelope).encode()
 
 
@@ -124,12 +153,15 @@ def unseal(data: bytes, passphrase: str) -> dict[str, Any]:
         raise EnrollRefused("This is not a Field Kit join file: use the file `fieldkit device enroll` wrote.")
     try:
         envelope = json.loads(data[len(MAGIC):])
+        if not isinstance(envelope, dict):
+            raise ValueError("not an object")
         salt, nonce = base64.b64decode(envelope["salt"]), base64.b64decode(envelope["nonce"])
         ciphertext = base64.b64decode(envelope["ciphertext"])
     except (ValueError, KeyError, TypeError):
         raise EnrollRefused("The join file is damaged: enroll the laptop again.") from None
+    key = _derive(envelope, passphrase, salt)
     try:
-        plain = AESGCM(_kdf(salt).derive(passphrase.encode())).decrypt(nonce, ciphertext, MAGIC)
+        plain = AESGCM(key).decrypt(nonce, ciphertext, MAGIC)
     except (InvalidTag, ValueError):
         raise EnrollRefused("The passphrase does not open this join file: check it and try again.") from None
     bundle = json.loads(plain)

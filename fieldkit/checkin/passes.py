@@ -27,8 +27,13 @@ def pass_sheet(store: Store) -> PassSheet:
 
 
 def pass_token(store: Store, registration_id: str) -> str:
-    """The signed token a registration's pass carries: kind and id only, no personal data."""
-    return sign_token(store, PASS, registration_id)
+    """The signed token a registration's pass carries: kind, id and validity, no personal data."""
+    return sign_token(store, PASS, registration_id, valid_until=_valid_until(store))
+
+
+def _valid_until(store: Store) -> datetime:
+    # The event's end plus its grace: a pass (or a stolen key's) admits nobody after that.
+    return load_event(store).template.event.passes_valid_until
 
 
 def pass_cards(store: Store, registration_ids: Iterable[str] | None = None) -> list[PassCard]:
@@ -40,8 +45,9 @@ def pass_cards(store: Store, registration_ids: Iterable[str] | None = None) -> l
         [store.event_id],
     ).fetchall()
     wanted = set(registration_ids) if registration_ids is not None else None
+    until = _valid_until(store)
     return [
-        PassCard(name=name, token=sign_token(signer, PASS, reg_id), ticket=ticket)
+        PassCard(name=name, token=sign_token(signer, PASS, reg_id, valid_until=until), ticket=ticket)
         for reg_id, name, ticket in rows
         if wanted is None or reg_id in wanted
     ]

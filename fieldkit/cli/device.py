@@ -10,7 +10,7 @@ import click
 from fieldkit.cli.options import DbOptions, db_options
 from fieldkit.cli.words import require_folder
 from fieldkit.store.connection import read_passphrase_file
-from sync.enroll import EnrollRefused, enroll_device, revoke_device, roster, write_join_file
+from sync.enroll import EnrollRefused, check_join_passphrase, enroll_device, revoke_device, roster, write_join_file
 from sync.scope import ROLES
 
 JOIN_PASSPHRASE_ENV = "FIELDKIT_JOIN_PASSPHRASE"
@@ -32,8 +32,8 @@ def join_passphrase(path: Path | None, *, confirm: bool) -> str:
         value = os.environ[JOIN_PASSPHRASE_ENV]
     else:
         value = click.prompt("Passphrase for the join file", hide_input=True, confirmation_prompt=confirm)
-    if len(value) < 8:
-        raise click.ClickException("The join file's passphrase needs at least 8 characters: choose a longer one.")
+    if confirm:  # sealing a new join file; an older one still opens with its shorter passphrase
+        check_join_passphrase(value)
     return value
 
 

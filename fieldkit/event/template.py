@@ -16,7 +16,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fieldkit.event.template_values import (
     CHANNELS,
+    MAX_PASS_GRACE_HOURS,
     PAGE_SIZES,
+    PASS_GRACE_HOURS,
     QUESTION_TYPES,
     ConsentPurpose,
     ConsentSettings,
@@ -133,6 +135,9 @@ def _event(r: _Reader, data: dict) -> EventInfo:
     page_size = r.get(ev, "event", "page_size", "str", "A4")
     if page_size not in PAGE_SIZES:
         raise r.fail("event.page_size", "expected A4 or Letter")
+    grace = r.get(ev, "event", "pass_grace_hours", "int", PASS_GRACE_HOURS)
+    if not 0 <= grace <= MAX_PASS_GRACE_HOURS:
+        raise r.fail("event.pass_grace_hours", f"expected a whole number of hours from 0 to {MAX_PASS_GRACE_HOURS}")
     zone = ZoneInfo(tz)
     return EventInfo(
         name=r.get(ev, "event", "name", "str"),
@@ -143,6 +148,7 @@ def _event(r: _Reader, data: dict) -> EventInfo:
         timezone=tz,
         page_size=page_size,
         printer=r.get(ev, "event", "printer", "str", ""),
+        pass_grace_hours=grace,
     )
 
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from fieldkit.errors import Refused
 
 PAGE_SIZES = ("A4", "Letter")
 QUESTION_TYPES = ("single", "multiple", "scale", "yesno", "number", "text")
 CHANNELS = ("community", "directory", "walk_in", "practitioner")
+# Passes stay valid this long after the event's end (an overrun, the last people in the queue).
+PASS_GRACE_HOURS = 12
+MAX_PASS_GRACE_HOURS = 24 * 14
 
 
 class TemplateError(Refused):
@@ -86,6 +89,12 @@ class EventInfo:
     timezone: str
     page_size: str
     printer: str = ""  # a CUPS queue name; empty: $FIELDKIT_PRINTER or the CUPS default
+    pass_grace_hours: int = PASS_GRACE_HOURS
+
+    @property
+    def passes_valid_until(self) -> datetime:
+        """Until when the event's passes admit anyone: its end plus the template's grace."""
+        return self.ends + timedelta(hours=self.pass_grace_hours)
 
 
 @dataclass(frozen=True)
