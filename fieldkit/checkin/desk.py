@@ -5,6 +5,7 @@ the same person scanned again at this desk within two seconds (scanners that sen
 twice) is the same check-in; a later second check-in is recorded and flagged, never
 dropped; a mistaken one is voided by a new fact. A validly signed pass whose
 registration has not reached this laptop yet is still admitted.
+"Already checked in" is derived from what this laptop holds (fieldkit/checkin/flags.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from datetime import datetime, timedelta
 
 from ulid import ULID
 
+from fieldkit.checkin.flags import FLAGGED, NOT_VOIDED, EarlierCheckin, checkins_of, double_checkins, other_checkin
 from fieldkit.errors import Refused
 from fieldkit.people.registry import add_person, add_registration, find_people
 from fieldkit.store import Store, new_id, utc_text
@@ -54,12 +56,6 @@ class CheckinRefused(Refused):
 
 
 @dataclass(frozen=True)
-class EarlierCheckin:
-    at: datetime
-    desk: str
-
-
-@dataclass(frozen=True)
 class CheckinResult:
     checkin_id: str
     registration_id: str
@@ -88,6 +84,7 @@ class Counters:
     registered: int
     checked_in: int
     walk_ins: int
+    flagged: int = 0  # registrations checked in more than once (double check-ins)
 
 
 @dataclass(frozen=True)
@@ -109,6 +106,11 @@ class Attendee:
     registration_id: str | None
     ticket: str | None
     checked_in_at: datetime | None
+    checkins: tuple[EarlierCheckin, ...] = ()  # every check-in not voided, earliest first
+
+    @property
+    def flagged(self) -> bool:
+        return len(self.checkins) > 1
 
 
 def checkin_id_for(device_id: str, nonce: str) -> str:
@@ -126,7 +128,6 @@ def checkin_id_for(device_id: str, nonce: str) -> str:
     return str(ULID.from_bytes(moment + digest[:10]))
 
 
-_NOT_VOIDED = "NOT EXISTS (SELECT 1 FROM checkin_voids v WHERE v.checkin_id = c.id)"
 _KIND_WORDS = {"referral": "a referral card", "consent_form": "a consent form", "device_join": "a laptop join code"}
 
 
@@ -216,21 +217,16 @@ class Desk:
         ).fetchone()
 
     def _result_of(self, checkin_id: str, status: str | None = None) -> CheckinResult | None:
-        """The check-in `checkin_id` as a result, or None if there is none."""
+        """The check-in `checkin_id` as a result, flagged by what this laptop holds now; None if there is none."""
         row = self.store.db.execute(
-            "SELECT registration_id, person_id, checked_in_at, desk, method, repeat_of FROM checkins WHERE id = ?",
+            "SELECT registration_id, person_id, checked_in_at, desk, method FROM checkins WHERE id = ?",
             [checkin_id],
         ).fetchone()
         if row is None:
             return None
-        reg_id, person_id, at, desk, method, repeat_of = row
+        reg_id, person_id, at, desk, method = row
         known = self._registration(reg_id)
-        earlier = None
-        if repeat_of:
-            first = self.store.db.execute(
-                "SELECT checked_in_at, desk FROM checkins WHERE id = ?", [repeat_of]
-            ).fetchone()
-            earlier = EarlierCheckin(datetime.fromisoformat(first[0]), first[1]) if first else None
+        earlier = other_checkin(self.store, reg_id, checkin_id)
         return CheckinResult(
             checkin_id=checkin_id,
             registration_id=reg_id,
@@ -239,7 +235,7 @@ class Desk:
             at=datetime.fromisoformat(at),
             desk=desk,
             method=method,
-            status=status or (REPEAT if repeat_of else ADMITTED),
+            status=status or (REPEAT if earlier else ADMITTED),
             earlier=earlier,
         )
 
@@ -252,7 +248,7 @@ class Desk:
                 return existing
             earlier = self.store.db.execute(
                 f"SELECT c.id, c.checked_in_at, c.desk, c.origin FROM checkins c"
-                f" WHERE c.registration_id = ? AND {_NOT_VOIDED} ORDER BY c.checked_in_at",
+                f" WHERE c.registration_id = ? AND {NOT_VOIDED} ORDER BY c.checked_in_at, c.id",
                 [registration_id],
             ).fetchall()
             mine = [row for row in earlier if row[3] == self.store.device_id]
@@ -270,7 +266,6 @@ class Desk:
                     "method": method,
                     "desk": self.name,
                     "checked_in_at": utc_text(now),
-                    "repeat_of": first[0] if first else None,
                 },
             )
         return CheckinResult(
@@ -296,7 +291,7 @@ class Desk:
         with self.store.transaction():
             row = self.store.db.execute(
                 f"SELECT c.id, c.registration_id, c.checked_in_at FROM checkins c"
-                f" WHERE c.origin = ? AND {_NOT_VOIDED} ORDER BY c.checked_in_at DESC, c.hlc DESC LIMIT 1",
+                f" WHERE c.origin = ? AND {NOT_VOIDED} ORDER BY c.checked_in_at DESC, c.hlc DESC LIMIT 1",
                 [self.store.device_id],
             ).fetchone()
             if row is None:
@@ -316,17 +311,17 @@ class Desk:
         checked_in, walk_ins = db.execute(
             "SELECT count(DISTINCT c.registration_id),"
             " count(DISTINCT CASE WHEN c.method = ? THEN c.registration_id END)"
-            f" FROM checkins c WHERE {_NOT_VOIDED}",
+            f" FROM checkins c WHERE {NOT_VOIDED}",
             [BY_WALK_IN],
         ).fetchone()
-        return Counters(registered, checked_in, walk_ins)
+        return Counters(registered, checked_in, walk_ins, double_checkins(self.store))
 
     def recent(self, limit: int = 10) -> list[RecentCheckin]:
         """The latest check-ins on this laptop (any desk, once synced), newest first."""
         # The newest few first (by index), then their names: not a join over every check-in.
         rows = self.store.db.execute(
-            "SELECT c.id, p.display_name, c.checked_in_at, c.desk, c.method, c.repeat_of IS NOT NULL FROM"
-            f" (SELECT * FROM checkins c WHERE {_NOT_VOIDED} ORDER BY c.checked_in_at DESC LIMIT ?) c"
+            f"SELECT c.id, p.display_name, c.checked_in_at, c.desk, c.method, {FLAGGED} FROM"
+            f" (SELECT * FROM checkins c WHERE {NOT_VOIDED} ORDER BY c.checked_in_at DESC LIMIT ?) c"
             " LEFT JOIN registrations r ON r.id = c.registration_id LEFT JOIN people p ON p.id = r.person_id"
             " ORDER BY c.checked_in_at DESC, c.hlc DESC",
             [limit],
@@ -338,13 +333,13 @@ class Desk:
         found = []
         for person in find_people(self.store, query, limit):
             row = self.store.db.execute(
-                "SELECT r.id, r.ticket, (SELECT min(c.checked_in_at) FROM checkins c"
-                f" WHERE c.registration_id = r.id AND {_NOT_VOIDED})"
-                " FROM registrations r WHERE r.person_id = ? AND r.event_id = ? ORDER BY r.id LIMIT 1",
+                "SELECT r.id, r.ticket FROM registrations r WHERE r.person_id = ? AND r.event_id = ?"
+                " ORDER BY r.id LIMIT 1",
                 [person.id, self.store.event_id],
             ).fetchone()
-            reg_id, ticket, at = row if row else (None, None, None)
-            found.append(Attendee(person.id, person.display_name, reg_id, ticket, datetime.fromisoformat(at) if at else None))
+            reg_id, ticket = row if row else (None, None)
+            came = checkins_of(self.store, reg_id) if reg_id else ()
+            found.append(Attendee(person.id, person.display_name, reg_id, ticket, came[0].at if came else None, came))
         return found
 
 
@@ -365,6 +360,8 @@ def describe(result: CheckinResult, zone) -> str:
         return f"{who}: checked in (the same scan again; nothing new recorded)"
     if result.earlier is not None:
         at = result.earlier.at.astimezone(zone)
+        if result.earlier.at > result.at:  # a check-in made elsewhere later, arrived by sync
+            return f"{who}: checked in, and again at {at:%H:%M} at {result.earlier.desk}: flagged"
         return f"{who}: already checked in at {at:%H:%M} at {result.earlier.desk}: recorded again and flagged"
     if result.name is None:
         return "Valid pass: checked in (their registration has not reached this laptop yet)"

@@ -11,6 +11,7 @@ from fieldkit.cli.device import join_passphrase, join_passphrase_option
 from fieldkit.cli.options import DbOptions, db_options
 from fieldkit.errors import Refused
 from fieldkit.event import create_event, load_event
+from fieldkit.event.overview import event_overview
 from fieldkit.event.template import TemplateError, load_template
 from fieldkit.people.importer import import_registrations
 from sync.enroll import join_event, read_join_file
@@ -116,11 +117,14 @@ def info(db: DbOptions) -> None:
         event = load_event(store)
         ev = event.template.event
         counts = store.counts()  # read before anything is printed: a damaged page is then the only line
+        seen = event_overview(store)
         click.echo(f"Event:    {ev.name} ({ev.venue})")
         click.echo(f"When:     {ev.starts:%Y-%m-%d %H:%M} to {ev.ends:%H:%M} {ev.timezone}")
         click.echo(f"Device:   {store.device_name} ({store.role}) {store.device_id}")
         click.echo(f"Schema:   {store.meta('schema_version')}")
         click.echo(f"Storage:  {'SQLCipher, encrypted' if store.encrypted else 'plain SQLite (development)'}")
+        flagged = f", {seen.double_checkins} of them more than once (flagged)" if seen.double_checkins else ""
+        click.echo(f"Came:     {seen.checked_in} of {seen.registered} registrations checked in{flagged}")
         click.echo("Counts:")
         for table, count in counts.items():
             click.echo(f"  {table:<24}{count:>8}")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from fieldkit.checkin import Desk
+from fieldkit.checkin import Attendee, Desk
 from fieldkit.cli.options import DbOptions, db_options
 from fieldkit.event import load_event
 from fieldkit.people.importer import ImportRefused, import_registrations
@@ -32,8 +32,18 @@ def find_command(query: str, db: DbOptions, limit: int) -> None:
     if not found:
         raise click.ClickException(f"Nobody on this laptop matches {query!r}: try the first letters of a first or last name.")
     for attendee in found:
-        came = f"checked in {attendee.checked_in_at.astimezone(zone):%H:%M}" if attendee.checked_in_at else "not checked in"
-        click.echo("\t".join([attendee.person_id, attendee.name, attendee.ticket or "-", came]))
+        click.echo("\t".join([attendee.person_id, attendee.name, attendee.ticket or "-", _came(attendee, zone)]))
+
+
+def _came(attendee: Attendee, zone) -> str:
+    """Whether they came, in words; every check-in of someone checked in more than once, and the flag."""
+    if not attendee.checkins:
+        return "not checked in"
+    first, *again = attendee.checkins
+    said = f"checked in {first.at.astimezone(zone):%H:%M} at {first.desk}"
+    if again:
+        said += "".join(f", again {c.at.astimezone(zone):%H:%M} at {c.desk}" for c in again) + ": flagged"
+    return said
 
 
 @click.group("import")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from fieldkit.checkin.flags import double_checkins
 from fieldkit.event import load_event
 from fieldkit.store import Store
 
@@ -19,6 +20,7 @@ class Overview:
     timezone: str
     registered: int
     checked_in: int
+    double_checkins: int  # registrations checked in more than once, derived from every check-in held
     device_name: str
     role: str
 
@@ -42,6 +44,7 @@ def event_overview(store: Store) -> Overview:
         timezone=ev.timezone,
         registered=registered,
         checked_in=checked_in,
+        double_checkins=double_checkins(store),
         device_name=store.device_name,
         role=store.role,
     )
