@@ -83,7 +83,7 @@ SENTENCES = {
         "run `fieldkit device pair` again and enter the new code carefully."
     ),
     "pairing_timeout": (
-        "Nobody paired within {minutes}, so the code expired and nobody was enrolled: "
+        "Nobody paired within {lifetime}, so the code expired and nobody was enrolled: "
         "run `fieldkit device pair` again when the new laptop is ready."
     ),
 }

@@ -135,7 +135,7 @@ class PairingHost:
             with self._lock:
                 if self._state == "open" and self._clock() >= self.expires_at:
                     self._state = "expired"
-                    self._failure = refusal("pairing_timeout", minutes=_duration(self.ttl))
+                    self._failure = refusal("pairing_timeout", lifetime=lifetime(self.ttl))
                     self._done.set()
         if self._failure is not None:
             raise self._failure
@@ -296,7 +296,7 @@ def _is_hex(value: object) -> bool:
     return isinstance(value, str) and len(value) <= 64 and all(c in "0123456789abcdef" for c in value) and len(value) % 2 == 0
 
 
-def _duration(seconds: float) -> str:
-    if seconds >= 120:
-        return f"{seconds / 60:.0f} minutes"
-    return f"{seconds:.0f} seconds"
+def lifetime(seconds: float) -> str:
+    """A code's lifetime in words: `10 minutes`, `90 seconds`, `1 second`."""
+    amount, unit = (round(seconds / 60), "minute") if seconds >= 120 else (round(seconds), "second")
+    return f"{amount} {unit}{'' if amount == 1 else 's'}"

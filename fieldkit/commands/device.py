@@ -15,7 +15,7 @@ from fieldkit.store.connection import read_passphrase_file
 from sync.ca import NotEnrolled
 from sync.enroll import EnrollRefused, enroll_device, revoke_device, roster, write_join_file
 from sync.pairing_code import PairingRefused
-from sync.pairing_host import PAIRING_TTL, PairingHost
+from sync.pairing_host import PAIRING_TTL, PairingHost, lifetime
 from sync.scope import ROLES
 
 # How long `device pair` waits, once paired, for the new laptop's first sync (its passphrase is typed first).
@@ -102,7 +102,7 @@ def pair_command(name: str, role: str, db: DbOptions, interfaces: tuple[str, ...
             click.echo(f"Pairing code: {code}")
             click.echo(terminal_qr(code))
             click.echo(f"On the new laptop run: fieldkit init --pair {code} --db FILE")
-            click.echo(f"Waiting for it (the code works once, for {timeout / 60:.0f} min; Ctrl+C to cancel).")
+            click.echo(f"Waiting for it (the code works once, for {lifetime(timeout)}; Ctrl+C to cancel).")
             try:
                 paired = host.wait()
             except KeyboardInterrupt:
