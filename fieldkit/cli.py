@@ -99,7 +99,10 @@ def _pair(text: str, db: DbOptions, interfaces: tuple[str, ...]) -> None:
         click.echo(f"Joined {load_event(store).name} as {bundle['device_name']} ({bundle['role']}): {db.path}.")
         summary = sync_with(store, enrollment.host, enrollment.sync_port)
     except (SyncFailed, SyncRefused) as exc:
-        raise click.ClickException(f"{exc} This laptop has joined: its first sync can be run again later.") from None
+        raise click.ClickException(
+            f"{exc} This laptop has joined the event: sync it with the coordinator later "
+            "(`fieldkit sync with HOST:PORT` while `fieldkit sync serve` runs there)."
+        ) from None
     finally:
         store.close()
     click.echo(summary.sentence())

@@ -78,6 +78,10 @@ SENTENCES = {
         "This laptop has no network address another laptop can reach: join the clinic's network "
         "(or give --interface ADDR), then run `fieldkit device pair` again."
     ),
+    "pairing_no_interface": (
+        "None of the --interface addresses ({addresses}) is an address of this laptop now: "
+        "give one that `ip addr` lists, then run `fieldkit device pair` again."
+    ),
     "pairing_wrong_guess": (
         "A laptop at {address} entered a wrong pairing code, so the code is spent and nobody was enrolled: "
         "run `fieldkit device pair` again and enter the new code carefully."

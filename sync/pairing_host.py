@@ -90,6 +90,8 @@ class PairingHost:
         self._sync_port = sync_port
         self._interfaces = list(interfaces)
         addresses = choose_interfaces(interfaces)
+        if not addresses and interfaces:
+            raise refusal("pairing_no_interface", addresses=", ".join(interfaces))
         if not addresses:
             raise refusal("pairing_no_network")
         self.hint = addresses[0]

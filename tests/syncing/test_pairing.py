@@ -210,6 +210,12 @@ def test_only_a_coordinator_with_the_event_ca_can_open_a_pairing(enroll):
         PairingHost(desk, "desk-9", "desk", interfaces=LOOPBACK)
 
 
+def test_an_interface_this_laptop_does_not_have_is_one_sentence(coordinator):
+    with pytest.raises(PairingRefused) as refused:
+        PairingHost(coordinator, "desk-2", "desk", interfaces=["10.255.255.254"])
+    assert refused.value.code == "pairing_no_interface" and "10.255.255.254" in str(refused.value)
+
+
 # The code parser ----------------------------------------------------------
 
 codes = st.builds(
