@@ -35,6 +35,8 @@ VERSION = "1"
 # How much of the CA fingerprint a pairing code carries, and so what the event id is derived from.
 PIN_BYTES = 12
 RECHECK_SECONDS = 10.0
+# More laptops than an event has: beyond this, new records are ignored (a flood on the network).
+MAX_PEERS = 64
 _TAG_LABEL = b"fieldkit mdns event id v1\x00"
 # Container and VM bridges: never advertise there, the clinic's laptops are not behind them.
 _VIRTUAL_PREFIXES = (
@@ -237,12 +239,19 @@ class Discovery:
         if state_change is ServiceStateChange.Removed:
             self._forget(name)
             return
-        sighting = self._sighting(name, zeroconf.get_service_info(service_type, name, timeout=_INFO_TIMEOUT_MS))
+        try:
+            info = zeroconf.get_service_info(service_type, name, timeout=_INFO_TIMEOUT_MS)
+        except Exception as exc:  # a malformed record from someone on the network: ignore it
+            log.info("mDNS record %s could not be read: %s", name[:80], exc)
+            return
+        sighting = self._sighting(name, info)
         if sighting is None:
             self._forget(name)
             return
         with self._changed:
             before = self._seen.get(name)
+            if before is None and len(self._seen) >= MAX_PEERS:
+                return
             self._seen[name] = sighting
             self._changed.notify_all()
         if before != sighting:

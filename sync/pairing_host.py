@@ -202,6 +202,8 @@ class PairingHost:
             self._session(channel, address)
         except (FrameError, OSError, PairingBroken, PairingRefused) as exc:
             log.warning("pairing attempt from %s ended: %s", address, exc)
+        except Exception as exc:  # one broken attempt never ends the pairing, nor prints a traceback
+            log.warning("pairing attempt from %s failed: %s: %s", address, exc.__class__.__name__, exc)
         finally:
             channel.close()
             self._attempts.release()

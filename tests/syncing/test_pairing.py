@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fieldkit.event import create_event
-from sync.enroll import join_event, roster
+from sync.enroll import EnrollRefused, join_event, roster
 from sync.frames import Channel
 from sync.pairing import join_by_code
 from sync.pairing_code import CODE_PREFIX, PairingCode, PairingRefused, new_code, parse_code
@@ -206,7 +206,7 @@ def test_strangers_that_connect_and_send_junk_do_not_spend_or_stop_the_pairing(c
 
 def test_only_a_coordinator_with_the_event_ca_can_open_a_pairing(enroll):
     desk = enroll("desk-1", "desk")
-    with pytest.raises(Exception, match="Only the coordinator's laptop"):
+    with pytest.raises(EnrollRefused, match="Only the coordinator's laptop"):
         PairingHost(desk, "desk-9", "desk", interfaces=LOOPBACK)
 
 
