@@ -27,7 +27,7 @@ import ifaddr
 from zeroconf import IPVersion, ServiceBrowser, ServiceInfo, ServiceStateChange, Zeroconf
 
 from fieldkit.store import Store
-from sync.ca import ca_fingerprint, require_identity
+from fieldkit.event.ca import ca_fingerprint, require_identity
 
 SERVICE_TYPE = "_fieldkit._tcp.local."
 PAIRING_SERVICE_TYPE = "_fieldkit-pair._tcp.local."

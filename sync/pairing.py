@@ -39,7 +39,7 @@ from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from spake2 import SPAKE2_A
 
-from sync.ca import identity_of
+from fieldkit.event.ca import identity_of
 from sync.discovery import PAIRING_SERVICE_TYPE, Discovery, event_pin, event_tag
 from sync.enroll import is_complete
 from sync.frames import Channel, FrameError

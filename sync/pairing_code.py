@@ -18,7 +18,7 @@ import os
 import struct
 from dataclasses import dataclass
 
-from fieldkit.refusal import Refused
+from fieldkit.errors import Refused
 from sync.discovery import PIN_BYTES
 
 CODE_PREFIX = "FKP1"

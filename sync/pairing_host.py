@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from spake2 import SPAKE2_B
 
 from fieldkit.store import Store
-from sync.ca import require_identity
+from fieldkit.event.ca import require_identity
 from sync.discovery import PAIRING_SERVICE_TYPE, Discovery, choose_interfaces, event_pin, event_tag
 from sync.enroll import EnrollRefused, check_enrollable, enroll_device
 from sync.frames import Channel, FrameError

@@ -9,7 +9,7 @@ import ifaddr
 from zeroconf import IPVersion, Zeroconf
 
 from fieldkit.event import load_event
-from sync.ca import ca_fingerprint, require_identity
+from fieldkit.event.ca import ca_fingerprint, require_identity
 from sync.discovery import (
     SERVICE_TYPE,
     Discovery,

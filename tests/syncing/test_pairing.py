@@ -16,9 +16,10 @@ from fieldkit.event import create_event
 from sync.enroll import EnrollRefused, join_event, roster
 from sync.frames import Channel
 from sync.pairing import join_by_code
-from sync.pairing_code import CODE_PREFIX, PairingCode, PairingRefused, new_code, parse_code
+from sync.pairing_code import CODE_PREFIX, SENTENCES, PairingCode, PairingRefused, new_code, parse_code
 from sync.pairing_host import PairingHost
 from sync.transport import sync_with
+from tests.conftest import REPO_ROOT
 
 LOOPBACK = ["127.0.0.1"]
 PASSPHRASE = "correct horse battery staple"
@@ -280,3 +281,8 @@ def test_a_code_reads_back_and_is_qr_alphanumeric(code):
     assert set(text) <= set(string.ascii_uppercase + string.digits + "-")
     assert text.startswith(CODE_PREFIX + "-") and len(text) <= 53
     assert "O" not in text and "I" not in text and "L" not in text and "U" not in text
+
+
+def test_every_pairing_refusal_code_is_documented():
+    listed = (REPO_ROOT / "docs" / "refusals.md").read_text()
+    assert [code for code in SENTENCES if f"| `{code}` |" not in listed] == []
