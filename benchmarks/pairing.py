@@ -30,8 +30,8 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.sync import PASSPHRASE, TEMPLATE, populate, serve_in_subprocess  # noqa: E402
 from fieldkit.event import create_event  # noqa: E402
-from fieldkit.store import open_store  # noqa: E402
 from fieldkit.event.template import load_template  # noqa: E402
+from fieldkit.store import open_store  # noqa: E402
 from sync.enroll import enroll_device, join_event  # noqa: E402
 from sync.pairing import join_by_code  # noqa: E402
 from sync.pairing_code import parse_code  # noqa: E402

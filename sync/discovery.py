@@ -26,8 +26,8 @@ from dataclasses import dataclass
 import ifaddr
 from zeroconf import IPVersion, ServiceBrowser, ServiceInfo, ServiceStateChange, Zeroconf
 
-from fieldkit.store import Store
 from fieldkit.event.ca import ca_fingerprint, require_identity
+from fieldkit.store import Store
 
 SERVICE_TYPE = "_fieldkit._tcp.local."
 PAIRING_SERVICE_TYPE = "_fieldkit-pair._tcp.local."

@@ -234,7 +234,9 @@ def _pinned(ca_pem: Any, leaf_der: bytes | None, code: PairingCode) -> bool:
     return bool(event) and identity_of(leaf_der).event_id == event[0].value
 
 
-def _run(channel: Channel, cert_der: bytes, code: PairingCode, host: str, on_words: Callable[[str], None]) -> Enrollment:
+def _run(
+    channel: Channel, cert_der: bytes, code: PairingCode, host: str, on_words: Callable[[str], None]
+) -> Enrollment:
     spake = SPAKE2_A(password(code.secret), idA=ID_LAPTOP, idB=ID_COORDINATOR)
     mine = spake.start()
     channel.send({"type": "pair", "version": PAIRING_VERSION, "code_id": code.code_id.hex(), "pake": b64(mine)})

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from spake2 import SPAKE2_B
 
-from fieldkit.store import Store
 from fieldkit.event.ca import require_identity
+from fieldkit.store import Store
 from sync.discovery import PAIRING_SERVICE_TYPE, Discovery, choose_interfaces, event_pin, event_tag
 from sync.enroll import EnrollRefused, check_enrollable, enroll_device
 from sync.frames import Channel, FrameError
@@ -297,7 +297,10 @@ class PairingHost:
 
 
 def _is_hex(value: object) -> bool:
-    return isinstance(value, str) and len(value) <= 64 and all(c in "0123456789abcdef" for c in value) and len(value) % 2 == 0
+    return (
+        isinstance(value, str) and len(value) <= 64 and len(value) % 2 == 0
+        and all(c in "0123456789abcdef" for c in value)
+    )
 
 
 def lifetime(seconds: float) -> str:

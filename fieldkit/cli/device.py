@@ -84,10 +84,15 @@ def terminal_qr(text: str) -> str:
 
 @device_group.command("pair")
 @click.argument("name")
-@click.option("--role", type=click.Choice(ROLES), required=True, help="What the laptop is for: a desk never receives intake data.")
+@click.option(
+    "--role", type=click.Choice(ROLES), required=True, help="What the laptop is for: a desk never receives intake data."
+)
 @db_options
 @interface_option
-@click.option("--timeout", type=click.FloatRange(min=1), default=PAIRING_TTL, show_default=True, help="Seconds the code stays valid.")
+@click.option(
+    "--timeout", type=click.FloatRange(min=1), default=PAIRING_TTL, show_default=True,
+    help="Seconds the code stays valid.",
+)
 def pair_command(name: str, role: str, db: DbOptions, interfaces: tuple[str, ...], timeout: float) -> None:
     """Show a one-time pairing code for a laptop called NAME and enroll it when it connects (coordinator's laptop)."""
     with db.opened() as store:
@@ -104,7 +109,9 @@ def pair_command(name: str, role: str, db: DbOptions, interfaces: tuple[str, ...
             try:
                 paired = host.wait()
             except KeyboardInterrupt:
-                raise click.ClickException("Pairing cancelled: the code no longer works and nobody was enrolled.") from None
+                raise click.ClickException(
+                    "Pairing cancelled: the code no longer works and nobody was enrolled."
+                ) from None
             click.echo(f"Paired {paired.name} ({paired.role}).")
             if not paired.delivered:
                 raise click.ClickException(

@@ -29,7 +29,10 @@ DEMO_TEMPLATE = "wellbeing-popup.toml"
 @click.option("--device-name", default="coordinator", show_default=True, help="This laptop's name as others see it.")
 @click.option("--join", "join_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Join an event with the file `fieldkit device enroll` wrote, instead of a TEMPLATE.")
 @join_passphrase_option
-@click.option("--pair", "pair_code", metavar="CODE", help="Join an event by the code `fieldkit device pair` shows on the coordinator's laptop.")
+@click.option(
+    "--pair", "pair_code", metavar="CODE",
+    help="Join an event by the code `fieldkit device pair` shows on the coordinator's laptop.",
+)
 @interface_option
 def init(
     template: Path | None, db: DbOptions, device_name: str, join_file: Path | None, join_passphrase_file: Path | None,
@@ -45,7 +48,9 @@ def init(
         _join(join_file, db, join_passphrase_file)
         return
     if template is None:
-        raise click.ClickException("Give a TEMPLATE (.toml) to create an event, --pair CODE or --join FILE to join one.")
+        raise click.ClickException(
+            "Give a TEMPLATE (.toml) to create an event, --pair CODE or --join FILE to join one."
+        )
     try:
         parsed = load_template(template)
     except TemplateError as exc:

@@ -11,12 +11,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from test_sync_cli import ENV, REPO_ROOT, TEMPLATE, fieldkit
 
 from fieldkit.cli import main
 from fieldkit.store import open_store
 from sync.pairing_code import SENTENCES, parse_code
-
-from test_sync_cli import ENV, REPO_ROOT, TEMPLATE, fieldkit
 
 REGISTRATIONS = REPO_ROOT / "sample_events" / "wellbeing-popup-registrations.csv"
 
