@@ -6,7 +6,8 @@ receiver's role may not hold travels as a `withheld` placeholder (origin, seq an
 table, nothing else) so the receiver's log stays gap-free; a placeholder this
 laptop holds is forwarded only to a laptop that may not hold that table either,
 and for any other the origin's feed stops there, to be completed by a laptop that
-has the content.
+has the content. The same stop applies to a change this laptop holds without some
+of its fields (`incomplete`, decided by sync/scope.py).
 """
 
 from __future__ import annotations
@@ -38,8 +39,10 @@ def changes_since(
     limit: int = DEFAULT_BATCH,
     *,
     may_hold: Callable[[str], bool] = lambda table: True,
+    incomplete: Callable[[str, str], bool] = lambda origin, table: False,
 ) -> Iterator[list[RemoteChange]]:
-    """Batches of at most `limit` changes beyond `theirs`, scoped by `may_hold(table)`.
+    """Batches of at most `limit` changes beyond `theirs`, scoped by `may_hold(table)`;
+    an origin's feed stops at a write `incomplete(origin, table)` says this laptop holds only in part.
 
     Memory holds one batch at a time, whatever the size of the database.
     """
@@ -57,7 +60,7 @@ def changes_since(
             if not rows:
                 break
             for row in rows:
-                if row[5] == WITHHELD and may_hold(row[2]):
+                if (row[5] == WITHHELD and may_hold(row[2])) or (row[5] in (INSERT, SET) and incomplete(row[0], row[2])):
                     stopped = True  # content this laptop never had: the receiver gets it elsewhere
                     break
                 batch.append(row)

@@ -27,7 +27,7 @@ from fieldkit.store.changes import RemoteChange, head_entries
 from fieldkit.store.forks import forked_origin, mark
 from fieldkit.store.hlc import MAX_AHEAD_MS
 from fieldkit.store.schema import schema_version
-from sync import feed
+from sync import feed, scope
 from sync.frames import Channel, FrameError, encode
 from sync.scope import ROLES, may_receive
 
@@ -355,7 +355,12 @@ class Session:
         def may_hold(table: str) -> bool:
             return may_receive(peer.role, table)
 
-        for batch in feed.changes_since(self.store, their_marks, self.batch_size, may_hold=may_hold):
+        def incomplete(origin: str, table: str) -> bool:
+            # This laptop's copy of another laptop's write may lack fields the peer holds.
+            return origin != self.store.device_id and scope.lacks_for(self.store.role, peer.role, table)
+
+        for batch in feed.changes_since(self.store, their_marks, self.batch_size, may_hold=may_hold, incomplete=incomplete):
+            batch = [scope.scoped(change, peer.role) for change in batch]
             for message in _encode_batch(batch):
                 self.channel.send(message)
                 self.summary.sent += len(message["changes"])
@@ -376,6 +381,8 @@ class Session:
             for change in changes:
                 if change.op != "withheld" and not may_receive(self.store.role, change.table):
                     raise ProtocolError(f"the peer sent {change.table[:40]}, which this laptop's role may not hold")
+                if (hidden := scope.held_against_scope(self.store.role, change)) is not None:
+                    raise ProtocolError(f"the peer sent {change.table[:40]}.{hidden}, which this laptop's role may not hold")
             try:
                 result = apply_changes(self.store, changes, held_back=held_back)
             except IdentityClash as exc:

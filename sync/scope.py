@@ -1,15 +1,24 @@
-"""Which laptop role may receive which synced table: the one place scoping is decided.
+"""Which laptop role may receive which synced table, and which fields of it: the one place scoping is decided.
 
 The SENDER filters by the receiving laptop's enrolled role (read from its
 certificate). A table missing from TABLE_ROLES is sent to coordinators and
 practitioners only: a check-in desk is default-deny, so a table added later for
 intake, surveys or referral notes never reaches a desk by accident. Add new
 tables here when a desk needs them (docs/sync-protocol.md "Scoping").
+
+Within a table a role holds, FIELD_ROLES names the fields only some roles hold: a desk
+gets people's names but not their email or phone, and consent status per purpose but not
+how it was given or who witnessed it. The sender leaves those fields out of what it sends;
+a laptop that holds such a table without those fields never relays other laptops' writes
+of it to a laptop that may hold more (it could only pass on less than was written).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fieldkit.roles import COORDINATOR, PRACTITIONER, ROLES
+from fieldkit.store.changes import INSERT, SET, RemoteChange
 
 EVERY_ROLE = frozenset(ROLES)
 NOT_DESK = frozenset({COORDINATOR, PRACTITIONER})
@@ -39,7 +48,43 @@ TABLE_ROLES: dict[str, frozenset[str]] = {
 }
 UNKNOWN_TABLE_ROLES = NOT_DESK
 
+# Fields of a table some roles hold and others do not (a field not named here goes with its table).
+FIELD_ROLES: dict[str, dict[str, frozenset[str]]] = {
+    # a desk finds and greets people by name: contact details stay with who follows up
+    "people": {"email": NOT_DESK, "phone": NOT_DESK},
+    # a desk shows consent status per purpose: how it was given and who witnessed it stay behind
+    "consent_facts": {"method": NOT_DESK, "witness": NOT_DESK},
+}
+
 
 def may_receive(role: str, table: str) -> bool:
     """Whether a laptop enrolled as `role` may hold the rows of `table`."""
     return role in TABLE_ROLES.get(table, UNKNOWN_TABLE_ROLES)
+
+
+def hidden_fields(role: str, table: str) -> frozenset[str]:
+    """The fields of `table` a laptop enrolled as `role` may not hold."""
+    return frozenset(name for name, roles in FIELD_ROLES.get(table, {}).items() if role not in roles)
+
+
+def scoped(change: RemoteChange, role: str) -> RemoteChange:
+    """`change` as a laptop enrolled as `role` may receive it: without the fields it may not hold."""
+    hidden = hidden_fields(role, change.table)
+    if not hidden or change.op not in (INSERT, SET) or not change.payload or hidden.isdisjoint(change.payload):
+        return change
+    return replace(change, payload={k: v for k, v in change.payload.items() if k not in hidden})
+
+
+def lacks_for(holder_role: str, receiver_role: str, table: str) -> bool:
+    """Whether a `holder_role` laptop's copies of other laptops' writes to `table` may lack
+    fields a `receiver_role` laptop holds (so it must not relay them: the receiver would
+    count the write as held and never get the rest from a laptop that has it)."""
+    return bool(hidden_fields(holder_role, table) - hidden_fields(receiver_role, table))
+
+
+def held_against_scope(role: str, change: RemoteChange) -> str | None:
+    """The field of a received change that a `role` laptop may not hold, if there is one."""
+    if change.op not in (INSERT, SET) or not isinstance(change.payload, dict):
+        return None
+    found = hidden_fields(role, change.table) & set(change.payload)
+    return min(found) if found else None

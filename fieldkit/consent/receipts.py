@@ -149,8 +149,9 @@ def printed_receipt(store: Store, receipt: Receipt) -> PrintedReceipt:
     for p in receipt.purposes:
         parts = []
         if p.given_at:
-            how = METHOD_LABELS.get(p.method, p.method).lower()
-            parts.append(f"{'withdrawn' if p.decision == 'revoked' else 'decided'} {day(p.given_at)} ({how})")
+            # A desk does not hold how consent was given (sync/scope.py): then the line says when only.
+            how = f" ({METHOD_LABELS.get(p.method, p.method).lower()})" if p.method else ""
+            parts.append(f"{'withdrawn' if p.decision == 'revoked' else 'decided'} {day(p.given_at)}{how}")
         if p.valid_until and p.status == "permitted":
             parts.append(f"valid until {day(p.valid_until)}")
         if p.text_version:

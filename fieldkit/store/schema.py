@@ -390,3 +390,30 @@ def m050_referrals(db: Database) -> None:
         db, "referral_scans", FACT, {"referral_id": str, "card_id": str, "result": str, "at": str}
     )
     db["referral_scans"].create_index(["referral_id"])
+
+
+# -- scoping by field (issue 11) ---------------------------------------------------
+
+# What m075 emptied on a desk: the fields sync/scope.py FIELD_ROLES keeps from desks as of
+# this migration (a test checks they agree; a later change to scoping needs its own migration).
+DESK_FIELDS_PURGED_AT_UPGRADE = {"people": ("email", "phone"), "consent_facts": ("method", "witness")}
+
+
+@migrations()
+def m075_desks_hold_no_contact_details(db: Database) -> None:
+    # Desks used to receive every field of people and consent_facts. A desk that upgrades
+    # empties what it received of them (its own writes stay: they may not have reached
+    # another laptop yet). Only locally: no change is logged, so nothing of it syncs, and a
+    # desk never relays others' writes of these tables to a laptop that may hold more.
+    meta = dict(db.execute("SELECT key, value FROM fieldkit_meta WHERE key IN ('role', 'device_id')").fetchall())
+    if meta.get("role") != "desk":
+        return
+    me = meta["device_id"]
+    for name in DESK_FIELDS_PURGED_AT_UPGRADE["people"]:
+        db.execute(
+            f"UPDATE people SET [{name}] = NULL WHERE [{name}] IS NOT NULL AND NOT EXISTS (SELECT 1 FROM"
+            f" field_clocks f WHERE f.tbl = 'people' AND f.row_id = people.id AND f.field = ? AND f.origin = ?)",
+            [name, me],
+        )
+    assignments = ", ".join(f"[{n}] = NULL" for n in DESK_FIELDS_PURGED_AT_UPGRADE["consent_facts"])
+    db.execute(f"UPDATE consent_facts SET {assignments} WHERE origin != ?", [me])

@@ -18,12 +18,11 @@ def test_a_withdrawal_on_a_desk_purges_contact_details_on_the_coordinator(coordi
     person = add_person(coordinator, "Олена Коваленко", email="olena@example.org", phone="020 7946 0000")
     record_consent(coordinator, person, {"contact_for_followup": True}, method="spoken")
     sync_pair(desk, coordinator)
-    assert contact(desk, person) == ("olena@example.org", "020 7946 0000")
-    assert allows(desk, person, "contact_for_followup")
+    assert contact(desk, person) == (None, None)  # a desk never holds contact details (sync/scope.py)
+    assert allows(desk, person, "contact_for_followup")  # but knows the consent status
 
-    # The person changes their mind at the check-in desk.
+    # The person changes their mind at the check-in desk: the desk purges what it never held.
     revoke(desk, person, "contact_for_followup")
-    assert contact(desk, person) == (None, None)
     sync_pair(desk, coordinator)
 
     assert contact(coordinator, person) == (None, None)
