@@ -62,5 +62,6 @@ def deliver_single_pass(sheet: PassSheet, card: PassCard, directory: Path, print
         make_private_folder(directory)
         render_passes(sheet, [card], create_private(pdf))
     except (OSError, FontMissing) as exc:
+        pdf.unlink(missing_ok=True)
         return f"The pass could not be made ({exc}): write their name on a blank pass."
     return deliver(pdf, printer, title="Field Kit pass").message

@@ -53,9 +53,15 @@ def out_option(command):
 def write_pdf(render: Callable[[], int], out: Path) -> int:
     """Run a renderer that writes `out`, made owner-only first (names are personal data);
     font and file problems become one sentence."""
+    made = not out.exists()
     try:
-        create_private(out)
-        return render()
+        try:
+            create_private(out)
+            return render()
+        except BaseException:
+            if made:  # a refusal or failure leaves no empty PDF behind
+                out.unlink(missing_ok=True)
+            raise
     except FontMissing as exc:
         raise click.ClickException(str(exc)) from None
     except OSError as exc:
