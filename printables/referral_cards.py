@@ -13,15 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen.canvas import Canvas
 
+from printables.document import PAGE_SIZES, new_canvas
 from printables.fonts import fit_font_size, fonts
 from printables.qr import draw_qr
 
-PAGE_SIZES = {"A4": A4, "Letter": LETTER}
 CARD_W, CARD_H = 85 * mm, 55 * mm
 COLUMNS, ROWS = 2, 5
 LABEL_W, LABEL_H = 62 * mm, 100 * mm
@@ -200,11 +199,7 @@ def render_cards(
     page_w, page_h = (LABEL_W, LABEL_H) if batch.label else PAGE_SIZES[batch.page_size]
     # Uncompressed: zlib at its default level would take a fifth of the 1 s budget for
     # 1,000 cards; the file is about 5 KB a card, which any printer takes.
-    canvas = Canvas(
-        str(out) if isinstance(out, Path) else out, pagesize=(page_w, page_h), invariant=1, pageCompression=0
-    )
-    canvas.setTitle(f"Referral cards: {batch.event}")
-    canvas.setCreator("Field Kit")
+    canvas = new_canvas(out, (page_w, page_h), title=f"Referral cards: {batch.event}", compress=False)
     forms = {}
     per_page = cards_per_page(batch)
     left = (page_w - COLUMNS * CARD_W) / 2
