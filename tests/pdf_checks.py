@@ -76,3 +76,23 @@ def character_boxes(page: pypdfium2.PdfPage) -> list[tuple[str, Box]]:
         if char.strip():
             boxes.append((char, Box(*text.get_charbox(index))))
     return boxes
+
+
+QUIET_ZONE_MODULES = 4
+
+
+def qr_boxes(page: pypdfium2.PdfPage, scale: float = 4.0) -> list[tuple[str, Box]]:
+    """Each QR code zxing-cpp reads on the rendered page: its text and its box in points,
+    quiet zone included (the white margin a scanner needs is part of the code)."""
+    import zxingcpp
+
+    height = page.get_size()[1]
+    found = []
+    for result in zxingcpp.read_barcodes(page.render(scale=scale).to_pil(), formats=zxingcpp.BarcodeFormat.QRCode):
+        corners = [result.position.top_left, result.position.top_right, result.position.bottom_right, result.position.bottom_left]
+        xs, ys = [c.x / scale for c in corners], [c.y / scale for c in corners]
+        modules = 17 + 4 * int(result.extra["Version"])
+        margin = QUIET_ZONE_MODULES * (max(xs) - min(xs)) / modules
+        box = Box(min(xs) - margin, height - max(ys) - margin, max(xs) + margin, height - min(ys) + margin)
+        found.append((result.text, box))
+    return found
