@@ -9,11 +9,11 @@ import pytest
 from printables.consent_forms import ConsentForm, FormPurpose, FormSheet, render_consent_forms
 from printables.consent_receipt import PrintedReceipt, ReceiptLine, render_receipt
 from printables.passes import PassCard, PassSheet, render_passes
-from printables.referral_cards import CardBatch, ReferralCard, render_cards
+from printables.referral_cards import CARD, LABEL, SHEET, CardBatch, ReferralCard, render_cards
 from tests.pdf_checks import font_names, unembedded_fonts
 
 TOKEN = "FK1:" + "ABCDEFGH23" * 10
-SHEET = FormSheet("Ευεξία Pop-up", "Saturday 5 December 2026", "Mill Lane Hall", "Northside Neighbours CIC", "GB")
+FORM_SHEET = FormSheet("Ευεξία Pop-up", "Saturday 5 December 2026", "Mill Lane Hall", "Northside Neighbours CIC", "GB")
 PURPOSE = FormPurpose("record_attendance", "Record that you came", "We note that you came today.", "2", "ab" * 32, True)
 
 
@@ -21,25 +21,29 @@ def passes(out):
     render_passes(PassSheet("Ευεξία Pop-up", "Saturday", "Hall"), [PassCard("Олена Коваленко", TOKEN, "Drop-in")], out)
 
 
-def cards(out, label=False):
-    batch = CardBatch("Your next step", "This card carries no personal details.", "Ευεξία Pop-up", label=label)
+def cards(out, layout=SHEET):
+    batch = CardBatch("Your next step", "This card carries no personal details.", "Ευεξία Pop-up", layout=layout)
     render_cards(batch, [ReferralCard(TOKEN, "7K3M-9QPA-X"), ReferralCard(TOKEN, "7K3M-9QPA-Y", "Ελένη Παπαδάκη", how_to_book="Email eleni@example.org")], out)
 
 
 def labels(out):
-    cards(out, label=True)
+    cards(out, LABEL)
+
+
+def single_card(out):
+    cards(out, CARD)
 
 
 def consent_forms(out):
-    render_consent_forms(SHEET, [ConsentForm("Form 1 of 1", "F1", TOKEN, (PURPOSE,), "Łukasz Wójcik", "5 Dec 2026")], out)
+    render_consent_forms(FORM_SHEET, [ConsentForm("Form 1 of 1", "F1", TOKEN, (PURPOSE,), "Łukasz Wójcik", "5 Dec 2026")], out)
 
 
 def receipt(out):
     line = ReceiptLine("Record that you came", "We note that you came today.", "Yes", "decided 5 Dec 2026 (spoken)")
-    render_receipt(SHEET, PrintedReceipt("R1", "Łukasz Wójcik", "5 December 2026", (line,), "Consent texts: v2"), out)
+    render_receipt(FORM_SHEET, PrintedReceipt("R1", "Łukasz Wójcik", "5 December 2026", (line,), "Consent texts: v2"), out)
 
 
-@pytest.mark.parametrize("make", [passes, cards, labels, consent_forms, receipt], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("make", [passes, cards, labels, single_card, consent_forms, receipt], ids=lambda f: f.__name__)
 def test_every_font_a_pdf_references_is_embedded(make):
     out = io.BytesIO()
     make(out)
