@@ -114,10 +114,17 @@ def test_print_blank_cards_from_the_command_line(run, tmp_path, db_path):
     assert not (tmp_path / "y.pdf").exists()
 
 
-def test_print_a_referral_card_as_a_label(run, tmp_path):
+def test_print_a_referral_card_as_a_label_or_one_card(run, tmp_path):
+    import pypdf
+
     code = run("referral", "issue", "--channel", "walk_in", "--need", "grief").split()[0]
-    out = tmp_path / "label.pdf"
-    assert "1 referral labels written." in run("print", "referral-cards", "--referral", code, "--label", "--out", str(out))
+    label = tmp_path / "label.pdf"
+    assert "1 referral label written." in run("print", "referral-cards", "--referral", code, "--layout", "label", "--out", str(label))
+    card = tmp_path / "card.pdf"
+    assert "1 referral card written." in run("print", "referral-cards", "--referral", code, "--layout", "card", "--out", str(card))
+    [page] = pypdf.PdfReader(card).pages
+    assert (round(float(page.mediabox.width) / 72 * 25.4), round(float(page.mediabox.height) / 72 * 25.4)) == (85, 55)
+    assert "grief" not in page.extract_text().casefold()
 
 
 def test_printing_cards_through_the_real_cups_queue(run, tmp_path, db_path, cups_pdf_queue):  # noqa: F811
