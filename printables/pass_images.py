@@ -98,7 +98,9 @@ def _write_private(path: Path, data: bytes) -> None:
 
 
 def write_pass_images(sheet: PassSheet, cards: Mapping[str, PassCard], directory: Path) -> list[Path]:
-    """Write `directory/STEM.png` for every (stem, card) of `cards`; returns the files written."""
+    """Write `directory/STEM.png` for every (stem, card) of `cards` (the folder is made,
+    owner only, if missing; its parent must exist); returns the files written."""
+    directory.mkdir(mode=0o700, exist_ok=True)
     written = []
     for stem, card in cards.items():
         buffer = BytesIO()

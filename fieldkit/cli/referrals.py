@@ -11,7 +11,7 @@ import click
 
 from fieldkit import referrals as rf
 from fieldkit.cli.options import DbOptions, db_options
-from fieldkit.cli.printing import deliver, out_option, printer_option, write_pdf
+from fieldkit.cli.printing import deliver, out_option, printer_option, write_file
 from fieldkit.cli.words import plural
 from fieldkit.event import load_event
 from fieldkit.event.template import CHANNELS
@@ -220,7 +220,7 @@ def print_referral_cards(
             bars[0].update(count - done[0])
             done[0] = count
 
-        count = write_pdf(
+        count = write_file(
             lambda: print_cards(
                 store, out, blank=blank, referrals=referral_codes, layout=layout, page_size=page_size, progress=progress
             ),
