@@ -94,3 +94,12 @@ class DbOptions:
             raise click.ClickException(refused.message) from None
         finally:
             store.close()
+
+
+def excel_option(command):
+    """Add `--excel` to a command that writes CSV (it receives `excel: bool`)."""
+    return click.option(
+        "--excel",
+        is_flag=True,
+        help="Start the CSV with a UTF-8 byte order mark, so Excel shows Greek, Cyrillic and accents right.",
+    )(command)
