@@ -146,3 +146,9 @@ def test_printing_cards_through_the_real_cups_queue(run, tmp_path, db_path, cups
         assert all(store.db.execute("SELECT 1 FROM referral_cards WHERE id = ?", [i]).fetchone() for i in ids)
     finally:
         store.close()
+
+
+def test_referral_issue_refuses_a_language_no_practitioner_speaks_and_lists_those_they_do(run):
+    said = run("referral", "issue", "--channel", "walk_in", "--language", "klingon", ok=False)
+    assert "'klingon' is not a language the practitioners of this event speak: choose one of el, en, es, pt, ru, uk, yo." in said
+    assert "0 referrals." in run("referral", "list")
