@@ -116,7 +116,7 @@ def list_command(db: DbOptions, status: str | None) -> None:
         found = rf.list_referrals(store, status=status)
         for referral in found:
             click.echo(describe(referral))
-        click.echo(f"{len(found)} referrals.")
+        click.echo(f"{plural(len(found), 'referral')}.")
 
 
 @referral_group.command("outcome")
@@ -175,7 +175,7 @@ def introducer_list(db: DbOptions) -> None:
         click.echo("No introducers yet: add one with `fieldkit referral introducer add NAME --db ...`.")
     for who, balance in balances:
         group = f" ({who.group_name})" if who.group_name else ""
-        click.echo(f"{who.name}{group}: {balance} credits  id {who.id}")
+        click.echo(f"{who.name}{group}: {plural(balance, 'credit')}  id {who.id}")
 
 
 @referral_group.command("credits")
