@@ -11,8 +11,8 @@ from pathlib import Path
 import click
 
 from fieldkit.errors import Refused
-from fieldkit.store import Store, StoreError, open_store
-from fieldkit.store.connection import read_passphrase_file
+from fieldkit.store import Store, StoreError, WeakPassphrase, open_store
+from fieldkit.store.connection import check_new_passphrase, read_passphrase_file
 
 PASSPHRASE_ENV = "FIELDKIT_PASSPHRASE"
 
@@ -44,6 +44,15 @@ def db_options(command):
     return wrapper
 
 
+def _long_enough(value: str) -> str:
+    """A prompt's check: a short passphrase is refused and asked for again."""
+    try:
+        check_new_passphrase(value)
+    except WeakPassphrase as exc:
+        raise click.UsageError(exc.message) from None
+    return value
+
+
 class DbOptions:
     """What the user said about the database; `.open()` turns it into a Store."""
 
@@ -53,6 +62,9 @@ class DbOptions:
         self.unencrypted = unencrypted
 
     def passphrase(self, *, confirm: bool = False) -> str | None:
+        """The passphrase from --passphrase-file, $FIELDKIT_PASSPHRASE or a prompt; `confirm`
+        (a new database) asks twice and holds it to the store's length rule, asking again
+        at the prompt until it is long enough."""
         if self.unencrypted:
             return None
         if self.passphrase_file is not None:
@@ -61,10 +73,16 @@ class DbOptions:
             value = os.environ[PASSPHRASE_ENV]
         else:
             value = click.prompt(
-                f"Passphrase for {self.path}", hide_input=True, confirmation_prompt=confirm
+                f"Passphrase for {self.path}", hide_input=True, confirmation_prompt=confirm,
+                value_proc=_long_enough if confirm else None,
             )
         if not value:
             raise click.ClickException("The passphrase is empty: give one, or use --unencrypted for development.")
+        if confirm:
+            try:
+                check_new_passphrase(value)
+            except WeakPassphrase as exc:
+                raise click.ClickException(exc.message) from None
         return value
 
     def require_existing(self) -> None:
