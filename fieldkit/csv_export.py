@@ -12,18 +12,21 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 def as_text(value: object) -> object:
     """`value` as a spreadsheet will read it safely: a formula-looking string gets a leading `'`.
 
-    Numbers pass unchanged (-5 is a number, not a formula); only text is neutralised.
+    Numbers pass unchanged, written as numbers or as text (-5, "-0.0312": a spreadsheet
+    reads a number, runs nothing); "-2+3" is not a plain number and is neutralised.
     """
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(value):
         return "'" + value
     return value
 

@@ -22,11 +22,12 @@ def test_a_cell_a_spreadsheet_would_run_is_written_as_text(tmp_path, cell):
 
 def test_ordinary_cells_and_numbers_are_unchanged(tmp_path):
     out = tmp_path / "out.csv"
-    with csv_file(out, ["a", "b", "c"]) as rows:
-        rows.write({"a": "Stress; Sleep", "b": -5, "c": "e-mail"})
+    with csv_file(out, ["a", "b", "c", "d"]) as rows:
+        rows.write({"a": "Stress; Sleep", "b": -5, "c": "e-mail", "d": "-0.0312"})
         rows.write({"a": "Γιώργος"})
-    assert out.read_text(encoding="utf-8").splitlines() == ["a,b,c", "Stress; Sleep,-5,e-mail", "Γιώργος,,"]
+    assert out.read_text(encoding="utf-8").splitlines() == ["a,b,c,d", "Stress; Sleep,-5,e-mail,-0.0312", "Γιώργος,,,"]
     assert as_text(-5) == -5 and as_text(None) is None
+    assert [as_text(n) for n in ("+5", "-1.5e3", ".5")] == ["+5", "-1.5e3", ".5"]
 
 
 def test_excel_gets_a_byte_order_mark_and_plain_files_do_not(tmp_path):
