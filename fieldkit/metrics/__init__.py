@@ -1,0 +1,1 @@
+"""Measurement: the event report, cohort metrics, community vs directory, and aggregates that combine."""
