@@ -204,3 +204,8 @@ from fieldkit.commands.referrals import referral_group  # noqa: E402  (also join
 
 main.add_command(directory_group)
 main.add_command(referral_group)
+
+from fieldkit.commands.metrics import import_outcomes_command, import_referrals_command  # noqa: E402
+
+import_group.add_command(import_referrals_command)
+import_group.add_command(import_outcomes_command)
