@@ -19,6 +19,7 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 SHOWN, SMALL, COMPLEMENT, UNPRINTED = "shown", "small", "complement", "unprinted"
+FIXED = "fixed"  # shown, and shown elsewhere too: never hidden to protect another count
 DEFAULT_THRESHOLD = 11
 # How many changes to weigh before settling for the cheapest found so far.
 SEARCH_BUDGET = 5_000
@@ -44,17 +45,18 @@ def rectangle(groups: Iterable[int], columns: Iterable[int], width: int) -> froz
 
 
 class _Problem:
-    def __init__(self, atoms: Sequence[Sequence[int]], figures: Mapping[Hashable, frozenset[int]], threshold: int):
+    def __init__(self, atoms: Sequence[Sequence[int]], sets: list[frozenset[int]], fixed: set[int], threshold: int):
         self.height = len(atoms)
         self.width = len(atoms[0]) if atoms else 0
         self.x = [int(v) for row in atoms for v in row]
         if any(v < 0 for v in self.x):
             raise ValueError("Counts cannot be negative.")
         self.t = threshold
-        self.keys = list(figures)
-        self.sets = [frozenset(figures[k]) for k in self.keys]
+        self.sets = list(sets)
         self.value = [sum(self.x[a] for a in s) for s in self.sets]
-        self.status = [SMALL if 0 < v < threshold else SHOWN for v in self.value]
+        self.status = [
+            SMALL if 0 < v < threshold else FIXED if f in fixed else SHOWN for f, v in enumerate(self.value)
+        ]
         self._add_differences()
         self.of_atom: list[list[int]] = [[] for _ in self.x]
         for f, atoms_of in enumerate(self.sets):
@@ -81,12 +83,11 @@ class _Problem:
                     self.sets.append(self.sets[g] - self.sets[f])
                     self.value.append(self.value[g] - self.value[f])
                     self.status.append(UNPRINTED)
-                    self.keys.append(None)
 
     def _refresh(self, a: int) -> None:
         # A hash of the shown counts an atom is in: a change keeps every shown count
         # only if the signatures of what it adds and what it takes away balance.
-        self._signature[a] = sum(self._weight[f] for f in self.of_atom[a] if self.status[f] == SHOWN) & (2**64 - 1)
+        self._signature[a] = sum(self._weight[f] for f in self.of_atom[a] if self.status[f] in (SHOWN, FIXED)) & (2**64 - 1)
 
     def _masks(self) -> None:
         """Bit masks of the counts by status and by how close each is to its bound."""
@@ -96,10 +97,12 @@ class _Problem:
         t = self.t
         self._shown = mask(lambda st, v: st == SHOWN)
         # No change may make these go up (by one or by two) ...
-        self._no_up = mask(lambda st, v: (st == SHOWN and v == 0) or (st == SMALL and v == t - 1))
+        self._no_up = mask(lambda st, v: (st == SHOWN and v == 0) or (st == SMALL and v == t - 1) or st == FIXED)
         self._no_up2 = self._no_up | mask(lambda st, v: st == SMALL and v == t - 2)
         # ... or down.
-        self._no_down = mask(lambda st, v: (st == SHOWN and v <= t) or (st == SMALL and v == 1) or (st == COMPLEMENT and v == t))
+        self._no_down = mask(
+            lambda st, v: (st == SHOWN and v <= t) or (st == SMALL and v == 1) or (st == COMPLEMENT and v == t) or st == FIXED
+        )
         self._no_down2 = self._no_down | mask(
             lambda st, v: (st == SHOWN and v == t + 1) or (st == SMALL and v == 2) or (st == COMPLEMENT and v == t + 1)
         )
@@ -247,20 +250,26 @@ def suppress_report(
     atoms: Sequence[Sequence[int]],
     figures: Mapping[Hashable, frozenset[int]],
     *,
+    fixed: Iterable[Hashable] = (),
     threshold: int = DEFAULT_THRESHOLD,
 ) -> dict[Hashable, Shown]:
     """How each of `figures` (a key -> its set of atoms) may be shown.
 
     `atoms` is a table of counts (groups x columns); an atom's index is
-    `group * columns + column` (see `rectangle`).
+    `group * columns + column` (see `rectangle`). Keys with the same atoms are one count,
+    shown alike. `fixed` counts are shown elsewhere already (a total another table
+    shows): they are never hidden here, and nothing may be protected by changing them.
+    A fixed count from 1 to 10 is still hidden.
     """
-    problem = _Problem(atoms, figures, threshold)
+    unique: dict[frozenset[int], int] = {}
+    index = {key: unique.setdefault(frozenset(atoms_of), len(unique)) for key, atoms_of in figures.items()}
+    problem = _Problem(atoms, list(unique), {index[k] for k in fixed}, threshold)
     problem.run()
     shown = {}
-    for f, key in enumerate(problem.keys):
-        if key is None:
-            continue
+    for key, f in index.items():
         status, value = problem.status[f], problem.value[f]
+        if status == FIXED:
+            status = SHOWN
         label = {SHOWN: str(value), SMALL: f"<{threshold}", COMPLEMENT: "*"}[status]
         shown[key] = Shown(value, status, label)
     return shown
