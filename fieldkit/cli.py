@@ -209,3 +209,8 @@ from fieldkit.commands.metrics import import_outcomes_command, import_referrals_
 
 import_group.add_command(import_referrals_command)
 import_group.add_command(import_outcomes_command)
+
+from fieldkit.commands.metrics import export_group, report_command  # noqa: E402
+
+main.add_command(report_command)
+main.add_command(export_group)
