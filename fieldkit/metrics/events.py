@@ -14,7 +14,10 @@ from fieldkit.metrics.cohorts import Cohorts, members, window_rate, count, quant
 from fieldkit.metrics.disclosure import Shown, rectangle, suppress_report
 
 KINDS = ("came", "walk_in", "no_show")
-COLUMNS = tuple((k, d, f, r) for k in KINDS for d in (0, 1) for f in (0, 1) for r in (0, 1))
+# Someone who did not come was neither checked in twice, asked about follow-up, nor came back.
+COLUMNS = tuple(
+    (k, d, f, r) for k in KINDS for d in (0, 1) for f in (0, 1) for r in (0, 1) if k != "no_show" or d == f == r == 0
+)
 PEOPLE: dict[str, Callable[[str, int, int, int], bool]] = {
     "registered": lambda k, d, f, r: k in ("came", "no_show"),
     "attended": lambda k, d, f, r: k in ("came", "walk_in"),
