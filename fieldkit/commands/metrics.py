@@ -14,6 +14,7 @@ from fieldkit import metrics
 from fieldkit.cli_options import DbOptions, db_options
 from fieldkit.commands.words import plural, require_folder
 from fieldkit.event import load_event
+from fieldkit.metrics.aggregates import without_desk_names
 from fieldkit.metrics.outcome_log import import_outcomes
 from fieldkit.metrics.referral_log import ImportReport, import_referrals
 from fieldkit.refusal import Refused
@@ -173,7 +174,7 @@ def export_aggregates_command(db: DbOptions, out: Path, earlier: tuple[Path, ...
     require_folder(out, "--out")
     aggregates = _aggregates_of(db, (since, until, as_of), earlier)
     try:
-        metrics.write_file(aggregates, out)
+        metrics.write_file(without_desk_names(aggregates), out)
     except OSError as exc:
         raise click.ClickException(f"Could not write {out} ({exc.strerror}): choose another --out path.") from None
     click.echo(f"Wrote the aggregate counts to {out}.")

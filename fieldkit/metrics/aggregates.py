@@ -60,6 +60,15 @@ class Aggregates:
         self.report_dates = sorted(set(self.report_dates) | set(other.report_dates))
 
 
+def without_desk_names(aggregates: Aggregates) -> Aggregates:
+    """The same counts with each laptop's name replaced by "desk 1", "desk 2"... (names stay home)."""
+    desks = sorted({row[2] for row in aggregates.tables["arrivals"]})
+    label = {name: f"desk {n}" for n, name in enumerate(desks, 1)}
+    tables = dict(aggregates.tables)
+    tables["arrivals"] = [(e, q, label[d], n) for e, q, d, n in aggregates.tables["arrivals"]]
+    return Aggregates(list(aggregates.report_dates), tables)
+
+
 def combined(parts: Iterable[Aggregates]) -> Aggregates:
     total = Aggregates()
     for part in parts:
