@@ -7,13 +7,17 @@ from datetime import datetime, timezone
 import pytest
 from click.testing import CliRunner
 
+from fieldkit import metrics
 from fieldkit.cli import main
 from fieldkit.event import create_event
 from fieldkit.store import open_store
-from tests.conftest import PASSPHRASE
+from fieldkit.template import load_template
+from tests.conftest import PASSPHRASE, SAMPLE_EVENTS
+from tests.metrics import clinic_day
 from tests.referrals.conftest import Clock
 
 REPORT_DATE = datetime(2027, 3, 1, 9, 0, tzinfo=timezone.utc)
+REPORT_AT = datetime(2027, 3, 1, 12, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture
@@ -41,3 +45,16 @@ def cli(db_path, template, monkeypatch):
         return result.exit_code, result.output
 
     return run
+
+
+@pytest.fixture(scope="module")
+def day(tmp_path_factory):
+    """A clinic day played through the domain, what it should count, and its report."""
+    path = tmp_path_factory.mktemp("day") / "event.db"
+    create_event(path, load_template(SAMPLE_EVENTS / "wellbeing-popup.toml"), PASSPHRASE).close()
+    clock = Clock(clinic_day.EVENT_START)
+    store = open_store(path, PASSPHRASE, wall=clock)
+    expected = clinic_day.play(store, clock)
+    doc = metrics.build(metrics.collect(store, metrics.Scope(REPORT_AT)))
+    yield store, expected, doc
+    store.close()

@@ -3,34 +3,9 @@
 from __future__ import annotations
 
 import statistics
-from datetime import datetime, timezone
-
 import pytest
 
 from fieldkit import metrics
-from fieldkit.event import create_event
-from fieldkit.store import open_store
-from tests.conftest import PASSPHRASE
-from tests.metrics import clinic_day
-from tests.referrals.conftest import Clock
-
-REPORT_AT = datetime(2027, 3, 1, 12, 0, tzinfo=timezone.utc)
-
-
-@pytest.fixture(scope="module")
-def day(tmp_path_factory):
-    from fieldkit.template import load_template
-    from tests.conftest import SAMPLE_EVENTS
-
-    path = tmp_path_factory.mktemp("day") / "event.db"
-    create_event(path, load_template(SAMPLE_EVENTS / "wellbeing-popup.toml"), PASSPHRASE).close()
-    clock = Clock(clinic_day.EVENT_START)
-    store = open_store(path, PASSPHRASE, wall=clock)
-    expected = clinic_day.play(store, clock)
-    doc = metrics.build(metrics.collect(store, metrics.Scope(REPORT_AT)))
-    yield store, expected, doc
-    store.close()
-
 
 def test_people_are_counted_once_from_every_check_in_fact(day):
     _, expected, doc = day
