@@ -21,8 +21,9 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 
+from fieldkit.errors import Refused
+from fieldkit.event.ca import identity_of, require_identity
 from fieldkit.store import Store
-from sync.ca import identity_of, require_identity
 from sync.frames import Channel
 from sync.protocol import Peer, ProtocolError, Session, SyncRefused, SyncSummary, device_name
 
@@ -30,8 +31,10 @@ log = logging.getLogger("fieldkit.sync")
 SESSION_TIMEOUT = 30.0
 
 
-class SyncFailed(Exception):
+class SyncFailed(Refused):
     """A sync could not start or finish; str() says what to do."""
+
+    code = "sync_failed"
 
 
 def _context(store: Store, side: int) -> ssl.SSLContext:

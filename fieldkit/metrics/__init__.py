@@ -1,4 +1,4 @@
-"""Measurement: the event report, cohort metrics, community vs directory, and aggregates that combine."""
+"""Measurement: what each event and cohort achieved, always with small counts suppressed."""
 
 from fieldkit.metrics.aggregates import Aggregates, AggregatesRefused, combined, read_file, write_file
 from fieldkit.metrics.csv_out import write_csv

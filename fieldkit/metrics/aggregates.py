@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fieldkit.refusal import Refused
+from fieldkit.errors import Refused
 
 FORMAT = "fieldkit-aggregates/1"
 
@@ -124,7 +124,7 @@ def write_file(aggregates: Aggregates, out: Path) -> None:
 def read_file(path: Path) -> Aggregates:
     """Read a file `write_file` wrote; refuses anything else in one sentence."""
     if not path.is_file():
-        raise AggregatesRefused("missing", f"{path} does not exist: give the aggregate files `fieldkit export aggregates` wrote.")
+        raise AggregatesRefused("aggregates_missing", f"{path} does not exist: give the aggregate files `fieldkit export aggregates` wrote.")
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:

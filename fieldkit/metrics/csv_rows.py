@@ -6,12 +6,12 @@ import csv
 import io
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from fieldkit.importer import _delimiter, _read_text  # one way to read a CSV export, shared with registrations
-from fieldkit.refusal import Refused
+from fieldkit.errors import Refused
+from fieldkit.people.importer import _delimiter, _read_text  # one way to read a CSV export, shared with registrations
 
 
 class CsvRefused(Refused):
@@ -55,9 +55,9 @@ def read_rows(path: Path, fields: tuple[str, ...], required: tuple[str, ...], wh
             else:
                 rows.append((start, values))
     except csv.Error as exc:
-        raise CsvRefused("bad_csv", f"{path.name} line {last + 1}: {exc}; fix the file and retry.") from None
+        raise CsvRefused("csv_unreadable", f"{path.name} line {last + 1}: {exc}; fix the file and retry.") from None
     if headers is None:
-        raise CsvRefused("empty", f"{path.name} is empty: export the {what} again and retry.")
+        raise CsvRefused("csv_empty", f"{path.name} is empty: export the {what} again and retry.")
     columns: dict[str, int] = {}
     ignored = []
     for index, header in enumerate(headers):
@@ -69,12 +69,12 @@ def read_rows(path: Path, fields: tuple[str, ...], required: tuple[str, ...], wh
     missing = [f for f in required if f not in columns]
     if missing:
         raise CsvRefused(
-            "missing_column",
+            "csv_missing_column",
             f"{path.name} has no {' or '.join(repr(m) for m in missing)} column: its columns are "
             f"{', '.join(repr(h) for h in headers)}; name them {', '.join(fields)}.",
         )
     if not rows:
-        raise CsvRefused("no_rows", f"{path.name} has a header row but no {what}: nothing to import.")
+        raise CsvRefused("csv_no_rows", f"{path.name} has a header row but no {what}: nothing to import.")
     # Short rows are padded: a spreadsheet drops trailing empty cells.
     padded = tuple((line, values + [""] * (len(headers) - len(values))) for line, values in rows)
     return CsvRows(columns, tuple(ignored), len(headers), padded)
@@ -103,9 +103,4 @@ def parse_moment(text: str, zone: ZoneInfo, column: str) -> datetime:
                 moment = moment.replace(tzinfo=zone)
     except ValueError:
         raise ValueError(f"{column} {text!r} is not a date: write it like 2026-01-31 or 2026-01-31 14:30") from None
-    return moment.astimezone(timezone.utc)
-
-
-def stamp(moment: datetime) -> str:
-    """How times are stored: UTC, to the second (as the referral module stamps them)."""
-    return moment.isoformat(timespec="seconds")
+    return moment.astimezone(UTC)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fieldkit.metrics.aggregates import Aggregates
-from fieldkit.metrics.cohorts import Cohorts, members, window_rate, count, quantiles
+from fieldkit.metrics.cohorts import Cohorts, count, members, quantiles, window_rate
 from fieldkit.metrics.disclosure import Shown, rectangle, suppress_report
 
 KINDS = ("came", "walk_in", "no_show")

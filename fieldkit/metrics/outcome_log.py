@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from fieldkit import referrals as rf
 from fieldkit.event import load_event
-from fieldkit.metrics.csv_rows import BadRow, cells, parse_moment, read_rows, stamp, too_wide
+from fieldkit.metrics.csv_rows import BadRow, cells, parse_moment, read_rows, too_wide
 from fieldkit.metrics.referral_log import (
     ImportReport,
     StatusFact,
@@ -25,6 +25,7 @@ from fieldkit.metrics.referral_log import (
     step_rank,
 )
 from fieldkit.store import Store
+from fieldkit.store.times import utc_text
 
 OUTCOME_FIELDS = ("code", "status", "at")
 
@@ -102,7 +103,7 @@ def import_outcomes(store: Store, path: str | Path, *, check: bool = False, skip
                 issued = datetime.fromisoformat(referral.issued_at)
                 earlier = [StatusFact(s, datetime.fromisoformat(a)) for s, a in facts if s != rf.ISSUED]
                 check_lifecycle(issued, [*earlier, StatusFact(status, at, text)])
-                facts.append((status, stamp(at)))
+                facts.append((status, utc_text(at)))
                 todo.append((referral, StatusFact(status, at, text), False))
         except ValueError as exc:
             report.bad.append(BadRow(line, str(exc)))
@@ -119,7 +120,7 @@ def import_outcomes(store: Store, path: str | Path, *, check: bool = False, skip
                 store.append_fact(
                     "referral_outcomes",
                     {"referral_id": referral.id, "practitioner_id": referral.practitioner_id,
-                     "outcome": fact.status, "at": stamp(fact.at)},
+                     "outcome": fact.status, "at": utc_text(fact.at)},
                 )
             else:
                 append_status(store, referral.id, fact, milestone)

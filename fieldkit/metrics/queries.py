@@ -9,12 +9,12 @@ count about people; their anonymous signals (timers, referrals) cannot be told a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from fieldkit import consent
 from fieldkit.event import load_event
-from fieldkit.intent_timers import STOPPED, all_timers
+from fieldkit.intake.timers import STOPPED, all_timers
 from fieldkit.metrics import pseudonyms
 from fieldkit.metrics.aggregates import Aggregates
 from fieldkit.store import Store
@@ -36,11 +36,11 @@ class Scope:
 
 
 def _utc(day: date, zone: ZoneInfo) -> str:
-    return datetime.combine(day, time(0), tzinfo=zone).astimezone(timezone.utc).isoformat(timespec="seconds")
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC).isoformat(timespec="seconds")
 
 
 def _bounds(scope: Scope, zone: ZoneInfo) -> dict[str, str]:
-    as_of = scope.as_of.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+    as_of = scope.as_of.astimezone(UTC).isoformat(timespec="milliseconds")
     return {
         "as_of": as_of,
         "since": _utc(scope.since, zone) if scope.since else "",

@@ -18,13 +18,15 @@ from zoneinfo import ZoneInfo
 
 from ulid import ULID
 
-from fieldkit import referral_codes
 from fieldkit import referrals as rf
 from fieldkit.event import load_event
-from fieldkit.metrics.csv_rows import BadRow, cells, parse_moment, read_rows, stamp, too_wide
-from fieldkit.registry import search_key
+from fieldkit.event.template import CHANNELS, EventTemplate
+from fieldkit.metrics.csv_rows import BadRow, cells, parse_moment, read_rows, too_wide
+from fieldkit.people.registry import search_key
+from fieldkit.referrals import codes as referral_codes
+from fieldkit.referrals.credits import credit_once
 from fieldkit.store import Store
-from fieldkit.template import CHANNELS, EventTemplate
+from fieldkit.store.times import utc_text
 
 LOG_FIELDS = (
     "code", "issued", "channel", "introducer", "practitioner", "need",
@@ -258,7 +260,7 @@ def _write_referral(store: Store, entry: _LogRow, introducers: dict[str, str]) -
     if card_id is None:
         code = entry.short_code or rf.new_cards(store, 1, blank=False)[0].short_code
         card_id = derived_id(store.event_id, f"card\0{entry.referral_id}", entry.issued_at)
-        rf.record_cards(store, [rf.Card(card_id, code, False, stamp(entry.issued_at))])
+        rf.record_cards(store, [rf.Card(card_id, code, False, utc_text(entry.issued_at))])
     store.set_record(
         "referrals",
         entry.referral_id,
@@ -269,7 +271,7 @@ def _write_referral(store: Store, entry: _LogRow, introducers: dict[str, str]) -
             "introducer_id": introducer_id,
             "suggested_practitioner_id": None,
             "practitioner_id": entry.practitioner_id,
-            "issued_at": stamp(entry.issued_at),
+            "issued_at": utc_text(entry.issued_at),
         },
     )
     if entry.need:
@@ -282,9 +284,9 @@ def append_status(store: Store, referral_id: str, fact: StatusFact, milestone: s
     store.append_fact(
         "referral_status",
         {"referral_id": referral_id, "status": fact.status, "reason": fact.reason, "practitioner_id": None,
-         "via": VIA_IMPORT, "at": stamp(fact.at)},
+         "via": VIA_IMPORT, "at": utc_text(fact.at)},
     )
     if fact.status == milestone:
         referral = rf.get_referral(store, referral_id)
         if referral.introducer_id:
-            rf._credit_once(store, referral, fact.status)  # the same once-only credit issuing at the event gives
+            credit_once(store, referral, fact.status)  # the same once-only credit issuing at the event gives

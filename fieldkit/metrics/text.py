@@ -45,10 +45,9 @@ def _some(value: int | str | None, one: str, many: str | None = None) -> str:
 
 
 def event_sentences(event: dict) -> list[str]:
-    said = [
-        f"{_some(event['attended'], 'person', 'people').capitalize()} came ({_some(event['walk_ins'], 'walk-in')}) "
-        f"of {_some(event['registered'], 'person', 'people')} registered; {_some(event['no_shows'], 'registered person', 'registered people')} did not come."
-    ]
+    came = f"{_some(event['attended'], 'person', 'people').capitalize()} came ({_some(event['walk_ins'], 'walk-in')})"
+    stayed_away = _some(event["no_shows"], "registered person", "registered people")
+    said = [f"{came} of {_some(event['registered'], 'person', 'people')} registered; {stayed_away} did not come."]
     if event["double_checkins"]:
         said.append(f"{_some(event['double_checkins'], 'person was', 'people were')} checked in more than once (the desks saw the flag).")
     followup = event["followup"]

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from fieldkit import referrals as rf
 from fieldkit.checkin import Desk
-from fieldkit.consent import record_consent
-from fieldkit.intent_timers import start_timer, stop_timer
-from fieldkit.registry import add_person, add_registration
+from fieldkit.consent.records import record_consent
+from fieldkit.intake.timers import start_timer, stop_timer
+from fieldkit.people.registry import add_person, add_registration
 from fieldkit.store import Store
 
-EVENT_START = datetime(2026, 12, 5, 10, 0, tzinfo=timezone.utc)  # the wellbeing template: 10:00 London
+EVENT_START = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)  # the wellbeing template: 10:00 London
 CATEGORIES = ("book_session", "wants_information", "referred_elsewhere", "not_now")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from click.testing import CliRunner
@@ -10,14 +10,14 @@ from click.testing import CliRunner
 from fieldkit import metrics
 from fieldkit.cli import main
 from fieldkit.event import create_event
+from fieldkit.event.template import load_template
 from fieldkit.store import open_store
-from fieldkit.template import load_template
 from tests.conftest import PASSPHRASE, SAMPLE_EVENTS
 from tests.metrics import clinic_day
 from tests.referrals.conftest import Clock
 
-REPORT_DATE = datetime(2027, 3, 1, 9, 0, tzinfo=timezone.utc)
-REPORT_AT = datetime(2027, 3, 1, 12, 0, tzinfo=timezone.utc)
+REPORT_DATE = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+REPORT_AT = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture

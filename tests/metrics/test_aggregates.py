@@ -12,8 +12,8 @@ from click.testing import CliRunner
 
 from fieldkit.cli import main
 from fieldkit.event import create_event
+from fieldkit.event.template import load_template
 from fieldkit.metrics.aggregates import TABLES
-from fieldkit.template import load_template
 from tests.conftest import PASSPHRASE, SAMPLE_EVENTS
 from tests.metrics import pilot
 

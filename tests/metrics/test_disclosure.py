@@ -97,3 +97,10 @@ def linked_tables(draw):
 @given(linked_tables())
 def test_no_hidden_count_of_random_linked_tables_can_be_derived(case):
     check_nothing_derivable(*case)
+
+
+def test_the_per_practitioner_tables_use_the_same_protection():
+    from fieldkit.metrics.suppression import COMPLEMENT, suppress
+
+    # Before: "<11", "<11", 30 and a total of 32 gave both small cells away (1 + 1 = 2).
+    assert suppress([[1, 1, 30]]).row == ("<11", "<11", COMPLEMENT)

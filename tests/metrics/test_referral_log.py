@@ -41,13 +41,13 @@ def test_a_referral_log_with_loose_headers_becomes_referrals_with_dated_steps(cl
     community = found["community"]
     assert community.practitioner_id == "eleni-papadaki"  # the name, accents forgiven
     assert rf.introducer(clinic, community.introducer_id).name == "Amina Yusuf"  # made, as new
-    assert community.issued_at == "2027-01-05T14:30:00+00:00"  # London in winter is UTC
+    assert community.issued_at == "2027-01-05T14:30:00.000+00:00"  # London in winter is UTC
     by_code = {r.practitioner_id: r for r in rf.list_referrals(clinic) if r.channel == "directory"}
     first = by_code["amara-okafor"]
     assert statuses(clinic, first) == ["issued", "booked", "first_session", "third_session"]
     assert first.status == "third_session" and first.need == "anxiety"
     at = dict(clinic.db.execute("SELECT status, at FROM referral_status WHERE referral_id = ?", [first.id]).fetchall())
-    assert at["first_session"] == "2027-01-11T12:00:00+00:00"  # a date alone is noon that day
+    assert at["first_session"] == "2027-01-11T12:00:00.000+00:00"  # a date alone is noon that day
     declined = by_code[None]
     assert declined.status == "declined"
     reason = clinic.db.execute(
@@ -115,7 +115,7 @@ def test_check_reports_and_writes_nothing(clinic, tmp_path):
 def test_a_file_without_the_needed_columns_is_refused_in_one_sentence(clinic, tmp_path):
     with pytest.raises(CsvRefused) as refused:
         import_referrals(clinic, write(tmp_path, "code,when\nX,2027-01-01\n"))
-    assert refused.value.code == "missing_column"
+    assert refused.value.code == "csv_missing_column"
     assert "no 'issued' or 'channel' column" in refused.value.message
 
 

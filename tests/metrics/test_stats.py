@@ -116,7 +116,7 @@ def test_aalen_johansen_agrees_with_statsmodels(observations):
     status = np.array([s for _, s in observations])
     with np.errstate(all="ignore"):  # its standard errors divide by zero at the last time; the estimate is fine
         reference = CumIncidenceRight(times, status)
-    for day in range(0, 41):
+    for day in range(41):
         expected_steps = reference.times <= day
         expected = reference.cinc[0][expected_steps][-1] if expected_steps.any() else 0.0
         got = curve.at(day)
