@@ -200,7 +200,7 @@ class _Problem:
         """Make sure count f cannot be worked out, hiding the cheapest other counts if need be."""
         if self._allowed(f):
             return
-        best: tuple[int, int, list[int]] | None = None
+        best: tuple[int, int, int] | None = None  # (sum of the values to hide, how many, their mask)
         looked = 0
         for move in self._moves(f):
             looked += 1
@@ -209,13 +209,15 @@ class _Problem:
             to_hide = self._check(move)
             if to_hide is None:
                 continue
-            figures = _bits(to_hide)
-            cost = (sum(self.value[h] for h in figures), len(figures))
-            if best is None or cost < best[:2]:
-                best = (*cost, figures)
+            many = to_hide.bit_count()
+            if best is not None and many * self.t >= best[0]:
+                continue  # every count hidden costs at least the threshold: it cannot be cheaper
+            cost = sum(self.value[h] for h in _bits(to_hide))
+            if best is None or (cost, many) < best[:2]:
+                best = (cost, many, to_hide)
         if best is None:
             raise AssertionError("no change of the atoms can hide this count")
-        for h in best[2]:
+        for h in _bits(best[2]):
             self.status[h] = COMPLEMENT
             for a in self.sets[h]:
                 self._refresh(a)

@@ -1,28 +1,31 @@
 """The SQL that turns an event database into the report's additive counts (see aggregates.py).
 
-One query per table of counts. Facts are read as they stand at the report date: a step
-recorded after it is not counted yet. Days are whole calendar days in the event's time
-zone. People who said no to `aggregate_reporting` (or withdrew it) are left out of every
-count about people; their anonymous signals (timers, referrals) cannot be told apart.
+Each population is read once into a temporary table (people with their check-ins and
+consent; referrals with their steps), and each table of counts is one query over it.
+Facts are read as they stand at the report date: a step recorded after it is not counted
+yet. Days are whole calendar days in the event's time zone. People who said no to
+`aggregate_reporting` (or withdrew it) are left out of every count about people; their
+anonymous signals (timers, referrals) cannot be told apart.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from fieldkit import consent
 from fieldkit.event import load_event
-from fieldkit.intake.timers import STOPPED, all_timers
+from fieldkit.event.template import EventTemplate
 from fieldkit.metrics import pseudonyms
 from fieldkit.metrics.aggregates import Aggregates
 from fieldkit.store import Store
+from fieldkit.store.times import utc_text
 
 REPORTING = "aggregate_reporting"
 FOLLOWUP = "contact_for_followup"
 WALK_IN_SOURCE = "walk-in"  # as check-in desks register walk-ins
-WINDOWS = {"rebook_7": 7, "retention_30": 30, "retention_90": 90}
+REPORT_CACHE_KIB = 65536  # the report reads every fact once: keep what it reads in memory
+_TEMP = ("metrics_consent", "metrics_came", "metrics_returning", "metrics_referral")
 
 
 @dataclass(frozen=True)
@@ -36,16 +39,7 @@ class Scope:
 
 
 def _utc(day: date, zone: ZoneInfo) -> str:
-    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC).isoformat(timespec="seconds")
-
-
-def _bounds(scope: Scope, zone: ZoneInfo) -> dict[str, str]:
-    as_of = scope.as_of.astimezone(UTC).isoformat(timespec="milliseconds")
-    return {
-        "as_of": as_of,
-        "since": _utc(scope.since, zone) if scope.since else "",
-        "until": _utc(scope.until + timedelta(days=1), zone) if scope.until else "9999",
-    }
+    return utc_text(datetime.combine(day, time(0), tzinfo=zone))
 
 
 def _offset(zone: ZoneInfo, at: datetime) -> str:
@@ -54,77 +48,83 @@ def _offset(zone: ZoneInfo, at: datetime) -> str:
     return f"{minutes:+d} minutes"
 
 
-def _people_excluded(store: Store, as_of: datetime) -> set[str]:
-    """People who were asked about aggregate reporting and are not in it now."""
-    try:
-        allowed = consent.consenting_people(store, REPORTING, as_of)
-    except consent.ConsentError:  # the event never asks: everyone is counted
-        return set()
-    asked = {r[0] for r in store.db.execute("SELECT DISTINCT person_id FROM consent_facts WHERE purpose = ?", [REPORTING])}
-    return asked - allowed
+def consent_allowed(template: EventTemplate, purpose_id: str, prefix: str) -> tuple[str, dict]:
+    """The consent gate's rule (`fieldkit.consent.gate.decide`) as an SQL condition on a
+    person's latest fact: a grant that permits, for a text version still accepted, not
+    expired at the report date. A test holds it to the gate's own answers."""
+    purpose = template.purpose(purpose_id)
+    if purpose is None:
+        return "0", {}
+    accepted = {f"{prefix}_accepted_{i}": v for i, v in enumerate(purpose.accepted_versions)}
+    listed = ", ".join(f":{name}" for name in accepted) or "NULL"
+    condition = (
+        f"(action = 'grant' AND decision = 'permit' AND (text_version IN ({listed})"
+        f" OR (text_version = :{prefix}_version AND text_sha256 = :{prefix}_sha256))"
+        f" AND (valid_until IS NULL OR valid_until > :as_of))"
+    )
+    return condition, {**accepted, f"{prefix}_version": purpose.version, f"{prefix}_sha256": purpose.text_sha256}
 
 
-def _followup(store: Store, as_of: datetime) -> set[str]:
-    try:
-        return consent.consenting_people(store, FOLLOWUP, as_of)
-    except consent.ConsentError:
-        return set()
+def _consent_sql(template: EventTemplate) -> tuple[str, dict]:
+    reporting, p1 = consent_allowed(template, REPORTING, "reporting")
+    followup, p2 = consent_allowed(template, FOLLOWUP, "followup")
+    # The covering index (m060) hands each person's facts over in time order: no sort.
+    sql = f"""
+INSERT INTO temp.metrics_consent (purpose, person_id, allowed)
+SELECT purpose, person_id, CASE purpose WHEN '{REPORTING}' THEN {reporting} ELSE {followup} END
+FROM (SELECT purpose, person_id, action, decision, text_version, text_sha256, valid_until,
+             max(at || char(31) || hlc)
+      FROM consent_facts WHERE purpose IN ('{REPORTING}', '{FOLLOWUP}') AND at <= :as_of
+      GROUP BY purpose, person_id)
+"""
+    return sql, {**p1, **p2}
 
 
-def _temp_people(store: Store, name: str, people: set[str]) -> None:
-    store.db.execute(f"DROP TABLE IF EXISTS temp.{name}")
-    store.db.execute(f"CREATE TEMP TABLE {name} (person_id TEXT PRIMARY KEY) WITHOUT ROWID")
-    store.db.conn.executemany(f"INSERT INTO temp.{name} VALUES (?)", [(p,) for p in people])
+# Everyone with a valid check-in: how many, and their first (time and desk, in one text).
+CAME = """
+INSERT INTO temp.metrics_came (event_id, person_id, checkins, first)
+SELECT r.event_id, r.person_id, count(*), min(c.checked_in_at || char(31) || coalesce(c.desk, ''))
+FROM checkins c JOIN registrations r ON r.id = c.registration_id
+WHERE +c.checked_in_at <= :as_of
+  AND NOT EXISTS (SELECT 1 FROM checkin_voids v WHERE v.checkin_id = c.id AND v.voided_at <= :as_of)
+GROUP BY r.event_id, r.person_id
+"""
 
-
-# Valid check-ins of people counted, with the event they were for.
-_CHECKINS = """
-checkin AS (
-  SELECT r.event_id, r.person_id, c.desk, c.checked_in_at
-  FROM checkins c JOIN registrations r ON r.id = c.registration_id
-  WHERE c.checked_in_at <= :as_of
-    AND NOT EXISTS (SELECT 1 FROM checkin_voids v WHERE v.checkin_id = c.id AND v.voided_at <= :as_of)
-    AND r.person_id NOT IN (SELECT person_id FROM temp.metrics_excluded)
-)"""
+_COUNTED = f"""
+NOT EXISTS (SELECT 1 FROM temp.metrics_consent x
+            WHERE x.purpose = '{REPORTING}' AND x.person_id = {{person}} AND NOT x.allowed)"""
 
 ATTENDANCE = f"""
-WITH {_CHECKINS},
-came AS (SELECT event_id, person_id, count(*) AS checkins FROM checkin GROUP BY event_id, person_id),
-registered AS (
+WITH registered AS (
   SELECT event_id, person_id, max(coalesce(source, '') <> '{WALK_IN_SOURCE}') AS pre
-  FROM registrations GROUP BY event_id, person_id
-),
-person AS (
-  SELECT r.event_id, r.person_id, r.pre, coalesce(c.checkins, 0) AS checkins
-  FROM registered r LEFT JOIN came c ON c.event_id = r.event_id AND c.person_id = r.person_id
-  WHERE r.person_id NOT IN (SELECT person_id FROM temp.metrics_excluded)
+  FROM registrations WHERE event_id IN (SELECT id FROM events) GROUP BY event_id, person_id
 )
-SELECT event_id,
-       CASE WHEN checkins > 0 AND pre THEN 'came' WHEN checkins > 0 THEN 'walk_in' ELSE 'no_show' END AS kind,
-       checkins > 1 AS double_checkin,
-       checkins > 0 AND person_id IN (SELECT person_id FROM temp.metrics_followup) AS followup,
-       checkins > 0 AND person_id IN (SELECT person_id FROM temp.metrics_returning) AS returned,
+SELECT r.event_id,
+       CASE WHEN c.checkins IS NULL THEN 'no_show' WHEN r.pre THEN 'came' ELSE 'walk_in' END,
+       coalesce(c.checkins > 1, 0),
+       c.checkins IS NOT NULL AND EXISTS (SELECT 1 FROM temp.metrics_consent f
+             WHERE f.purpose = '{FOLLOWUP}' AND f.person_id = r.person_id AND f.allowed),
+       c.checkins IS NOT NULL AND r.person_id IN (SELECT person_id FROM temp.metrics_returning),
        count(*)
-FROM person
-WHERE event_id IN (SELECT id FROM events) AND (checkins > 0 OR pre)
+FROM registered r LEFT JOIN temp.metrics_came c ON c.event_id = r.event_id AND c.person_id = r.person_id
+WHERE (c.checkins IS NOT NULL OR r.pre) AND {_COUNTED.format(person="r.person_id")}
 GROUP BY 1, 2, 3, 4, 5
 """
 
+# Counted by the minute first (few rows), then each minute put in its local quarter hour.
 ARRIVALS = f"""
-WITH {_CHECKINS},
-first AS (
-  SELECT event_id, desk, datetime(checked_in_at, :offset) AS local,
-         row_number() OVER (PARTITION BY event_id, person_id ORDER BY checked_in_at) AS n
-  FROM checkin
-)
-SELECT event_id, strftime('%H:', local) || printf('%02d', CAST(strftime('%M', local) AS INTEGER) / 15 * 15),
-       coalesce(desk, ''), count(*)
-FROM first WHERE n = 1 GROUP BY 1, 2, 3
+SELECT event_id, strftime('%H:', local) || printf('%02d', CAST(strftime('%M', local) AS INTEGER) / 15 * 15), desk, sum(n)
+FROM (SELECT event_id, datetime(minute, :offset) AS local, desk, count(*) AS n
+      FROM (SELECT event_id, substr(first, 1, 16) AS minute, substr(first, instr(first, char(31)) + 1) AS desk
+            FROM temp.metrics_came c WHERE {_COUNTED.format(person="c.person_id")})
+      GROUP BY 1, 2, 3)
+GROUP BY 1, 2, 3
 """
 
-# Each referral's furthest step, whether it ended, and when each step happened (by the report date).
-_REFERRAL_STEPS = """
-step AS (
+# Each referral's furthest step, whether it ended, and the day (since issue) of each step.
+REFERRAL_STEPS = """
+INSERT INTO temp.metrics_referral
+WITH step AS (
   SELECT referral_id,
     max(CASE status WHEN 'vetted' THEN 1 WHEN 'booked' THEN 2 WHEN 'first_session' THEN 3
                     WHEN 'third_session' THEN 4 ELSE 0 END) AS stage,
@@ -133,73 +133,104 @@ step AS (
     min(CASE WHEN status = 'first_session' THEN at END) AS first_at,
     min(CASE WHEN status = 'third_session' THEN at END) AS third_at,
     min(CASE WHEN status IN ('declined', 'expired') THEN at END) AS ended_at
-  FROM referral_status WHERE at <= :as_of GROUP BY referral_id
+  FROM referral_status WHERE +at <= :as_of GROUP BY referral_id
 ),
 referral AS (
-  SELECT :community AS community, coalesce(r.event_id, '') AS event_id,
-         strftime('%Y-%m', datetime(r.issued_at, :offset)) AS month, r.channel,
-         coalesce(s.stage, 0) AS stage, coalesce(s.ended, 0) AS ended,
-         julianday(date(r.issued_at, :offset)) AS issued_day,
-         julianday(date(coalesce(s.booked_at, s.first_at), :offset)) AS booked_day,
-         julianday(date(s.first_at, :offset)) AS first_day,
-         julianday(date(s.third_at, :offset)) AS third_day,
-         julianday(date(s.ended_at, :offset)) AS ended_day,
-         julianday(date(:as_of, :offset)) AS report_day
+  SELECT coalesce(r.event_id, '') AS event_id, strftime('%Y-%m', datetime(r.issued_at, :offset)) AS month,
+         r.channel, coalesce(s.stage, 0) AS stage, coalesce(s.ended, 0) AS ended,
+         julianday(date(r.issued_at, :offset)) AS issued,
+         julianday(date(coalesce(s.booked_at, s.first_at), :offset)) AS booked,
+         julianday(date(s.first_at, :offset)) AS first,
+         julianday(date(s.third_at, :offset)) AS third,
+         julianday(date(s.ended_at, :offset)) AS ended_on
   FROM referrals r LEFT JOIN step s ON s.referral_id = r.id
-  WHERE r.issued_at <= :as_of AND r.issued_at >= :since AND r.issued_at < :until
-)"""
-
-REFERRALS = f"""
-WITH {_REFERRAL_STEPS}
-SELECT community, event_id, month, channel, stage, ended, count(*) FROM referral GROUP BY 1, 2, 3, 4, 5, 6
+  WHERE +r.issued_at <= :as_of AND +r.issued_at >= :since AND +r.issued_at < :until
+)
+SELECT :community, event_id, month, channel, stage, ended,
+       CAST(booked - issued AS INTEGER), CAST(first - issued AS INTEGER), CAST(third - issued AS INTEGER),
+       CAST(ended_on - issued AS INTEGER), CAST(julianday(date(:as_of, :offset)) - issued AS INTEGER)
+FROM referral
 """
+
+_GROUP = "community, event_id, month, channel"
+
+REFERRALS = f"SELECT {_GROUP}, stage, ended, count(*) FROM temp.metrics_referral GROUP BY 1, 2, 3, 4, 5, 6"
 
 # Days from issue to: the first session (the event), an ending before it (the competing
 # event), the report date for those still open (censored), and the booking (velocity).
 REFERRAL_DAYS = f"""
-WITH {_REFERRAL_STEPS},
-outcome AS (
-  SELECT community, event_id, month, channel,
-         CASE WHEN first_day IS NOT NULL THEN 'first_session' WHEN ended_day IS NOT NULL THEN 'ended' ELSE 'open' END AS outcome,
-         CAST(coalesce(first_day, ended_day, report_day) - issued_day AS INTEGER) AS day
-  FROM referral
+SELECT {_GROUP}, outcome, day, count(*) FROM (
+  SELECT {_GROUP},
+         CASE WHEN first IS NOT NULL THEN 'first_session' WHEN ended_on IS NOT NULL THEN 'ended' ELSE 'open' END AS outcome,
+         coalesce(first, ended_on, followed) AS day
+  FROM temp.metrics_referral
   UNION ALL
-  SELECT community, event_id, month, channel, 'booked', CAST(booked_day - issued_day AS INTEGER)
-  FROM referral WHERE booked_day IS NOT NULL
-)
-SELECT community, event_id, month, channel, outcome, day, count(*) FROM outcome GROUP BY 1, 2, 3, 4, 5, 6
+  SELECT {_GROUP}, 'booked', booked FROM temp.metrics_referral WHERE booked IS NOT NULL
+) GROUP BY 1, 2, 3, 4, 5, 6
 """
 
 REFERRAL_WINDOWS = f"""
-WITH {_REFERRAL_STEPS},
-window AS (
-  SELECT community, event_id, month, channel, 'rebook_7' AS window,
-         report_day - issued_day >= 7 AS eligible,
-         report_day - issued_day >= 7 AND booked_day - issued_day <= 7 AS reached
-  FROM referral
-  UNION ALL
-  SELECT community, event_id, month, channel, 'retention_' || n,
-         first_day IS NOT NULL AND report_day - first_day >= n,
-         first_day IS NOT NULL AND report_day - first_day >= n AND third_day - first_day <= n
-  FROM referral, (SELECT 30 AS n UNION ALL SELECT 90)
+SELECT {_GROUP}, 'rebook_7', sum(followed >= 7), coalesce(sum(followed >= 7 AND booked <= 7), 0) FROM temp.metrics_referral GROUP BY 1, 2, 3, 4
+UNION ALL
+SELECT {_GROUP}, 'retention_' || n, sum(followed - first >= n), coalesce(sum(followed - first >= n AND third - first <= n), 0)
+FROM temp.metrics_referral, (SELECT 30 AS n UNION ALL SELECT 90) WHERE first IS NOT NULL GROUP BY 1, 2, 3, 4, n
+"""
+
+# Intake timer runs: the running spans between started/resumed and the next pause or stop
+# (cut at the event's end when a review closed the run there). Voided runs, runs still
+# open, and runs past the event's end not yet reviewed are left out.
+INTENT = """
+WITH fact AS (
+  SELECT timer_id, kind, at, category,
+         lead(at) OVER (PARTITION BY timer_id ORDER BY hlc) AS next_at,
+         lead(kind) OVER (PARTITION BY timer_id ORDER BY hlc) AS next_kind
+  FROM intent_timer_events WHERE event_id = :event AND +at <= :as_of
+),
+run AS (
+  SELECT timer_id,
+         max(kind = 'voided') AS voided,
+         max(CASE WHEN kind = 'closed_at_end' THEN at END) AS closed_at,
+         min(CASE WHEN kind = 'stopped' THEN at END) AS stopped_at,
+         coalesce(max(CASE WHEN kind = 'closed_at_end' THEN category END),
+                  max(CASE WHEN kind = 'stopped' THEN category END)) AS category
+  FROM fact GROUP BY timer_id
+),
+span AS (
+  SELECT f.timer_id,
+         sum(max(0, julianday(CASE WHEN r.closed_at IS NOT NULL AND (f.next_at > r.closed_at OR f.next_kind = 'closed_at_end')
+                                   THEN r.closed_at ELSE f.next_at END) - julianday(f.at))) AS days
+  FROM fact f JOIN run r ON r.timer_id = f.timer_id
+  WHERE f.kind IN ('started', 'resumed') AND f.next_kind IN ('paused', 'stopped', 'closed_at_end')
+    AND (r.closed_at IS NULL OR f.at < r.closed_at)
+  GROUP BY f.timer_id
 )
-SELECT community, event_id, month, channel, window, sum(eligible), sum(coalesce(reached, 0))
-FROM window GROUP BY 1, 2, 3, 4, 5
+SELECT :event, r.category, CAST(round(coalesce(s.days, 0) * 86400) AS INTEGER), count(*)
+FROM run r LEFT JOIN span s ON s.timer_id = r.timer_id
+WHERE NOT r.voided AND (r.closed_at IS NOT NULL OR (r.stopped_at IS NOT NULL AND r.stopped_at <= :ends))
+GROUP BY 2, 3
 """
 
 
-def _intent(store: Store, scope: Scope, ends: datetime) -> list[tuple]:
-    # Timer runs are a small state machine (pause, resume, review facts): the intake module
-    # derives them; counted are runs stopped (or closed at the end) by the report date.
-    counts: dict[tuple, int] = {}
-    for run in all_timers(store):
-        if run.state != STOPPED or run.stopped_at is None or run.stopped_at > scope.as_of:
-            continue
-        if run.review is None and run.stopped_at > ends:
-            continue  # ran past the event's end and not reviewed yet
-        key = (store.event_id, run.category or "", int(run.elapsed(scope.as_of).total_seconds()))
-        counts[key] = counts.get(key, 0) + 1
-    return [(*key, n) for key, n in counts.items()]
+def _create_temp_tables(store: Store) -> None:
+    _drop_temp_tables(store)
+    store.db.execute(
+        "CREATE TEMP TABLE metrics_consent (purpose TEXT, person_id TEXT, allowed INTEGER,"
+        " PRIMARY KEY (purpose, person_id)) WITHOUT ROWID"
+    )
+    store.db.execute(
+        "CREATE TEMP TABLE metrics_came (event_id TEXT, person_id TEXT, checkins INTEGER, first TEXT,"
+        " PRIMARY KEY (event_id, person_id)) WITHOUT ROWID"
+    )
+    store.db.execute("CREATE TEMP TABLE metrics_returning (person_id TEXT PRIMARY KEY) WITHOUT ROWID")
+    store.db.execute(
+        "CREATE TEMP TABLE metrics_referral (community, event_id, month, channel, stage, ended,"
+        " booked, first, third, ended_on, followed)"
+    )
+
+
+def _drop_temp_tables(store: Store) -> None:
+    for name in _TEMP:
+        store.db.execute(f"DROP TABLE IF EXISTS temp.{name}")
 
 
 def collect(store: Store, scope: Scope, earlier: pseudonyms.Earlier | None = None) -> Aggregates:
@@ -213,30 +244,37 @@ def collect(store: Store, scope: Scope, earlier: pseudonyms.Earlier | None = Non
     ev = event.template.event
     zone = event.zone
     params = {
-        **_bounds(scope, zone),
+        "as_of": utc_text(scope.as_of),
+        "since": _utc(scope.since, zone) if scope.since else "",
+        "until": _utc(scope.until + timedelta(days=1), zone) if scope.until else "9999",
         "offset": _offset(zone, ev.starts),
         "event": store.event_id,
         "community": ev.community,
+        "ends": utc_text(ev.ends),
     }
     held = (not scope.since or ev.starts.date() >= scope.since) and (not scope.until or ev.starts.date() <= scope.until)
     found = Aggregates(report_dates=[scope.as_of.astimezone(zone).date().isoformat()])
     found.tables["events"] = (
         [(store.event_id, ev.community, ev.name, ev.starts.date().isoformat(), earlier.events)] if held else []
     )
-    _temp_people(store, "metrics_excluded", _people_excluded(store, scope.as_of))
-    _temp_people(store, "metrics_followup", _followup(store, scope.as_of))
-    _temp_people(store, "metrics_returning", pseudonyms.returning(store, earlier))
+    store.keep_in_memory(REPORT_CACHE_KIB)
+    _create_temp_tables(store)
     try:
         if held:
+            consent_sql, consent_params = _consent_sql(event.template)
+            store.db.execute(consent_sql, {**params, **consent_params})
+            store.db.execute(CAME, params)
+            store.db.conn.executemany(
+                "INSERT INTO temp.metrics_returning VALUES (?)", [(p,) for p in pseudonyms.returning(store, earlier)]
+            )
             found.tables["attendance"] = _rows(store, ATTENDANCE, params)
             found.tables["arrivals"] = _rows(store, ARRIVALS, params)
-            found.tables["intent"] = _intent(store, scope, ev.ends)
-        found.tables["referrals"] = _rows(store, REFERRALS, params)
-        found.tables["referral_days"] = _rows(store, REFERRAL_DAYS, params)
-        found.tables["referral_windows"] = _rows(store, REFERRAL_WINDOWS, params)
+            found.tables["intent"] = [row for row in _rows(store, INTENT, params) if row[1] is not None]
+        store.db.execute(REFERRAL_STEPS, params)
+        for table, sql in (("referrals", REFERRALS), ("referral_days", REFERRAL_DAYS), ("referral_windows", REFERRAL_WINDOWS)):
+            found.tables[table] = _rows(store, sql, params)
     finally:
-        for name in ("metrics_excluded", "metrics_followup", "metrics_returning"):
-            store.db.execute(f"DROP TABLE IF EXISTS temp.{name}")
+        _drop_temp_tables(store)
     return found
 
 

@@ -390,3 +390,18 @@ def m050_referrals(db: Database) -> None:
         db, "referral_scans", FACT, {"referral_id": str, "card_id": str, "result": str, "at": str}
     )
     db["referral_scans"].create_index(["referral_id"])
+
+
+# -- measurement (m060-m069) ---------------------------------------------------
+
+
+@migrations()
+def m060_consent_facts_latest(db: Database) -> None:
+    # The report (and the consent gate in bulk) reads each person's latest fact per purpose:
+    # in this order and with every column they need, the index answers without a sort or a
+    # lookup into the table. It starts with `purpose`, so the index on purpose alone goes.
+    db.execute(
+        "CREATE INDEX consent_facts_latest ON consent_facts"
+        " (purpose, person_id, at, hlc, action, decision, text_version, text_sha256, valid_until)"
+    )
+    db.execute("DROP INDEX IF EXISTS idx_consent_facts_purpose")
