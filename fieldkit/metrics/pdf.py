@@ -4,21 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fieldkit.metrics import text
-from fieldkit.metrics.cohorts import INCIDENCE_DAYS
+from fieldkit.metrics import charts, text
 from printables.report import Bar, Curve, ReportPages, Table, render_report
 
-FUNNEL = (("referrals", "issued"), ("vetted", "vetted"), ("booked", "booked"),
-          ("first_session", "first session"), ("third_session", "third session"))
 
-
-def _bar(label: str, value: int | str | None) -> Bar:
-    return Bar(label, value if isinstance(value, int) else None, text.count(value))
-
-
-def _curve(name: str, cohort: dict) -> Curve:
-    points = [(d, cohort["cumulative_incidence"][str(d)]) for d in INCIDENCE_DAYS]
-    return Curve(name, tuple((d, v) for d, v in points if isinstance(v, float)))
+def _bars(bars: tuple[charts.Bar, ...]) -> tuple[Bar, ...]:
+    return tuple(Bar(b.label, b.value, b.text) for b in bars)
 
 
 def _cohort_rows(cohorts: dict[str, dict], label=lambda key, c: key) -> tuple[tuple[str, ...], ...]:
@@ -36,13 +27,8 @@ def pages_of(doc: dict) -> ReportPages:
     for event in doc["events"]:
         sentences.append(f"{event['name']} ({text.long_date(event['starts'])}): " + " ".join(text.event_sentences(event)))
     sentences += [text.cohort_sentence("Referrals", refs["total"]), refs["community_vs_directory"]["sentence"]]
-    with_arrivals = [e for e in doc["events"] if e["arrivals"] and e["arrivals"]["by_quarter_hour"]]
-    arrivals = ()
-    title = ""
-    if len(with_arrivals) == 1:
-        event = with_arrivals[0]
-        arrivals = tuple(_bar(q, n) for q, n in event["arrivals"]["by_quarter_hour"].items())
-        title = f"Arrivals per quarter hour at {event['name']}"
+    event = charts.arrivals_event(doc)
+    title = f"Arrivals per quarter hour at {event['name']}" if event else ""
     headings = ("", "referrals", "first session", "%", "95% CI", "third session", "median days")
     tables = [
         Table("Referrals by channel", ("channel", *headings[1:]), _cohort_rows(refs["by_channel"], lambda k, c: k.replace("_", " "))),
@@ -67,10 +53,9 @@ def pages_of(doc: dict) -> ReportPages:
         legend=text.LEGEND,
         sentences=tuple(sentences),
         arrivals_title=title,
-        arrivals=arrivals,
-        funnel=tuple(_bar(label, refs["total"][key]) for key, label in FUNNEL),
-        curves=(_curve("all referrals", refs["total"]),
-                *(_curve(c.replace("_", " "), refs["by_channel"][c]) for c in ("community", "directory"))),
+        arrivals=_bars(charts.arrivals(doc)),
+        funnel=_bars(charts.funnel(doc)),
+        curves=tuple(Curve(c.name, c.points) for c in charts.curves(doc)),
         tables=tuple(tables),
         footer="Made with Field Kit from de-identified counts. Definitions of every figure: docs/metrics.md.",
     )

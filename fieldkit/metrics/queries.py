@@ -11,7 +11,7 @@ anonymous signals (timers, referrals) cannot be told apart.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from fieldkit.event import load_event
