@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -11,7 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from fieldkit.errors import Refused
-from fieldkit.people.importer import _delimiter, _read_text  # one way to read a CSV export, shared with registrations
+from fieldkit.people.importer import csv_lines
 
 
 class CsvRefused(Refused):
@@ -40,22 +38,7 @@ class CsvRows:
 
 def read_rows(path: Path, fields: tuple[str, ...], required: tuple[str, ...], what: str) -> CsvRows:
     """The column of each known field, and every non-empty row with the line it starts on."""
-    text = _read_text(path)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True)
-    headers: list[str] | None = None
-    rows: list[tuple[int, list[str]]] = []
-    last = 0
-    try:
-        for values in reader:
-            start, last = last + 1, reader.line_num
-            if not any(v.strip() for v in values):
-                continue
-            if headers is None:
-                headers = [v.strip() for v in values]
-            else:
-                rows.append((start, values))
-    except csv.Error as exc:
-        raise CsvRefused("csv_unreadable", f"{path.name} line {last + 1}: {exc}; fix the file and retry.") from None
+    headers, rows = csv_lines(path)
     if headers is None:
         raise CsvRefused("csv_empty", f"{path.name} is empty: export the {what} again and retry.")
     columns: dict[str, int] = {}
