@@ -84,8 +84,7 @@ def build(aggregates: Aggregates, threshold: int, fixed_total: bool = False) -> 
 
 def count(cohorts: Cohorts, dimension: str, value: str, name: str) -> int | str | None:
     """A count as the JSON shows it: a number, "<11", or None when withheld."""
-    s = cohorts.shown[(dimension, value, name)]
-    return s.value if not s.hidden else (s.label if s.status == "small" else None)
+    return cohorts.shown[(dimension, value, name)].published
 
 
 def _visible(cohorts: Cohorts, dimension: str, value: str, *names: str) -> list[int] | None:

@@ -37,6 +37,11 @@ class Shown:
     def hidden(self) -> bool:
         return self.status != SHOWN
 
+    @property
+    def published(self) -> int | str | None:
+        """As the JSON report gives it: the number, "<11", or None when withheld."""
+        return self.value if not self.hidden else (self.label if self.status == SMALL else None)
+
 
 def rectangle(groups: Iterable[int], columns: Iterable[int], width: int) -> frozenset[int]:
     """The atoms (flattened group * width + column) of some groups and some columns."""

@@ -29,10 +29,6 @@ PEOPLE: dict[str, Callable[[str, int, int, int], bool]] = {
 }
 
 
-def _label(s: Shown) -> int | str | None:
-    return s.value if not s.hidden else (s.label if s.status == "small" else None)
-
-
 def people(aggregates: Aggregates, event_ids: list[str], threshold: int) -> dict[tuple, Shown]:
     """(event id or "total", count name) -> how it is shown."""
     counts = {e: [0] * len(COLUMNS) for e in event_ids}
@@ -68,8 +64,8 @@ def arrivals(aggregates: Aggregates, event_id: str, attended: Shown, threshold: 
     figures[("total",)] = rectangle(range(len(cells)), [0], 1)
     shown = suppress_report(atoms, figures, fixed=[("total",)], threshold=threshold)
     return {
-        "by_quarter_hour": {q: _label(shown[("quarter_hour", q)]) for q in quarters},
-        "by_desk": {d: _label(shown[("desk", d)]) for d in desks},
+        "by_quarter_hour": {q: shown[("quarter_hour", q)].published for q in quarters},
+        "by_desk": {d: shown[("desk", d)].published for d in desks},
     }
 
 
@@ -100,9 +96,9 @@ def intent(aggregates: Aggregates, event_ids: list[str], threshold: int) -> dict
             cell = shown[(e, category)]
             share = None if cell.hidden or total.hidden or not total.value else cell.value / total.value
             minutes = _minutes(_merged(runs, events, [category]), None if cell.hidden else cell.value, threshold)
-            by_category[category] = {"timers": _label(cell), "share": share, "duration_minutes": minutes}
+            by_category[category] = {"timers": cell.published, "share": share, "duration_minutes": minutes}
         found[e] = {
-            "timers": _label(total),
+            "timers": total.published,
             "duration_minutes": _minutes(every, None if total.hidden else total.value, threshold),
             "by_category": by_category,
         }
@@ -146,7 +142,7 @@ def event_referrals(cohorts: Cohorts, event_id: str, attended: Shown) -> dict:
 def event_section(aggregates: Aggregates, event: tuple, shown: dict[tuple, Shown], intent_of: dict, cohorts: Cohorts, threshold: int) -> dict:
     """Everything the report says about one event."""
     event_id, community, name, starts, earlier_events = event
-    counts = {n: _label(shown[(event_id, n)]) for n in PEOPLE}
+    counts = {n: shown[(event_id, n)].published for n in PEOPLE}
     attended = shown[(event_id, "attended")]
 
     def rate(name: str) -> float | None:

@@ -42,10 +42,9 @@ def _utc(day: date, zone: ZoneInfo) -> str:
     return utc_text(datetime.combine(day, time(0), tzinfo=zone))
 
 
-def _offset(zone: ZoneInfo, at: datetime) -> str:
-    """The event's UTC offset as an SQLite date modifier (taken at the event's start)."""
-    minutes = int(at.astimezone(zone).utcoffset().total_seconds() // 60)
-    return f"{minutes:+d} minutes"
+def _offset_minutes(zone: ZoneInfo, at: datetime) -> int:
+    """The event's UTC offset (taken at the event's start), in minutes."""
+    return int(at.astimezone(zone).utcoffset().total_seconds() // 60)
 
 
 def consent_allowed(template: EventTemplate, purpose_id: str, prefix: str) -> tuple[str, dict]:
@@ -121,8 +120,11 @@ FROM (SELECT event_id, datetime(minute, :offset) AS local, desk, count(*) AS n
 GROUP BY 1, 2, 3
 """
 
+# A time's calendar day in the event's time zone, as a whole number (Julian days start at noon).
+_DAY = "CAST(julianday({at}) + :day_offset + 0.5 AS INTEGER)"
+
 # Each referral's furthest step, whether it ended, and the day (since issue) of each step.
-REFERRAL_STEPS = """
+REFERRAL_STEPS = f"""
 INSERT INTO temp.metrics_referral
 WITH step AS (
   SELECT referral_id,
@@ -138,17 +140,16 @@ WITH step AS (
 referral AS (
   SELECT coalesce(r.event_id, '') AS event_id, strftime('%Y-%m', datetime(r.issued_at, :offset)) AS month,
          r.channel, coalesce(s.stage, 0) AS stage, coalesce(s.ended, 0) AS ended,
-         julianday(date(r.issued_at, :offset)) AS issued,
-         julianday(date(coalesce(s.booked_at, s.first_at), :offset)) AS booked,
-         julianday(date(s.first_at, :offset)) AS first,
-         julianday(date(s.third_at, :offset)) AS third,
-         julianday(date(s.ended_at, :offset)) AS ended_on
+         {_DAY.format(at="r.issued_at")} AS issued,
+         {_DAY.format(at="coalesce(s.booked_at, s.first_at)")} AS booked,
+         {_DAY.format(at="s.first_at")} AS first,
+         {_DAY.format(at="s.third_at")} AS third,
+         {_DAY.format(at="s.ended_at")} AS ended_on
   FROM referrals r LEFT JOIN step s ON s.referral_id = r.id
   WHERE +r.issued_at <= :as_of AND +r.issued_at >= :since AND +r.issued_at < :until
 )
 SELECT :community, event_id, month, channel, stage, ended,
-       CAST(booked - issued AS INTEGER), CAST(first - issued AS INTEGER), CAST(third - issued AS INTEGER),
-       CAST(ended_on - issued AS INTEGER), CAST(julianday(date(:as_of, :offset)) - issued AS INTEGER)
+       booked - issued, first - issued, third - issued, ended_on - issued, {_DAY.format(at=":as_of")} - issued
 FROM referral
 """
 
@@ -247,7 +248,8 @@ def collect(store: Store, scope: Scope, earlier: pseudonyms.Earlier | None = Non
         "as_of": utc_text(scope.as_of),
         "since": _utc(scope.since, zone) if scope.since else "",
         "until": _utc(scope.until + timedelta(days=1), zone) if scope.until else "9999",
-        "offset": _offset(zone, ev.starts),
+        "offset": f"{_offset_minutes(zone, ev.starts):+d} minutes",  # an SQLite date modifier
+        "day_offset": _offset_minutes(zone, ev.starts) / 1440,
         "event": store.event_id,
         "community": ev.community,
         "ends": utc_text(ev.ends),

@@ -29,7 +29,7 @@ def build(aggregates: Aggregates, threshold: int = DEFAULT_THRESHOLD) -> dict:
         "threshold": threshold,
         "communities": sorted({e[1] for e in events} | {g[0] for g in cohorts.groups}),
         "events": [ev.event_section(aggregates, e, people, intent, cohorts, threshold) for e in events],
-        "events_total": {name: ev._label(people[("total", name)]) for name in ev.PEOPLE} if len(events) > 1 else None,
+        "events_total": {name: people[("total", name)].published for name in ev.PEOPLE} if len(events) > 1 else None,
         "referrals": _referrals(cohorts, {e[0]: e[2] for e in events}),
     }
     return doc

@@ -396,12 +396,15 @@ def m050_referrals(db: Database) -> None:
 
 
 @migrations()
-def m060_consent_facts_latest(db: Database) -> None:
-    # The report (and the consent gate in bulk) reads each person's latest fact per purpose:
-    # in this order and with every column they need, the index answers without a sort or a
-    # lookup into the table. It starts with `purpose`, so the index on purpose alone goes.
+def m060_report_reads(db: Database) -> None:
+    # The report reads every person's latest consent fact per purpose, every timer's facts in
+    # order, and every referral's steps. With these covering indexes each is one pass in
+    # index order, without a sort or a lookup into the table. The consent index starts with
+    # `purpose`, so the index on purpose alone goes. None of them is on the check-in path.
     db.execute(
         "CREATE INDEX consent_facts_latest ON consent_facts"
         " (purpose, person_id, at, hlc, action, decision, text_version, text_sha256, valid_until)"
     )
     db.execute("DROP INDEX IF EXISTS idx_consent_facts_purpose")
+    db.execute("CREATE INDEX intent_timer_events_runs ON intent_timer_events (event_id, timer_id, hlc, kind, at, category)")
+    db.execute("CREATE INDEX referral_status_steps ON referral_status (referral_id, status, at)")
