@@ -183,31 +183,25 @@ FROM temp.metrics_referral, (SELECT 30 AS n UNION ALL SELECT 90) WHERE first IS 
 INTENT = """
 WITH fact AS (
   SELECT timer_id, kind, at, category,
-         lead(at) OVER (PARTITION BY timer_id ORDER BY hlc) AS next_at,
-         lead(kind) OVER (PARTITION BY timer_id ORDER BY hlc) AS next_kind
+         lead(at) OVER run AS next_at, lead(kind) OVER run AS next_kind,
+         max(CASE WHEN kind = 'closed_at_end' THEN at END) OVER timer AS closed_at
   FROM intent_timer_events WHERE event_id = :event AND +at <= :as_of
+  WINDOW run AS (PARTITION BY timer_id ORDER BY hlc), timer AS (PARTITION BY timer_id)
 ),
-run AS (
-  SELECT timer_id,
-         max(kind = 'voided') AS voided,
-         max(CASE WHEN kind = 'closed_at_end' THEN at END) AS closed_at,
+timer AS (
+  SELECT max(kind = 'voided') AS voided, closed_at,
          min(CASE WHEN kind = 'stopped' THEN at END) AS stopped_at,
          coalesce(max(CASE WHEN kind = 'closed_at_end' THEN category END),
-                  max(CASE WHEN kind = 'stopped' THEN category END)) AS category
+                  max(CASE WHEN kind = 'stopped' THEN category END)) AS category,
+         sum(CASE WHEN kind IN ('started', 'resumed') AND next_kind IN ('paused', 'stopped', 'closed_at_end')
+                       AND (closed_at IS NULL OR at < closed_at)
+                  THEN max(0, julianday(CASE WHEN closed_at IS NOT NULL AND (next_at > closed_at OR next_kind = 'closed_at_end')
+                                             THEN closed_at ELSE next_at END) - julianday(at)) END) AS days
   FROM fact GROUP BY timer_id
-),
-span AS (
-  SELECT f.timer_id,
-         sum(max(0, julianday(CASE WHEN r.closed_at IS NOT NULL AND (f.next_at > r.closed_at OR f.next_kind = 'closed_at_end')
-                                   THEN r.closed_at ELSE f.next_at END) - julianday(f.at))) AS days
-  FROM fact f JOIN run r ON r.timer_id = f.timer_id
-  WHERE f.kind IN ('started', 'resumed') AND f.next_kind IN ('paused', 'stopped', 'closed_at_end')
-    AND (r.closed_at IS NULL OR f.at < r.closed_at)
-  GROUP BY f.timer_id
 )
-SELECT :event, r.category, CAST(round(coalesce(s.days, 0) * 86400) AS INTEGER), count(*)
-FROM run r LEFT JOIN span s ON s.timer_id = r.timer_id
-WHERE NOT r.voided AND (r.closed_at IS NOT NULL OR (r.stopped_at IS NOT NULL AND r.stopped_at <= :ends))
+SELECT :event, category, CAST(round(coalesce(days, 0) * 86400) AS INTEGER), count(*)
+FROM timer
+WHERE NOT voided AND (closed_at IS NOT NULL OR (stopped_at IS NOT NULL AND stopped_at <= :ends))
 GROUP BY 2, 3
 """
 
