@@ -109,10 +109,11 @@ def _session(
     peer: Peer | None,
     refusal: SyncRefused | None = None,
     on_plan: Callable[[int], None] | None = None,
+    idle_seconds: float = IDLE_SECONDS,
     **kwargs,
 ) -> SyncSummary:
     """One protocol session on a verified connection; the caller closes the socket."""
-    channel = Channel(sock, timeout=IDLE_SECONDS)
+    channel = Channel(sock, timeout=idle_seconds)
     session = Session(
         store, channel, initiator=initiator, peer=peer, refusal=refusal,
         revoked=revoked_devices(store).__contains__, **kwargs,
@@ -240,7 +241,9 @@ class SyncServer:
         )
         try:
             with self.store_lock:
-                return _session(self.store, bounded, initiator=False, peer=peer)
+                return _session(
+                    self.store, bounded, initiator=False, peer=peer, idle_seconds=self.limits.idle_seconds
+                )
         except SyncRefused as exc:
             log.warning("sync from %s refused: %s", host, exc)
         except ProtocolError as exc:
