@@ -14,11 +14,9 @@ thread each, about 1 ms). Unloaded and loaded syncs alternate.
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 import sync.ca  # noqa: E402,F401  (the event CA hook)
 from benchmarks._timing import time_each  # noqa: E402
-from benchmarks.sync import PASSPHRASE, TEMPLATE, populate  # noqa: E402
+from benchmarks.sync import PASSPHRASE, TEMPLATE, populate, serve_in_subprocess  # noqa: E402
 from fieldkit.event import create_event  # noqa: E402
 from fieldkit.template import load_template  # noqa: E402
 from sync.enroll import enroll_device, join_event  # noqa: E402
@@ -52,20 +50,6 @@ def idle_connections(address: tuple[str, int], settle: float):
             sock.close()
 
 
-def serve(db: Path) -> tuple[subprocess.Popen, int]:
-    """`fieldkit sync serve` on a free port, until interrupted; its log goes nowhere."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "FIELDKIT_PASSPHRASE": PASSPHRASE}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "fieldkit", "sync", "serve", "--db", str(db), "--port", "0"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )
-    line = server.stdout.readline()
-    if "127.0.0.1:" not in line:
-        server.kill()
-        raise SystemExit("fieldkit sync serve did not start")
-    return server, int(line.split("127.0.0.1:")[1].split()[0])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="Tiny sizes, for a smoke run in CI.")
@@ -82,7 +66,7 @@ def main() -> None:
         ]
         source_path = source.path
         source.close()
-        server, port = serve(source_path)
+        server, port = serve_in_subprocess(source_path, once=False)
         address = ("127.0.0.1", port)
 
         def first_sync(laptop) -> None:
