@@ -211,17 +211,18 @@ class SyncServer:
 
     def _handle(self, conn: socket.socket, host: str) -> SyncSummary | None:
         conn.settimeout(self.limits.handshake_seconds)  # ssl bounds the whole handshake by it
+        sock = self.context.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
         try:
-            sock = self.context.wrap_socket(conn, server_side=True)
-        except (ssl.SSLError, OSError) as exc:
-            reason = (f"no handshake within {self.limits.handshake_seconds:g} s"
-                      if isinstance(exc, socket.timeout) else _tls_reason(exc))
-            log.warning("sync from %s refused during the TLS handshake: %s", host, reason)
-            return None
-        try:
+            try:
+                sock.do_handshake()
+            except (ssl.SSLError, OSError) as exc:
+                reason = (f"no handshake within {self.limits.handshake_seconds:g} s"
+                          if isinstance(exc, socket.timeout) else _tls_reason(exc))
+                log.warning("sync from %s refused during the TLS handshake: %s", host, reason)
+                return None
             return self._verified(sock, host)
         finally:
-            sock.close()
+            sock.close()  # after the line is logged: a peer that sees the close can read the log
 
     def _verified(self, sock: ssl.SSLSocket, host: str) -> SyncSummary | None:
         try:
