@@ -20,7 +20,8 @@ sys.path.insert(0, str(ROOT))
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 
-from fieldkit import referral_codes, tokens  # noqa: E402
+from fieldkit import keys, tokens  # noqa: E402
+from fieldkit.referrals import codes as referral_codes
 from fieldkit.store import new_id  # noqa: E402
 from printables.referral_cards import CardBatch, ReferralCard, render_cards  # noqa: E402
 
@@ -31,7 +32,7 @@ BATCH = CardBatch(
 )
 
 
-def make_cards(signer: tokens.Signer, card_ids: list[str], codes: list[str]) -> list[ReferralCard]:
+def make_cards(signer: keys.Signer, card_ids: list[str], codes: list[str]) -> list[ReferralCard]:
     return [
         ReferralCard(token=tokens.sign_token(signer, tokens.REFERRAL, card_id), short_code=code)
         for card_id, code in zip(card_ids, codes)
@@ -69,8 +70,8 @@ def end_to_end(count: int, runs: int) -> float:
     import tempfile
 
     from fieldkit.event import create_event
-    from fieldkit.referral_print import print_cards
-    from fieldkit.template import load_template
+    from fieldkit.event.template import load_template
+    from fieldkit.referrals.cards import print_cards
 
     with tempfile.TemporaryDirectory() as folder:
         store = create_event(Path(folder) / "event.db", load_template(ROOT / "sample_events" / "wellbeing-popup.toml"), "bench")
@@ -110,7 +111,7 @@ def main() -> None:
     args = parser.parse_args()
     count, runs = (20, 1) if args.quick else (args.cards, args.runs)
 
-    signer = tokens.Signer(Ed25519PrivateKey.generate(), "0badc0de", new_id())
+    signer = keys.Signer(Ed25519PrivateKey.generate(), "0badc0de", new_id())
     card_ids = [new_id() for _ in range(count)]
     codes = [referral_codes.display(referral_codes.new_short_code()) for _ in card_ids]
     timed(signer, card_ids[:10], codes[:10])  # load fonts and warm caches outside the timing

@@ -54,8 +54,8 @@ def random_name(rng: random.Random) -> str:
 def build_event(path: Path, size: int, rng: random.Random):
     """An encrypted event database with `size` registrations, written through the store."""
     from fieldkit.event import create_event
-    from fieldkit.registry import add_person, add_registration
-    from fieldkit.template import load_template
+    from fieldkit.event.template import load_template
+    from fieldkit.people.registry import add_person, add_registration
 
     store = create_event(path, load_template(ROOT / "sample_events" / "wellbeing-popup.toml"), PASSPHRASE)
     with store.transaction():
@@ -97,7 +97,7 @@ def time_floor(conn, registration_ids: list[str]) -> list[float]:
 
 
 def time_search_floor(store, queries: list[str]) -> list[float]:
-    from fieldkit.registry import search_key
+    from fieldkit.people.registry import search_key
 
     times = []
     for query in queries:
@@ -117,7 +117,7 @@ async def time_app(db_path: Path, scans: list[tuple[str, str]]) -> list[float]:
 
     from fieldkit.store import open_store
     from fieldkit.tui.app import FieldKitApp
-    from fieldkit.tui.checkin import ResultPanel
+    from fieldkit.tui.screens.checkin import ResultPanel
 
     app = FieldKitApp(open_store(db_path, PASSPHRASE))
     times = []
@@ -159,7 +159,7 @@ def main() -> None:
         args.registrations, args.scans, args.app_scans = 500, 40, 8
 
     from fieldkit.checkin import Desk
-    from fieldkit.passes import pass_token
+    from fieldkit.checkin.passes import pass_token
     from fieldkit.store import open_store
 
     rng = random.Random(7)

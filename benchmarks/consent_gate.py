@@ -20,10 +20,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks._timing import time_each  # noqa: E402
-from fieldkit.consent import allows, consenting_people, utc_text  # noqa: E402
+from fieldkit.consent import allows, consenting_people  # noqa: E402
+from fieldkit.consent.gate import utc_text
 from fieldkit.event import create_event  # noqa: E402
+from fieldkit.event.template import load_template  # noqa: E402
 from fieldkit.store import new_id  # noqa: E402
-from fieldkit.template import load_template  # noqa: E402
 
 PURPOSE = "contact_for_followup"
 AT = datetime(2026, 12, 5, 15, 0, tzinfo=timezone.utc)

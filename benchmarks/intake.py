@@ -56,8 +56,8 @@ def measure(db: Path, mode: str, seconds: float) -> dict:
 
 def make_event(directory: Path, timers: int) -> Path:
     from fieldkit.event import create_event
-    from fieldkit.intent_timers import start_timer
-    from fieldkit.template import load_template
+    from fieldkit.event.template import load_template
+    from fieldkit.intake.timers import start_timer
 
     path = directory / "bench.db"
     store = create_event(path, load_template(ROOT / "sample_events" / "wellbeing-popup.toml"), PASSPHRASE)

@@ -45,7 +45,7 @@ def main() -> None:
     args = parser.parse_args()
     runs = 2 if args.quick else args.runs
 
-    from fieldkit.cli import DEMO_PASSPHRASE, make_demo
+    from fieldkit.cli.event import DEMO_PASSPHRASE, make_demo
 
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     with tempfile.TemporaryDirectory() as tmp:

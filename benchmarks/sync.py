@@ -24,10 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import sync.ca  # noqa: E402,F401  (the event CA hook)
 from fieldkit.event import create_event  # noqa: E402
+from fieldkit.event.template import load_template  # noqa: E402
 from fieldkit.store import new_id, open_store  # noqa: E402
-from fieldkit.template import load_template  # noqa: E402
 from sync.enroll import enroll_device, join_event  # noqa: E402
 from sync.transport import SyncServer, sync_with  # noqa: E402
 

@@ -26,11 +26,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import sync.ca  # noqa: E402,F401  (the event CA hook)
 from benchmarks._timing import time_each  # noqa: E402
 from benchmarks.sync import PASSPHRASE, TEMPLATE, populate, serve_in_subprocess  # noqa: E402
 from fieldkit.event import create_event  # noqa: E402
-from fieldkit.template import load_template  # noqa: E402
+from fieldkit.event.template import load_template  # noqa: E402
 from sync.enroll import enroll_device, join_event  # noqa: E402
 from sync.transport import sync_with  # noqa: E402
 

@@ -15,6 +15,8 @@ from pathlib import Path
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
+from fieldkit.errors import Refused
+
 FONT_DIR_ENV = "FIELDKIT_FONT_DIR"
 _SEARCH_DIRS = (
     "/usr/share/fonts/truetype/dejavu",
@@ -29,8 +31,10 @@ _SEARCH_DIRS = (
 _FILES = {"regular": "DejaVuSans.ttf", "bold": "DejaVuSans-Bold.ttf"}
 
 
-class FontMissing(Exception):
+class FontMissing(Refused):
     """No font with Greek and Cyrillic was found; str() says how to install one."""
+
+    code = "font_missing"
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,11 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from fieldkit.errors import Refused
+from fieldkit.event.ca import META_CA_CERT, META_CA_KEY, DeviceIdentity, install_identity, issue_certificate
+from fieldkit.keys import device_key_ids, install_device_key, issue_device_key, revoke_key
 from fieldkit.store import Store, create_store, new_id
 from fieldkit.store.apply import apply_snapshot
-from fieldkit.tokens import device_key_ids, install_device_key, issue_device_key, revoke_key
-from sync.ca import META_CA_CERT, META_CA_KEY, DeviceIdentity, install_identity, issue_certificate
 from sync.scope import COORDINATOR, ROLES
 
 MAGIC = b"FIELDKIT-JOIN-1\n"
@@ -33,8 +34,10 @@ SNAPSHOT_TABLES = (
 _SCRYPT = {"n": 2**15, "r": 8, "p": 1}
 _MAX_NAME = 40
 
-class EnrollRefused(Exception):
+class EnrollRefused(Refused):
     """Enrollment, joining or revocation refused; str() says what to do."""
+
+    code = "enroll_refused"
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,7 @@ def enroll_device(store: Store, name: str, role: str) -> dict[str, Any]:
         "cert": cert,
     }
     with store.transaction():
-        store.set_record("devices", device_id, {"name": name, "role": role, "enrolled_at": store.now().isoformat()})
+        store.set_record("devices", device_id, {"name": name, "role": role, "enrolled_at": store.now_text()})
         # Its token-signing key, certified by the event key, so it can sign passes offline.
         bundle["signing_key"] = issue_device_key(store, device_id)
         bundle["snapshot"] = _snapshot(store, SNAPSHOT_TABLES)
@@ -187,7 +190,7 @@ def revoke_device(store: Store, name: str, reason: str = "lost") -> RosterEntry:
     with store.transaction():
         store.append_fact(
             "device_revocations",
-            {"device_id": entry.device_id, "reason": reason, "revoked_at": store.now().isoformat()},
+            {"device_id": entry.device_id, "reason": reason, "revoked_at": store.now_text()},
         )
         # Its tokens stay good only for what was recorded before now (fieldkit/tokens.py).
         for key_id in device_key_ids(store, entry.device_id):

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from fieldkit.store import schema
-from fieldkit.store.apply import COMMON_COLUMNS, INSERT, PURGE, SET, WITHHELD, RemoteChange, watermarks
+from fieldkit.store.changes import COMMON_COLUMNS, INSERT, PURGE, SET, WITHHELD, RemoteChange, watermarks
 from fieldkit.store.store import Store
 
 # Changes per batch (one transaction, one fsync on the receiver); a frame stays well under

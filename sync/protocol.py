@@ -15,16 +15,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from fieldkit.errors import Refused
 from fieldkit.store import DB_ERRORS, Change, Store
 from fieldkit.store.apply import (
-    MAX_AHEAD_MS,
     ApplyResult,
     BatchRefused,
     IdentityClash,
-    RemoteChange,
     apply_changes,
 )
-from fieldkit.store.forks import forked_origin, head_entries, mark
+from fieldkit.store.changes import RemoteChange, head_entries
+from fieldkit.store.forks import forked_origin, mark
+from fieldkit.store.hlc import MAX_AHEAD_MS
 from fieldkit.store.schema import schema_version
 from sync import feed
 from sync.frames import Channel, FrameError, encode
@@ -35,8 +36,10 @@ PROTOCOL_VERSION = 2
 log = logging.getLogger("fieldkit.sync")
 
 
-class SyncRefused(Exception):
+class SyncRefused(Refused):
     """One laptop refused to sync with the other; str() says what to do."""
+
+    code = "sync_refused"
 
 
 class ProtocolError(Exception):

@@ -9,10 +9,7 @@ tables here when a desk needs them (docs/sync-protocol.md "Scoping").
 
 from __future__ import annotations
 
-COORDINATOR = "coordinator"
-DESK = "desk"
-PRACTITIONER = "practitioner"
-ROLES = (COORDINATOR, DESK, PRACTITIONER)
+from fieldkit.roles import COORDINATOR, PRACTITIONER, ROLES
 
 EVERY_ROLE = frozenset(ROLES)
 NOT_DESK = frozenset({COORDINATOR, PRACTITIONER})

@@ -27,8 +27,9 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 
+from fieldkit.errors import Refused
+from fieldkit.event.ca import identity_of, require_identity
 from fieldkit.store import Store
-from sync.ca import identity_of, require_identity
 from sync.bounded import BoundedSocket, drain
 from sync.frames import Channel, encode
 from sync.protocol import Peer, PeerBusy, ProtocolError, Session, SyncRefused, SyncSummary, device_name
@@ -42,8 +43,10 @@ CLIENT_HANDSHAKE_SECONDS = 30.0
 BUSY_WAITS = (1.0, 2.0, 4.0, 4.0, 4.0)  # `sync with` tries again after these when turned away
 
 
-class SyncFailed(Exception):
+class SyncFailed(Refused):
     """A sync could not start or finish; str() says what to do."""
+
+    code = "sync_failed"
 
 
 def _context(store: Store, side: int) -> ssl.SSLContext:

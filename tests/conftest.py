@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from fieldkit.event import create_event
+from fieldkit.event.template import load_template
 from fieldkit.store import open_store
-from fieldkit.template import load_template
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_EVENTS = REPO_ROOT / "sample_events"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from printables.printer import PrintingUnavailable, list_printers
+from fieldkit.printing import PrintingUnavailable, list_printers
 
 QUEUE = os.environ.get("FIELDKIT_CUPS_QUEUE", "fieldkit-pdf")
 CUPS_PDF_CONF = Path("/etc/cups/cups-pdf.conf")

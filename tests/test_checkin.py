@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -10,23 +10,17 @@ import pytest
 from click.testing import CliRunner
 from ulid import ULID
 
-from fieldkit.checkin import (
-    ADMITTED,
-    DOUBLE_SCAN,
-    REPEAT,
-    CheckinRefused,
-    Desk,
-    checkin_id_for,
-    describe,
-)
+from fieldkit.checkin import CheckinRefused, Desk, describe
+from fieldkit.checkin.desk import ADMITTED, DOUBLE_SCAN, REPEAT, checkin_id_for
+from fieldkit.checkin.passes import pass_token
 from fieldkit.cli import main
 from fieldkit.event import create_event
-from fieldkit.importer import import_registrations
-from fieldkit.overview import event_overview
-from fieldkit.passes import pass_cards, pass_token
-from fieldkit.registry import add_person, add_registration, find_people
+from fieldkit.event.overview import event_overview
+from fieldkit.keys import revoke_token
+from fieldkit.people.importer import import_registrations
+from fieldkit.people.registry import add_person, add_registration, find_people
 from fieldkit.store import create_store, new_id, open_store
-from fieldkit.tokens import revoke_token, sign_token
+from fieldkit.tokens import sign_token
 from tests.conftest import PASSPHRASE
 
 LONDON = ZoneInfo("Europe/London")

@@ -7,8 +7,8 @@ import signal
 import subprocess
 import sys
 
-from fieldkit.passes import pass_cards
-from fieldkit.registry import add_person, add_registration
+from fieldkit.checkin.passes import pass_cards
+from fieldkit.people.registry import add_person, add_registration
 from tests.conftest import PASSPHRASE, REPO_ROOT
 
 PEOPLE = 400

@@ -11,7 +11,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from fieldkit.cli import DEMO_PASSPHRASE, main, make_demo
+from fieldkit.cli import main
+from fieldkit.cli.event import DEMO_PASSPHRASE, make_demo
 from tests.conftest import PASSPHRASE, REPO_ROOT, SAMPLE_EVENTS
 
 

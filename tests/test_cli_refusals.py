@@ -10,9 +10,9 @@ from click.testing import CliRunner
 
 from fieldkit.cli import main
 from fieldkit.event import create_event
-from fieldkit.registry import add_person
+from fieldkit.event.template import load_template
+from fieldkit.people.registry import add_person
 from fieldkit.store import open_store
-from fieldkit.template import load_template
 from tests.conftest import PASSPHRASE, SAMPLE_EVENTS
 
 ENV = {"FIELDKIT_PASSPHRASE": PASSPHRASE, "FIELDKIT_JOIN_PASSPHRASE": "join passphrase for tests"}
@@ -108,7 +108,7 @@ def test_an_unwritable_join_file_enrolls_nobody(event_db, tmp_path, monkeypatch)
         out.write_bytes(b"half")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("fieldkit.commands.device.write_join_file", disk_full)
+    monkeypatch.setattr("fieldkit.cli.device.write_join_file", disk_full)
     refused(run("device", "enroll", "desk-2", "--role", "desk", "--db", path, "--out", tmp_path / "d.join"),
             "nobody was enrolled")
     assert not (tmp_path / "d.join").exists()

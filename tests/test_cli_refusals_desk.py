@@ -7,11 +7,10 @@ import hashlib
 import pytest
 
 from fieldkit import referrals as rf
+from fieldkit.checkin.passes import pass_cards
 from fieldkit.event import create_event
-from fieldkit.importer import import_registrations
-from fieldkit.passes import pass_cards
-from fieldkit.store import open_store
-from fieldkit.template import load_template
+from fieldkit.event.template import load_template
+from fieldkit.people.importer import import_registrations
 from tests.conftest import PASSPHRASE, SAMPLE_EVENTS
 from tests.test_cli_refusals import run
 

@@ -8,8 +8,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from fieldkit import consent
-from fieldkit.consent import ConsentError, allows, record_consent, revoke
-from fieldkit.registry import add_person
+from fieldkit.consent import ConsentError, allows
+from fieldkit.consent.records import record_consent
+from fieldkit.consent.withdrawal import revoke
+from fieldkit.people.registry import add_person
 from fieldkit.store import dump_json
 
 AT = datetime(2026, 12, 5, 11, 0, tzinfo=timezone.utc)

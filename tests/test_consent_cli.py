@@ -10,8 +10,8 @@ from pypdf import PdfReader
 
 from fieldkit.cli import main
 from fieldkit.event import create_event
-from fieldkit.registry import add_person
-from fieldkit.template import load_template
+from fieldkit.event.template import load_template
+from fieldkit.people.registry import add_person
 from tests.conftest import PASSPHRASE, SAMPLE_EVENTS
 from tests.cups_support import cups_pdf_queue  # noqa: F401  (fixture)
 

@@ -10,14 +10,15 @@ import pytest
 import zxingcpp
 from pypdf import PdfReader
 
-from fieldkit.consent import ConsentError, allows, record_consent
-from fieldkit.consent_forms import blank_forms, form_sheet, prefilled_form
-from fieldkit.consent_paper import paper_form_id, record_paper_consent
-from fieldkit.registry import add_person
-from fieldkit.tokens import CONSENT_FORM, PASS, KeyRing, parse_token, sign_token
+from fieldkit.consent import ConsentError, allows
+from fieldkit.consent.forms import blank_forms, form_sheet, prefilled_form
+from fieldkit.consent.paper import paper_form_id, record_paper_consent
+from fieldkit.consent.records import record_consent
+from fieldkit.people.registry import add_person
+from fieldkit.printing import print_pdf
 from fieldkit.store import new_id
+from fieldkit.tokens import CONSENT_FORM, PASS, KeyRing, parse_token, sign_token
 from printables.consent_forms import render_consent_forms
-from printables.printer import print_pdf
 from tests.cups_support import cups_pdf_queue  # noqa: F401  (fixture)
 
 SCALE = 3.0
@@ -91,7 +92,7 @@ def test_prefilled_form_before_any_decision_has_empty_boxes_and_a_fresh_form_id(
 
 def test_letter_size_from_the_template(tmp_path):
     from fieldkit.event import create_event
-    from fieldkit.template import load_template
+    from fieldkit.event.template import load_template
     from tests.conftest import PASSPHRASE, SAMPLE_EVENTS
 
     campus = create_event(tmp_path / "campus.db", load_template(SAMPLE_EVENTS / "campus-dropin.toml"), PASSPHRASE)

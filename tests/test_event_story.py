@@ -17,9 +17,9 @@ import click
 import pytest
 
 from fieldkit.cli import main
-from fieldkit.intent_timers import start_timer, stop_timer
-from fieldkit.surveys import submit_response
-from fieldkit.template import load_template
+from fieldkit.event.template import load_template
+from fieldkit.intake.surveys import submit_response
+from fieldkit.intake.timers import start_timer, stop_timer
 from tests.story_kit import REGISTRATIONS, REPO_ROOT, TEMPLATE, Laptop, counts_in, moved, one_sentence, sync
 from tests.syncing.kit import canonical_dump
 from tests.test_passes import decode_passes

@@ -8,8 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from fieldkit.cli import main
-from fieldkit.importer import ImportRefused, detect_mapping, detect_source, import_registrations
-
+from fieldkit.people.importer import ImportRefused, detect_mapping, detect_source, import_registrations
 from tests.conftest import PASSPHRASE
 
 DATA = Path(__file__).parent / "data"

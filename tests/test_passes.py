@@ -10,10 +10,10 @@ import pytest
 import zxingcpp
 from click.testing import CliRunner
 
+from fieldkit.checkin.passes import pass_cards, pass_sheet
 from fieldkit.cli import main
-from fieldkit.importer import import_registrations
-from fieldkit.passes import pass_cards, pass_sheet
-from fieldkit.registry import registration_for
+from fieldkit.people.importer import import_registrations
+from fieldkit.people.registry import registration_for
 from fieldkit.tokens import KeyRing, parse_token
 from printables import passes as layout
 from printables.passes import render_passes
@@ -79,7 +79,7 @@ def test_every_qr_decodes_to_the_person_printed_beside_it(imported, tmp_path, pa
 
 
 def test_many_passes_fill_several_pages(store, tmp_path):
-    from fieldkit.registry import add_person, add_registration
+    from fieldkit.people.registry import add_person, add_registration
 
     with store.transaction():
         for number in range(19):
@@ -90,9 +90,9 @@ def test_many_passes_fill_several_pages(store, tmp_path):
 
 
 def test_long_and_non_latin_names_render(store, tmp_path):
-    from printables.passes import PassCard, PassSheet
-    from fieldkit.passes import pass_token
+    from fieldkit.checkin.passes import pass_token
     from fieldkit.store import new_id
+    from printables.passes import PassCard, PassSheet
 
     names = ["Ελένη Παπαδάκη", "Олена Коваленко", "Maria Antonietta Giuseppina de los Santos Fernández-Villanueva"]
     cards = [PassCard(name, pass_token(store, new_id()), "Free drop-in") for name in names]

@@ -6,7 +6,7 @@ from click.testing import CliRunner
 
 from fieldkit.checkin import Desk
 from fieldkit.cli import main
-from fieldkit.importer import import_registrations
+from fieldkit.people.importer import import_registrations
 from fieldkit.tokens import PASS, sign_token
 from tests.conftest import PASSPHRASE, SAMPLE_EVENTS
 

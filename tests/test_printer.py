@@ -8,8 +8,8 @@ import pytest
 from pypdf import PdfReader
 from reportlab.pdfgen import canvas
 
-from printables import printer
-from printables.printer import PrintingUnavailable, parse_job_id, parse_printers, print_pdf
+from fieldkit import printing as printer
+from fieldkit.printing import PrintingUnavailable, parse_job_id, parse_printers, print_pdf
 from tests.cups_support import cups_pdf_queue  # noqa: F401  (fixture)
 
 

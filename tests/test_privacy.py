@@ -6,10 +6,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from fieldkit import consent, privacy
-from fieldkit.consent import record_consent, revoke, sweep
-from fieldkit.contact_details import contact_details_for_followup
-from fieldkit.registry import add_person
+from fieldkit import consent
+from fieldkit.consent import withdrawal as privacy
+from fieldkit.consent.records import record_consent
+from fieldkit.consent.withdrawal import revoke, sweep
+from fieldkit.people.contact_details import contact_details_for_followup
+from fieldkit.people.registry import add_person
 
 AT = datetime(2026, 12, 5, 11, 0, tzinfo=timezone.utc)
 PURPOSE = "contact_for_followup"
@@ -104,12 +106,13 @@ def test_a_failing_purge_rolls_back_the_revocation(store, person, monkeypatch):
         raise RuntimeError("disk full")
 
     coverage = privacy.coverage_of(PURPOSE)[0]
-    privacy.register_coverage(privacy.Coverage(PURPOSE, coverage.name, coverage.holders, broken))
-    try:
-        with pytest.raises(RuntimeError):
-            revoke(store, person, PURPOSE, at=AT + timedelta(minutes=1))
-    finally:
-        privacy.register_coverage(coverage)
+    swapped = tuple(
+        privacy.Coverage(PURPOSE, c.name, c.holders, broken) if c is coverage else c for c in privacy.COVERAGES
+    )
+    monkeypatch.setattr(privacy, "COVERAGES", swapped)
+    with pytest.raises(RuntimeError):
+        revoke(store, person, PURPOSE, at=AT + timedelta(minutes=1))
+    monkeypatch.undo()
     assert store.db.execute("SELECT count(*) FROM consent_facts").fetchone()[0] == facts_before
     assert contact(store, person) == ("lukasz@example.org", "07700 900102")
     assert allows_contact(store, person)

@@ -9,8 +9,8 @@ import pytest
 
 from fieldkit.event import create_event
 from fieldkit.store import (
-    EncryptionMismatch,
     INTEGRITY_ERRORS,
+    EncryptionMismatch,
     NewerSchema,
     NotAFieldKitDatabase,
     WriteRefused,

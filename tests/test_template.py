@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from fieldkit.template import TemplateError, load_template, parse_template, template_from_json
+from fieldkit.event.template import TemplateError, load_template, parse_template, template_from_json
 from tests.conftest import SAMPLE_EVENTS
 
 

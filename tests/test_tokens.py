@@ -10,21 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fieldkit.event import create_event
+from fieldkit.keys import CannotSign, certify_device_key, new_device_key, revoke_key, revoke_token
 from fieldkit.store import new_id
-from fieldkit.tokens import (
-    KINDS,
-    PREFIX,
-    CannotSign,
-    KeyRing,
-    TokenRefused,
-    certify_device_key,
-    new_device_key,
-    parse_token,
-    revoke_key,
-    revoke_token,
-    sign_token,
-    signer_for,
-)
+from fieldkit.tokens import KINDS, PREFIX, KeyRing, TokenRefused, parse_token, sign_token, signer_for
 
 NOW = datetime(2026, 12, 5, 11, 0, tzinfo=timezone.utc)
 QR_ALPHANUMERIC = re.compile(r"[0-9A-Z $%*+\-./:]+")
@@ -134,8 +122,9 @@ def test_other_event_is_told_apart_from_a_forgery(tmp_path, template, store, key
 
 def test_a_key_the_event_never_certified_is_forged(tmp_path, store, keyring):
     rogue = new_device_key(store)  # made but never certified by the event key
-    from fieldkit.tokens import Signer
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from fieldkit.tokens import Signer
 
     assert len(rogue) == 32
     impostor = Signer(Ed25519PrivateKey.generate(), signer_for(store).key_id, store.event_id)
@@ -178,7 +167,9 @@ def test_certified_device_key_signs_offline_and_can_be_revoked(tmp_path, templat
 
 def test_a_tampered_certificate_does_not_count(store):
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-    from fieldkit.tokens import Signer, key_id_of, _raw_public
+
+    from fieldkit.keys import Signer, key_id_of
+    from fieldkit.keys import raw_public as _raw_public
 
     private = Ed25519PrivateKey.generate()
     public = _raw_public(private.public_key())

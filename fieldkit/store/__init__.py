@@ -1,5 +1,6 @@
 """The event database: opening it, its schema, and the one write path."""
 
+from fieldkit.store.changes import Change
 from fieldkit.store.errors import (
     EncryptionMismatch,
     NewerSchema,
@@ -9,7 +10,8 @@ from fieldkit.store.errors import (
     WrongPassphrase,
 )
 from fieldkit.store.ids import new_id
-from fieldkit.store.store import DB_ERRORS, INTEGRITY_ERRORS, Change, Store, create_store, dump_json, open_store
+from fieldkit.store.store import DB_ERRORS, INTEGRITY_ERRORS, Store, create_store, dump_json, open_store
+from fieldkit.store.times import utc_text
 
 __all__ = [
     "DB_ERRORS",
@@ -26,4 +28,5 @@ __all__ = [
     "dump_json",
     "new_id",
     "open_store",
+    "utc_text",
 ]

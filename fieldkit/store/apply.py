@@ -16,60 +16,31 @@ arrived in, which is what makes any order of syncs converge.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from fieldkit.store import schema
-from fieldkit.store.errors import StoreError
-from fieldkit.store.forks import clashing_origin, head_entries
-from fieldkit.store.store import Change
+from fieldkit.store.changes import (
+    COMMON_COLUMNS,
+    INSERT,
+    PURGE,
+    SET,
+    WHOLE_ROW,
+    WITHHELD,
+    RemoteChange,
+    Stamp,
+)
+from fieldkit.store.errors import BatchRefused, IdentityClash
+from fieldkit.store.forks import clashing_origin
+from fieldkit.store.hlc import MAX_AHEAD_MS, ahead_ms
+from fieldkit.store.validate import validate
 
 if TYPE_CHECKING:
     from fieldkit.store.store import Store
 
-INSERT, SET, PURGE, WITHHELD = "insert", "set", "purge", "withheld"
-OPS = (INSERT, SET, PURGE, WITHHELD)
-WHOLE_ROW = ""
-COMMON_COLUMNS = ("id", "origin", "hlc")
-# A stamp further ahead of this laptop's wall clock than this is held back, not applied
-# (and not observed), so one laptop with a wrong clock cannot drag the others along.
-MAX_AHEAD_MS = 5 * 60 * 1000
-_MAX_TEXT_ID = 64
 _CHUNK = 500
-
-Stamp = tuple[str, str]  # (hlc, origin): the last-writer-wins order
-
-
-@dataclass(frozen=True)
-class RemoteChange(Change):
-    """One change-log entry as it travels between laptops, with what it carries.
-
-    payload: insert -> the fact's columns; set -> the fields this change still
-    decides; purge -> {"fields": [...], "reason": str}; withheld -> None (a
-    placeholder for a change of a table the receiving laptop's role may not hold).
-    """
-
-    payload: dict[str, Any] | None = None
-
-    @property
-    def stamp(self) -> Stamp:
-        return (self.hlc, self.origin)
-
-
-class BatchRefused(StoreError):
-    """A received batch broke a rule; nothing of it was applied."""
-
-
-class IdentityClash(BatchRefused):
-    """Two laptops write under one device id: a received change is not the one held under its number."""
-
-    def __init__(self, device_id: str):
-        super().__init__(f"two laptops numbered different changes as laptop {device_id}'s")
-        self.device_id = device_id
-
 
 @dataclass
 class ApplyResult:
@@ -91,80 +62,9 @@ class ApplyResult:
 # -- reading the log -----------------------------------------------------------
 
 
-def watermarks(store: Store) -> dict[str, int]:
-    """The highest seq held per origin; each origin's log is held without gaps."""
-    return {origin: entry.seq for origin, entry in head_entries(store).items()}
-
-
 def _head(store: Store, origin: str) -> int:
     row = store.db.execute("SELECT max(seq) FROM changes WHERE origin = ?", [origin]).fetchone()
     return row[0] or 0
-
-
-# -- checking what arrived -----------------------------------------------------
-
-
-_SCALARS = (str, float, bool, type(None))
-_STAMP = re.compile(r"\d{13}-\d{6}")
-
-
-def _is_scalar(value: Any) -> bool:
-    if type(value) in _SCALARS:
-        return True
-    return type(value) is int and -(2**63) <= value < 2**63
-
-
-def _settable_columns(store: Store, table: str) -> frozenset[str]:
-    cache = store.__dict__.setdefault("_settable_columns", {})
-    if table not in cache:
-        cache[table] = frozenset(store._columns_of(table) - set(COMMON_COLUMNS))
-    return cache[table]
-
-
-def _text_id(value: Any) -> bool:
-    return isinstance(value, str) and 0 < len(value) <= _MAX_TEXT_ID
-
-
-def validate(store: Store, change: RemoteChange) -> None:
-    """Raise BatchRefused unless `change` is well formed for this database."""
-    c = change
-    if not (_text_id(c.origin) and isinstance(c.seq, int) and not isinstance(c.seq, bool) and c.seq > 0):
-        raise BatchRefused("a change has no valid origin and sequence number")
-    kind = store.synced.get(c.table) if isinstance(c.table, str) else None
-    if kind is None:
-        raise BatchRefused(f"a change names a table this laptop does not sync ({str(c.table)[:40]!r})")
-    if c.op == WITHHELD:
-        if c.payload is not None or c.row_id != "" or c.hlc != "":
-            raise BatchRefused("a withheld change carries content")
-        return
-    if c.op not in OPS or not _text_id(c.row_id):
-        raise BatchRefused("a change has an unknown operation or no row id")
-    if not (isinstance(c.hlc, str) and _STAMP.fullmatch(c.hlc)):
-        raise BatchRefused("a change has no valid clock stamp")
-    columns = _settable_columns(store, c.table)
-    if c.op == PURGE:
-        _validate_purge(c, kind, columns)
-        return
-    if (c.op, kind) not in ((INSERT, schema.FACT), (SET, schema.RECORD)):
-        raise BatchRefused(f"{c.op} is not allowed on {kind} table {c.table}")
-    if c.payload is None and c.op == INSERT:
-        return  # the sender no longer holds the row (purged): only the log entry travels
-    if not isinstance(c.payload, dict) or not columns.issuperset(c.payload):
-        raise BatchRefused(f"a change to {c.table} names columns it does not have")
-    if not all(_is_scalar(v) for v in c.payload.values()):
-        raise BatchRefused(f"a change to {c.table} holds a value that is not text or a number")
-
-
-def _validate_purge(c: RemoteChange, kind: str, columns: set[str]) -> None:
-    p = c.payload
-    if not isinstance(p, dict) or set(p) != {"fields", "reason"} or not isinstance(p["reason"], str):
-        raise BatchRefused(f"a purge of {c.table} is malformed")
-    fields = p["fields"]
-    if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
-        raise BatchRefused(f"a purge of {c.table} is malformed")
-    allowed = {WHOLE_ROW} if kind == schema.FACT else {WHOLE_ROW} | columns
-    if not set(fields) <= allowed:
-        raise BatchRefused(f"a purge of {c.table} names columns it does not have")
 
 
 # -- applying ------------------------------------------------------------------
@@ -188,20 +88,12 @@ def apply_changes(
     for change in changes:
         validate(store, change)
     result = ApplyResult()
-    before = (store.clock.millis, store.clock.counter)
-    try:
-        with store.transaction():
-            fresh = _select_fresh(store, changes, max_ahead_ms, set(held_back), result)
-            if fresh:
-                _log(store, fresh)
-                _apply_all(store, [c for c in fresh if c.op != WITHHELD])
-                stamps = [c.hlc for c in fresh if c.op != WITHHELD]
-                if stamps:
-                    store.clock.observe(max(stamps))
-                    store._save_clock(store.clock.last)
-    except BaseException:
-        store.clock.millis, store.clock.counter = before
-        raise
+    with store.transaction():  # its failure also takes back what the clock observed
+        fresh = _select_fresh(store, changes, max_ahead_ms, set(held_back), result)
+        if fresh:
+            _log(store, fresh)
+            _apply_all(store, [c for c in fresh if c.op != WITHHELD])
+            store.observe([c.hlc for c in fresh if c.op != WITHHELD])
     return result
 
 
@@ -227,7 +119,7 @@ def _select_fresh(
         if c.seq != heads[c.origin] + 1:
             raise BatchRefused(f"the changes of one laptop skip from {heads[c.origin]} to {c.seq}")
         if c.op != WITHHELD:
-            ahead = int(c.hlc[:13]) - now  # validated: 13 digits of milliseconds first
+            ahead = ahead_ms(c.hlc, now)
             if ahead > max_ahead_ms:
                 # Held back with everything after it from that laptop, so its log keeps no gap.
                 held_back.add(c.origin)
@@ -475,6 +367,4 @@ def apply_snapshot(
             tombstones,
         )
         stamps.extend(t[3] for t in field_clocks)
-        if stamps:
-            store.clock.observe(max(stamps))
-            store._save_clock(store.clock.last)
+        store.observe(stamps)

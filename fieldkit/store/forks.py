@@ -13,35 +13,15 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
-from fieldkit.store.store import Change, Store
+from fieldkit.store.changes import WITHHELD, Change
 
 if TYPE_CHECKING:
-    from fieldkit.store.apply import RemoteChange
+    from fieldkit.store.store import Store
 
-LogEntry = Union[Change, "RemoteChange"]  # both name one change by (origin, seq) with its log columns
-
-WITHHELD = "withheld"
+LogEntry = Change  # a logged change or a RemoteChange: both name one change by (origin, seq)
 HeadMark = tuple[str, str]  # (table, digest of the change; "" for a withheld placeholder)
-
-# Each origin's newest log entry, by index seeks: the cost grows with the number of laptops.
-_HEADS_SQL = """
-WITH RECURSIVE o(origin) AS (
-  SELECT min(origin) FROM changes
-  UNION ALL
-  SELECT (SELECT min(origin) FROM changes WHERE origin > o.origin) FROM o WHERE o.origin IS NOT NULL
-)
-SELECT c.origin, c.seq, c.tbl, c.row_id, c.hlc, c.op FROM o
-JOIN changes c ON c.origin = o.origin
- AND c.seq = (SELECT max(seq) FROM changes m WHERE m.origin = o.origin)
-"""
-
-
-def head_entries(store: Store) -> dict[str, Change]:
-    """The newest change held of each origin."""
-    return {row[0]: Change(*row) for row in store.db.execute(_HEADS_SQL)}
-
 
 def mark(entry: LogEntry) -> HeadMark:
     """What a hello says about a change: its table and a digest of the rest.

@@ -9,6 +9,9 @@ from dataclasses import dataclass
 # Stamps compare as strings: 13 digits of milliseconds, a dash, 6 digits of counter.
 _WIDTH_MS = 13
 _WIDTH_COUNTER = 6
+# A received stamp further ahead of this laptop's wall clock than this is held back, not
+# applied (and not observed), so one laptop with a wrong clock cannot drag the others along.
+MAX_AHEAD_MS = 5 * 60 * 1000
 
 
 def format_stamp(millis: int, counter: int) -> str:
@@ -27,6 +30,22 @@ def parse_stamp(stamp: str) -> tuple[int, int]:
     ):
         raise ValueError(f"not a clock stamp: {stamp!r}")
     return int(millis), int(counter)
+
+
+def is_stamp(value: object) -> bool:
+    """Whether `value` is a well-formed stamp."""
+    if not isinstance(value, str):
+        return False
+    try:
+        parse_stamp(value)
+    except ValueError:
+        return False
+    return True
+
+
+def ahead_ms(stamp: str, now_ms: int) -> int:
+    """How far a (well-formed) stamp is ahead of the wall clock reading `now_ms`."""
+    return parse_stamp(stamp)[0] - now_ms
 
 
 def wall_millis() -> int:
@@ -64,10 +83,9 @@ class HybridClock:
     def observe(self, stamp: str, max_drift_ms: int | None = None) -> bool:
         """Move past a received stamp; returns False (and ignores it) when it is
         more than `max_drift_ms` ahead of this laptop's wall clock."""
-        millis, counter = parse_stamp(stamp)
-        physical = self.now()
-        if max_drift_ms is not None and millis - physical > max_drift_ms:
+        if max_drift_ms is not None and ahead_ms(stamp, self.now()) > max_drift_ms:
             return False
+        millis, counter = parse_stamp(stamp)
         if millis > self.millis or (millis == self.millis and counter > self.counter):
             self.millis, self.counter = millis, counter
         return True

@@ -6,7 +6,6 @@ import contextlib
 import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -14,27 +13,17 @@ from typing import Any
 import sqlcipher3
 from sqlite_utils import Database
 
+from fieldkit.roles import COORDINATOR
 from fieldkit.store import schema
+from fieldkit.store.changes import COMMON_COLUMNS, INSERT, PURGE, SET, Change
 from fieldkit.store.connection import apply_pragmas, connect
 from fieldkit.store.errors import CannotCreate, NewerSchema, NotAFieldKitDatabase, WriteRefused
 from fieldkit.store.hlc import HybridClock, wall_millis
 from fieldkit.store.ids import new_id
+from fieldkit.store.times import utc_text
 
 DB_ERRORS = (sqlite3.Error, sqlcipher3.Error)
 INTEGRITY_ERRORS = (sqlite3.IntegrityError, sqlcipher3.IntegrityError)
-_COMMON_COLUMNS = ("id", "origin", "hlc")
-
-
-@dataclass(frozen=True)
-class Change:
-    """One entry of the change log."""
-
-    origin: str
-    seq: int
-    table: str
-    row_id: str
-    hlc: str
-    op: str
 
 
 class Store:
@@ -60,7 +49,7 @@ class Store:
 
     @property
     def role(self) -> str:
-        return self._meta.get("role", "coordinator")
+        return self._meta.get("role", COORDINATOR)
 
     @property
     def event_id(self) -> str:
@@ -100,6 +89,10 @@ class Store:
         """The current time in UTC, from the same (injectable) wall clock as the HLC."""
         return datetime.fromtimestamp(self.wall() / 1000, tz=timezone.utc)
 
+    def now_text(self) -> str:
+        """The current time as stored (fieldkit/store/times.py)."""
+        return utc_text(self.now())
+
     # -- the one write path -----------------------------------------------
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Store]:
@@ -111,45 +104,45 @@ class Store:
     def _immediate(self) -> Iterator[None]:
         # BEGIN IMMEDIATE takes the write lock first, so a read inside the transaction
         # never has to be upgraded under another process's commit (app and sync together).
-        if self.db.conn.in_transaction:
-            with self.db.atomic():
+        nested = self.db.conn.in_transaction
+        before = (self.clock.millis, self.clock.counter)
+        try:
+            if nested:
+                with self.db.atomic():
+                    yield
+            else:
+                self.db.conn.execute("BEGIN IMMEDIATE")
                 yield
-            return
-        self.db.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
+                self.db.conn.execute("COMMIT")
         except BaseException:
-            if self.db.conn.in_transaction:
+            if not nested and self.db.conn.in_transaction:
                 self.db.conn.execute("ROLLBACK")
-            raise
-        try:
-            self.db.conn.execute("COMMIT")
-        except BaseException:
-            if self.db.conn.in_transaction:
-                self.db.conn.execute("ROLLBACK")
+            # The clock goes back with the data: a stamp never outlives the write it stamped.
+            self.clock.millis, self.clock.counter = before
             raise
 
     @contextlib.contextmanager
     def _stamped_write(self) -> Iterator[str]:
         """One write transaction and its clock stamp; the clock is restored if it fails."""
-        before = (self.clock.millis, self.clock.counter)
-        try:
-            with self._immediate():
-                # Another process on this laptop (the app while `sync with` runs) may have
-                # written since: continue after its stamp, never beside it.
-                persisted = self.db.execute(
-                    "SELECT value FROM fieldkit_meta WHERE key = 'hlc'"
-                ).fetchone()
-                if persisted and persisted[0]:
-                    self.clock.observe(persisted[0])
-                stamp = self.clock.tick()
-                yield stamp
-                self._save_clock(stamp)
-        except BaseException:
-            self.clock.millis, self.clock.counter = before
-            raise
+        with self._immediate():
+            # Another process on this laptop (the app while `sync with` runs) may have
+            # written since: continue after its stamp, never beside it.
+            persisted = self.db.execute("SELECT value FROM fieldkit_meta WHERE key = 'hlc'").fetchone()
+            if persisted and persisted[0]:
+                self.clock.observe(persisted[0])
+            stamp = self.clock.tick()
+            yield stamp
+            self._save_clock(stamp)
 
-    def _columns_of(self, table: str) -> set[str]:
+    def observe(self, stamps: Iterable[str]) -> None:
+        """Continue this laptop's clock after received stamps, inside the transaction that applies them."""
+        stamps = list(stamps)
+        if stamps:
+            self.clock.observe(max(stamps))
+            self._save_clock(self.clock.last)
+
+    def columns_of(self, table: str) -> set[str]:
+        """The columns of one of this database's tables (cached: the schema does not change while open)."""
         if table not in self._columns:
             self._columns[table] = {c.name for c in self.db[table].columns}
         return self._columns[table]
@@ -157,7 +150,7 @@ class Store:
     def _check(self, table: str, kind: str, fields: Iterable[str]) -> None:
         if self.synced.get(table) != kind:
             raise WriteRefused(f"{table} is not a synced {kind} table.")
-        unknown = set(fields) - self._columns_of(table)
+        unknown = set(fields) - self.columns_of(table)
         if unknown:
             raise WriteRefused(f"{table} has no column {', '.join(sorted(unknown))}.")
 
@@ -193,14 +186,14 @@ class Store:
                 f" VALUES ({', '.join('?' for _ in names)})",
                 [row[n] for n in names],
             )
-            self._log(table, row["id"], stamp, "insert")
+            self._log(table, row["id"], stamp, INSERT)
         return row["id"]
 
     def set_record(self, table: str, row_id: str | None, fields: dict[str, Any]) -> str:
         """Create a record or set some of its fields; returns its id."""
         row_id = row_id or new_id()
         self._check(table, schema.RECORD, fields)
-        if set(fields) & set(_COMMON_COLUMNS):
+        if set(fields) & set(COMMON_COLUMNS):
             raise WriteRefused("id, origin and hlc are set by the store.")
         with self._stamped_write() as stamp:
             exists = self.db.execute(f"SELECT 1 FROM [{table}] WHERE id = ?", [row_id]).fetchone()
@@ -218,7 +211,7 @@ class Store:
                     list(row.values()),
                 )
             self._stamp_fields(table, row_id, fields, stamp)
-            self._log(table, row_id, stamp, "set")
+            self._log(table, row_id, stamp, SET)
         return row_id
 
     def purge(self, table: str, row_id: str, reason: str, fields: Iterable[str] | None = None) -> None:
@@ -249,7 +242,7 @@ class Store:
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 [(table, row_id, f, stamp, self.device_id, reason) for f in targets],
             )
-            self._log(table, row_id, stamp, "purge")
+            self._log(table, row_id, stamp, PURGE)
 
     # -- reading ------------------------------------------------------------
     def changes_of(self, origin: str, after_seq: int = 0, limit: int = 1000) -> list[Change]:
@@ -259,6 +252,14 @@ class Store:
             [origin, after_seq, limit],
         ).fetchall()
         return [Change(*row) for row in rows]
+
+    def keep_in_memory(self, kib: int) -> None:
+        """Let this connection cache up to `kib` KiB of pages (a desk's hot lookups)."""
+        self.db.execute(f"PRAGMA cache_size = -{int(kib)}")
+
+    def checkpoint(self) -> None:
+        """Fold the write-ahead log into the database without waiting on readers (while idle)."""
+        self.db.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def counts(self) -> dict[str, int]:
         """Rows per synced table, for `fieldkit info`."""
@@ -353,7 +354,7 @@ def create_store(
         "role": role,
         "event_id": event_id or new_id(),
         "hlc": "",
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created_at": utc_text(datetime.now(timezone.utc)),
     }
     with db.atomic():
         db["fieldkit_meta"].insert_all(

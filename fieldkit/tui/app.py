@@ -10,35 +10,50 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from fieldkit.overview import event_overview
+from fieldkit.errors import Refused
+from fieldkit.event.overview import event_overview
+from fieldkit.roles import DESK
 from fieldkit.store import Store
-from fieldkit.tui.home import HomeScreen
+from fieldkit.tui.screens.home import HomeScreen
 
 
 # Mode screens are imported when first opened, so cold start pays only for the first screen.
 def _checkin_screen() -> Screen:
-    from fieldkit.tui.checkin import CheckinScreen
+    from fieldkit.tui.screens.checkin import CheckinScreen
 
     return CheckinScreen()
 
 
 def _intake_screen() -> Screen:
-    from fieldkit.tui.intake import IntakeScreen
+    from fieldkit.tui.screens.intake import IntakeScreen
 
     return IntakeScreen()
 
 
 def _referrals_screen() -> Screen:
-    from fieldkit.tui.referrals import ReferralsScreen
+    from fieldkit.tui.screens.referrals import ReferralsScreen
 
     return ReferralsScreen()
+
+
+def failure_sentence(error: BaseException | None) -> str:
+    """What a person reads when work in the background failed."""
+    if isinstance(error, Refused):
+        return error.message
+    what = f"{type(error).__name__}: {error}" if error is not None else "an unknown error"
+    return (
+        f"That did not finish ({what}). Nothing was half-done; try again, and if it keeps "
+        "happening run `fieldkit check --db` on this laptop."
+    )
 
 
 class FieldKitApp(App):
     """One mode per task; function keys switch modes so a scanner's typing never does."""
 
     # Absolute, so subclasses defined elsewhere (benchmarks, tests) find it too.
-    CSS_PATH = [Path(__file__).with_name(name) for name in ("app.tcss", "checkin.tcss", "intake.tcss")]
+    CSS_PATH = [Path(__file__).with_name("app.tcss")] + [
+        Path(__file__).parent / "screens" / name for name in ("checkin.tcss", "intake.tcss")
+    ]
     TITLE = "Field Kit"
     MODES = {"home": HomeScreen, "checkin": _checkin_screen, "intake": _intake_screen, "referrals": _referrals_screen}
     DEFAULT_MODE = "home"
@@ -53,7 +68,7 @@ class FieldKitApp(App):
 
     def __init__(self, store: Store):
         # A laptop set up as a check-in desk opens straight on the check-in screen.
-        if store.role == "desk":
+        if store.role == DESK:
             self.DEFAULT_MODE = "checkin"
         super().__init__()
         self.store = store
@@ -87,19 +102,23 @@ class FieldKitApp(App):
                 partial(self.run_action, binding.action, active.node),
             )
 
+    def report_failure(self, error: BaseException | None) -> None:
+        """Every screen's worker failures end here: a sentence on screen, and the app keeps running."""
+        self.notify(failure_sentence(error), title="Not done", severity="error", timeout=12)
+
     def on_unmount(self) -> None:
         self.store.close()
 
     # Pushed screens other screens open for a person (e.g. check-in's "consent" key).
     def action_open_consent(self, person_id: str) -> None:
         """Record consent for `person_id` (the consent screen)."""
-        from fieldkit.tui.consent import ConsentScreen
+        from fieldkit.tui.screens.consent import ConsentScreen
 
         self.push_screen(ConsentScreen(person_id))
 
     def action_open_person(self, person_id: str) -> None:
         """A person's page: consent status and withdrawal."""
-        from fieldkit.tui.person import PersonScreen
+        from fieldkit.tui.screens.person import PersonScreen
 
         self.push_screen(PersonScreen(person_id))
 

@@ -6,9 +6,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from fieldkit import intake_privacy
-from fieldkit.consent import record_consent, revoke
-from fieldkit.registry import add_person
+from fieldkit.consent.records import record_consent
+from fieldkit.consent.withdrawal import revoke
+from fieldkit.intake import privacy as intake_privacy
+from fieldkit.people.registry import add_person
 
 EVENT_DAY_11AM = datetime(2026, 12, 5, 11, 0, tzinfo=timezone.utc)  # Europe/London = UTC in December
 

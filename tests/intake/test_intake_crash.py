@@ -8,13 +8,13 @@ import subprocess
 import sys
 from datetime import timedelta
 
-from fieldkit import intent_timers as it
+from fieldkit.intake import timers as it
 from tests.conftest import PASSPHRASE, REPO_ROOT
 from tests.intake.conftest import EVENT_DAY_11AM, Wall, use_wall
 
 CHILD = """
 import sys, time
-from fieldkit import intent_timers as it
+from fieldkit.intake import timers as it
 from fieldkit.store import open_store
 from tests.intake.conftest import EVENT_DAY_11AM, Wall, use_wall
 

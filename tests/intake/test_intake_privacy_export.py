@@ -6,12 +6,12 @@ import csv
 
 from click.testing import CliRunner
 
-from fieldkit import intent_timers as it
-from fieldkit import surveys as sv
 from fieldkit.cli import main
-from fieldkit.intake_export import COLUMNS, export_csv
-from fieldkit import privacy
-from fieldkit.intake_privacy import PURPOSE, people_with_linked_intake, sharing
+from fieldkit.consent import withdrawal as privacy
+from fieldkit.intake import surveys as sv
+from fieldkit.intake import timers as it
+from fieldkit.intake.export import COLUMNS, export_csv
+from fieldkit.intake.privacy import PURPOSE, people_with_linked_intake, sharing
 from tests.conftest import PASSPHRASE, SAMPLE_EVENTS
 from tests.intake.test_surveys import ANSWERS
 

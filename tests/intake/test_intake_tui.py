@@ -8,11 +8,11 @@ from datetime import timedelta
 from click.testing import CliRunner
 from textual.widgets import DataTable, Static
 
-from fieldkit import intent_timers as it
-from fieldkit import surveys as sv
 from fieldkit.cli import main
+from fieldkit.intake import surveys as sv
+from fieldkit.intake import timers as it
 from fieldkit.tui.app import FieldKitApp
-from fieldkit.tui.survey_runner import SurveyScreen
+from fieldkit.tui.screens.survey import SurveyScreen
 from tests.conftest import PASSPHRASE
 from tests.intake.conftest import EVENT_DAY_11AM, use_wall
 from tests.tui.footer import footer_actions
@@ -112,7 +112,7 @@ async def test_pause_resume_and_stop_with_a_note_for_a_linked_timer(timed_store,
 
 
 async def test_scanning_a_pass_starts_a_timer_and_a_bad_scan_is_refused(timed_store, people):
-    from fieldkit.registry import add_registration
+    from fieldkit.people.registry import add_registration
     from fieldkit.tokens import PASS, sign_token
 
     registration = add_registration(timed_store, people["Kofi Annan"], source="walk-in")
@@ -247,7 +247,7 @@ async def test_the_footer_offers_what_applies_and_fits_80_columns(timed_store, p
 
 
 async def test_consent_recorded_from_intake_links_the_running_timer(timed_store, people, consenting):
-    from fieldkit.tui.person import PersonScreen
+    from fieldkit.tui.screens.person import PersonScreen
 
     app = FieldKitApp(timed_store)
     async with app.run_test(size=SIZE) as pilot:
@@ -276,7 +276,7 @@ async def test_consent_recorded_from_intake_links_the_running_timer(timed_store,
 
 
 async def test_stopping_names_whose_timer_and_the_survey_says_for_whom(timed_store, wall, people):
-    from fieldkit.tui.choice_dialog import ChoiceDialog
+    from fieldkit.tui.widgets.choice_dialog import ChoiceDialog
 
     app = FieldKitApp(timed_store)
     async with app.run_test(size=SIZE) as pilot:
@@ -314,7 +314,7 @@ async def issue_walk_in_referral(pilot, app) -> str:
 
 async def test_refer_the_selected_timers_person_from_intake(timed_store, people, consenting):
     from fieldkit import referrals as rf
-    from fieldkit.tui.referrals import ReferralsScreen
+    from fieldkit.tui.screens.referrals import ReferralsScreen
 
     ada = people["Ada Lovelace"]
     consenting.add(ada)
@@ -350,7 +350,7 @@ async def test_refer_the_selected_timers_person_from_intake(timed_store, people,
 
 
 async def test_review_timers_that_ran_past_the_end_from_the_screen(timed_store, wall, people, consenting):
-    from fieldkit.tui.choice_dialog import ChoiceDialog
+    from fieldkit.tui.widgets.choice_dialog import ChoiceDialog
     from tests.intake.test_timer_review import at
 
     consenting.add(people["Grace Hopper"])

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from fieldkit import intent_timers as it
-from fieldkit.intake_privacy import texts_of
+from fieldkit.intake import timers as it
+from fieldkit.intake.privacy import texts_of
 from tests.intake.conftest import EVENT_DAY_11AM, use_wall
 
 
@@ -142,7 +142,7 @@ def test_timers_survive_reopening_the_store(timed_store, wall, reopen):
 
 
 def test_a_scanned_pass_names_its_person_and_a_bad_scan_is_refused(timed_store):
-    from fieldkit.registry import add_person, add_registration
+    from fieldkit.people.registry import add_person, add_registration
     from fieldkit.tokens import PASS, REFERRAL, sign_token
 
     person = add_person(timed_store, "Ada Lovelace")

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fieldkit import surveys as sv
-from fieldkit.intake_privacy import linked_person, texts_of
-from fieldkit.template import Question, Survey, TemplateError, load_template
+from fieldkit.event.template import Question, Survey, TemplateError, load_template
+from fieldkit.intake import surveys as sv
+from fieldkit.intake.privacy import linked_person, texts_of
 from tests.conftest import SAMPLE_EVENTS
 
 

@@ -9,10 +9,10 @@ from functools import partial
 import pytest
 from click.testing import CliRunner
 
-from fieldkit import intent_timers as it
 from fieldkit.cli import main
-from fieldkit.intake_export import export_csv
-from fieldkit.store import open_store
+from fieldkit.intake import timers as it
+from fieldkit.intake.export import export_csv
+from fieldkit.store import open_store, utc_text
 from tests.conftest import PASSPHRASE
 from tests.intake.conftest import EVENT_DAY_11AM
 
@@ -108,8 +108,8 @@ def test_reviews_are_new_facts_and_never_edit_old_ones(timed_store, late_day):
     assert after[: len(before)] == before
     added = [(timer_id, kind, stamp, category) for _, timer_id, kind, stamp, category in after[len(before):]]
     assert added == [
-        (ids["stopped_late"], it.CLOSED_AT_END, at(16).isoformat(), "book_session"),
-        (ids["running"], it.VOIDED, at(16, 30).isoformat(), None),
+        (ids["stopped_late"], it.CLOSED_AT_END, utc_text(at(16)), "book_session"),
+        (ids["running"], it.VOIDED, utc_text(at(16, 30)), None),
     ]
     # A stop that reaches this laptop after the void (from a sync) does not bring it back.
     it._record(timed_store, ids["running"], it.STOPPED, "not_now")
@@ -155,7 +155,7 @@ def test_an_open_timer_is_flagged_only_once_the_clock_passes_the_end(timed_store
 @pytest.fixture
 def cli(monkeypatch, wall, db_path):
     """`fieldkit intake review ...` in-process, on the test's moved wall clock."""
-    monkeypatch.setattr("fieldkit.cli_options.open_store", partial(open_store, wall=wall))
+    monkeypatch.setattr("fieldkit.cli.options.open_store", partial(open_store, wall=wall))
 
     def run(*args: str):
         return CliRunner().invoke(main, ["intake", "review", "--db", str(db_path), *args], env=ENV)

@@ -12,8 +12,8 @@ from reportlab.lib.units import mm
 
 from fieldkit import referrals as rf
 from fieldkit import tokens
-from fieldkit.referral_print import print_cards
 from fieldkit.referrals import ReferralRefused
+from fieldkit.referrals.cards import print_cards
 
 
 def decode_all(pdf: bytes, scale: float = 1.5) -> list[list[str]]:
@@ -60,7 +60,7 @@ def test_short_code_printed_beside_each_qr_names_the_same_card(clinic):
 
 
 def test_referral_cards_show_practitioner_and_booking_but_nothing_personal(clinic):
-    from fieldkit.registry import add_person
+    from fieldkit.people.registry import add_person
 
     person = add_person(clinic, "Zoë Quantrill")
     r = rf.issue_referral(clinic, channel="walk_in", need="parenting", language="el", person_id=person)

@@ -128,8 +128,8 @@ def test_printing_cards_through_the_real_cups_queue(run, tmp_path, db_path, cups
     job = said.split(" as job ")[1].strip().rstrip(".")
     printed = cups_pdf_queue.wait_for_job(job)
     texts = [t for page in decode_all(printed.read_bytes(), scale=2) for t in page]
-    from fieldkit.store import open_store
     from fieldkit import tokens
+    from fieldkit.store import open_store
 
     store = open_store(db_path, PASSPHRASE)
     try:

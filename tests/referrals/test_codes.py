@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fieldkit import referral_codes as rc
+from fieldkit.referrals import codes as rc
 
 
 def test_codes_are_random_with_a_check():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fieldkit import directory
+from fieldkit.referrals import directory
 
 
 def names(items):

@@ -8,7 +8,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from fieldkit.hsds import hsds_organization
+from fieldkit.referrals.hsds import hsds_organization
 
 SCHEMA = json.loads((Path(__file__).resolve().parent.parent / "data" / "hsds-subset.schema.json").read_text())
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fieldkit import referrals as rf
-from fieldkit.referrals import ReferralRefused
+from fieldkit.referrals import ReferralRefused, lifecycle
 
 
 def refused(code, fn, *args, **kwargs):
@@ -125,8 +125,8 @@ def test_typos_in_codes_are_told_apart_from_unknown_codes(clinic):
 
 
 def test_without_consent_the_referral_is_anonymous(clinic):
-    from fieldkit.consent import record_consent
-    from fieldkit.registry import add_person
+    from fieldkit.consent.records import record_consent
+    from fieldkit.people.registry import add_person
 
     person = add_person(clinic, "Ada Lovelace")
     assert rf.issue_referral(clinic, channel="walk_in", person_id=person).person_id is None
@@ -135,8 +135,9 @@ def test_without_consent_the_referral_is_anonymous(clinic):
 
 
 def test_with_consent_linked_and_revoking_it_unlinks_everywhere(clinic):
-    from fieldkit.consent import record_consent, revoke
-    from fieldkit.registry import add_person
+    from fieldkit.consent.records import record_consent
+    from fieldkit.consent.withdrawal import revoke
+    from fieldkit.people.registry import add_person
 
     person = add_person(clinic, "Grace Hopper")
     record_consent(clinic, person, {"share_intake_with_practitioners": True}, method="on_screen")
@@ -193,7 +194,7 @@ def test_milestone_comes_from_the_template(clinic, template, amina, monkeypatch)
 
     settings = dataclasses.replace(template.referrals, credit_milestone="first_session")
     changed = dataclasses.replace(template, referrals=settings)
-    monkeypatch.setattr(rf, "_template", lambda store: changed)
+    monkeypatch.setattr(lifecycle, "event_template", lambda store: changed)
     r = rf.issue_referral(clinic, channel="community", introducer_id=amina)
     rf.vet(clinic, r.id, "amara-okafor")
     rf.set_status(clinic, r.id, rf.BOOKED)

@@ -71,7 +71,8 @@ def test_forged_other_kind_and_unknown_cards_are_refused(clinic, vetted):
 
 
 def test_a_check_in_desk_can_advance_a_card_without_any_intake_data(clinic, vetted):
-    from sync.scope import DESK, may_receive
+    from fieldkit.roles import DESK
+    from sync.scope import may_receive
 
     needed = ("referral_cards", "referrals", "referral_status", "referral_scans", "referral_credits", "events", "signing_keys")
     assert all(may_receive(DESK, table) for table in needed)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fieldkit import referrals as rf
-from fieldkit.referral_stats import practitioner_report
+from fieldkit.referrals.stats import practitioner_report
 
 
 def stamped(store, practitioner, outcome, n, introducer=None):

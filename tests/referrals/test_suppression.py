@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fieldkit.suppression import COMPLEMENT, suppress, suppress_count
+from fieldkit.metrics.suppression import COMPLEMENT, suppress, suppress_count
 
 
 def test_small_counts_show_as_less_than_eleven():

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from fieldkit.registry import add_person
+from fieldkit.people.registry import add_person
 from sync.frames import Channel
 from sync.transport import SyncFailed, _context, sync_with
 from tests.security.hostile import KILLER_NAMES, client_context, killer_frames, send_and_wait

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from fieldkit.registry import add_person
+from fieldkit.people.registry import add_person
 from sync.enroll import revoke_device
 from tests.security.hostile import client_context, held_open, killer_frames, send_and_wait
 from tests.syncing.conftest import PASSPHRASE

@@ -6,7 +6,7 @@ import errno
 import logging
 import threading
 
-from fieldkit.registry import add_person
+from fieldkit.people.registry import add_person
 from sync import transport
 from sync.transport import SyncServer, sync_with
 from tests.security.conftest import QUICK

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from fieldkit.registry import add_person
+from fieldkit.people.registry import add_person
 from sync import transport
 from sync.transport import SyncFailed, sync_with
 from tests.security.conftest import QUICK

@@ -13,8 +13,8 @@ import ssl
 import pytest
 
 from fieldkit.event import create_event
-from fieldkit.registry import add_person
-from sync.ca import require_identity
+from fieldkit.event.ca import require_identity
+from fieldkit.people.registry import add_person
 from sync.enroll import revoke_device
 from sync.frames import Channel
 from sync.transport import sync_with

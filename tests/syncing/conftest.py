@@ -6,7 +6,6 @@ import threading
 
 import pytest
 
-import sync.ca  # noqa: F401  (registers the event CA hook)
 from fieldkit.event import create_event
 from sync.enroll import enroll_device, join_event
 from sync.transport import SyncServer

@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 from fieldkit.store import Store, create_store, new_id
-from fieldkit.store.apply import WITHHELD
+from fieldkit.store.changes import WITHHELD
 from sync.frames import Channel
 from sync.protocol import Peer, ProtocolError, Session, SyncRefused, SyncSummary
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from fieldkit.consent import allows, record_consent, revoke
-from fieldkit.registry import add_person
+from fieldkit.consent import allows
+from fieldkit.consent.records import record_consent
+from fieldkit.consent.withdrawal import revoke
+from fieldkit.people.registry import add_person
 from tests.syncing.kit import sync_pair
 
 

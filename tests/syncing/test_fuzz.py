@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from kit import canonical_dump
 
-from fieldkit.registry import add_person
+from fieldkit.people.registry import add_person
 from fieldkit.store.schema import schema_version
 from sync.frames import MAX_FRAME
 from sync.protocol import PROTOCOL_VERSION

@@ -12,10 +12,10 @@ import pytest
 from kit import canonical_dump, new_store
 
 from fieldkit.checkin import Desk
-from fieldkit.registry import add_person
+from fieldkit.people.registry import add_person
 from fieldkit.store import new_id, open_store
-from fieldkit.store.apply import IdentityClash, RemoteChange, apply_changes
-from fieldkit.store.forks import head_entries
+from fieldkit.store.apply import IdentityClash, apply_changes
+from fieldkit.store.changes import RemoteChange, head_entries
 from sync import feed
 from sync.enroll import enroll_device, join_event, read_join_file, write_join_file
 from sync.frames import Channel

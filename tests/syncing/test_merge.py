@@ -6,7 +6,8 @@ import pytest
 from kit import canonical_dump, new_store, sync_pair
 
 from fieldkit.store import new_id
-from fieldkit.store.apply import BatchRefused, RemoteChange, apply_changes, watermarks
+from fieldkit.store.apply import BatchRefused, apply_changes
+from fieldkit.store.changes import RemoteChange, watermarks
 from sync import feed
 from sync.protocol import ProtocolError, SyncSummary
 

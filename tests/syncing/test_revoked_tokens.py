@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fieldkit.checkin import CheckinRefused, Desk
-from fieldkit.registry import add_person, add_registration
+from fieldkit.people.registry import add_person, add_registration
 from fieldkit.store import new_id
 from fieldkit.tokens import PASS, KeyRing, TokenRefused, parse_token, sign_token
 from sync.enroll import revoke_device, roster

@@ -6,7 +6,7 @@ import pytest
 from kit import canonical_dump
 
 from fieldkit.event import create_event
-from fieldkit.registry import add_person, add_registration
+from fieldkit.people.registry import add_person, add_registration
 from sync.enroll import EnrollRefused, read_join_file, revoke_device, roster, write_join_file
 from sync.protocol import SyncRefused
 from sync.transport import SyncFailed, sync_with

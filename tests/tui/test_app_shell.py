@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.widgets import Static
 
-from fieldkit.importer import import_registrations
+from fieldkit.people.importer import import_registrations
 from fieldkit.tui.app import FieldKitApp
 from tests.conftest import SAMPLE_EVENTS
 

@@ -6,12 +6,12 @@ import pytest
 from textual.widgets import Input, OptionList, Static
 from textual.widgets._footer import FooterKey
 
-from fieldkit.importer import import_registrations
-from fieldkit.passes import pass_token
-from fieldkit.store import create_store, new_id
+from fieldkit.checkin.passes import pass_token
+from fieldkit.people.importer import import_registrations
+from fieldkit.store import new_id
 from fieldkit.tokens import sign_token
 from fieldkit.tui.app import FieldKitApp
-from fieldkit.tui.checkin import CheckinScreen
+from fieldkit.tui.screens.checkin import CheckinScreen
 from tests.conftest import SAMPLE_EVENTS
 
 SIZE = (100, 34)
@@ -217,8 +217,8 @@ async def test_fits_80_by_24(imported):
 
 async def test_consent_for_the_person_just_checked_in_is_one_key_away(imported):
     from fieldkit.consent import allows
-    from fieldkit.tui.confirm import ConfirmScreen
-    from fieldkit.tui.consent import ConsentScreen
+    from fieldkit.tui.screens.consent import ConsentScreen
+    from fieldkit.tui.widgets.confirm import ConfirmScreen
     from tests.tui.test_consent_screens import fill_consent
 
     app = RecordingApp(imported)
@@ -257,7 +257,7 @@ async def test_consent_for_the_person_just_checked_in_is_one_key_away(imported):
 
 
 async def test_person_page_key_and_when_the_keys_go_away(imported):
-    from fieldkit.tui.person import PersonScreen
+    from fieldkit.tui.screens.person import PersonScreen
 
     app = RecordingApp(imported)
     async with app.run_test(size=SIZE) as pilot:
@@ -283,3 +283,32 @@ async def test_person_page_key_and_when_the_keys_go_away(imported):
         await pilot.press("f10", "f12")
         await pilot.pause()
         assert app.screen is screen
+
+
+async def test_after_a_referral_card_scan_f10_and_f12_no_longer_open_the_person_admitted_before(imported):
+    from fieldkit import referrals as rf
+    from fieldkit.tui.screens.consent import ConsentScreen
+    from fieldkit.tui.screens.person import PersonScreen
+
+    store = imported
+    card = rf.vet(store, rf.issue_referral(store, channel="walk_in", need="grief").id, "amara-okafor")
+    app = RecordingApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_checkin(pilot)
+        screen.query_one("#scan", Input).value = pass_token(store, registration_of(store, "Ana Silva"))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "Ana Silva" in text_of(screen, "#result")
+        assert {"consent", "person"} <= set(footer_keys(screen))
+
+        screen.query_one("#scan", Input).value = rf.signed_code(store, card.card_id)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "booked recorded" in text_of(screen, "#result")
+        # The panel names a card now, not Ana: her consent and person pages are not one key away.
+        assert not {"consent", "person"} & set(footer_keys(screen))
+        await pilot.press("f10")
+        await pilot.press("f12")
+        await pilot.pause()
+        assert app.screen is screen
+        assert not isinstance(app.screen, (ConsentScreen, PersonScreen))

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from textual.widgets import DataTable, Input, RadioSet, Static
 
-from fieldkit.consent import allows, record_consent
-from fieldkit.registry import add_person
+from fieldkit.consent import allows
+from fieldkit.consent.records import record_consent
+from fieldkit.people.registry import add_person
 from fieldkit.tui.app import FieldKitApp
-from fieldkit.tui.confirm import ConfirmScreen
-from fieldkit.tui.consent import ConsentScreen
-from fieldkit.tui.person import PersonScreen
+from fieldkit.tui.screens.consent import ConsentScreen
+from fieldkit.tui.screens.person import PersonScreen
+from fieldkit.tui.widgets.confirm import ConfirmScreen
 from tests.tui.footer import footer_actions
 
 SIZE = (100, 34)
@@ -159,7 +160,7 @@ async def test_withdrawing_is_offered_only_for_consent_in_place(store):
 
 
 async def test_a_signed_paper_form_is_linked_by_scanning_its_code(store):
-    from fieldkit.consent_forms import blank_forms
+    from fieldkit.consent.forms import blank_forms
 
     pid = person(store)
     form = blank_forms(store, 1)[0]

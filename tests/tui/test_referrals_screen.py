@@ -8,7 +8,7 @@ from textual.widgets import DataTable, Select, Static
 
 from fieldkit import referrals as rf
 from fieldkit.tui.app import FieldKitApp
-from fieldkit.tui.referrals import ReferralsScreen, cards_directory
+from fieldkit.tui.screens.referrals import ReferralsScreen, cards_directory
 
 
 def message(app) -> str:
@@ -97,8 +97,8 @@ async def test_fits_at_80_by_24_and_refusals_are_in_words(store):
 
 
 async def test_referring_a_person_links_only_with_consent(store):
-    from fieldkit.consent import record_consent
-    from fieldkit.registry import add_person
+    from fieldkit.consent.records import record_consent
+    from fieldkit.people.registry import add_person
 
     ada = add_person(store, "Ada Lovelace")
     grace = add_person(store, "Grace Hopper")
@@ -152,7 +152,7 @@ async def test_scanning_a_card_at_the_check_in_desk_books_it_and_credits_the_int
 async def test_directory_screen_filters_and_shows_places_this_week(store):
     from textual.widgets import Input
 
-    from fieldkit.tui.directory import DirectoryScreen
+    from fieldkit.tui.screens.directory import DirectoryScreen
 
     rf.issue_referral(store, channel="walk_in", practitioner_id="olena-kovalenko")
     app = FieldKitApp(store)

@@ -6,10 +6,10 @@ import contextlib
 
 from textual.widgets import RadioSet, Static
 
-from fieldkit.registry import add_person
+from fieldkit.people.registry import add_person
 from fieldkit.tui.app import FieldKitApp
-from fieldkit.tui.consent import ConsentScreen
-from fieldkit.tui.person import PersonScreen
+from fieldkit.tui.screens.consent import ConsentScreen
+from fieldkit.tui.screens.person import PersonScreen
 
 SIZE = (80, 24)
 

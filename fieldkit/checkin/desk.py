@@ -1,0 +1,373 @@
+"""The check-in desk: scan or pick a person, record the check-in as a fact, undo by a void.
+
+Semantics (DESIGN.md "Check-in semantics"): a scan's nonce makes retries one check-in;
+the same person scanned again at this desk within two seconds (scanners that send
+twice) is the same check-in; a later second check-in is recorded and flagged, never
+dropped; a mistaken one is voided by a new fact. A validly signed pass whose
+registration has not reached this laptop yet is still admitted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from ulid import ULID
+
+from fieldkit.errors import Refused
+from fieldkit.people.registry import add_person, add_registration, find_people
+from fieldkit.store import Store, new_id, utc_text
+from fieldkit.tokens import PASS, KeyRing, TokenRefused, keyring_version, parse_token
+
+log = logging.getLogger(__name__)
+
+DOUBLE_SCAN_WINDOW = timedelta(seconds=2)
+# Keys and revocations change rarely (enrollment, a lost laptop, by sync): look at most once a second.
+KEYRING_RECHECK_SECONDS = 1.0
+# Page cache of a desk's connection: at 100k registrations the lookups a scan makes
+# stay in memory instead of being read and decrypted again (SQLCipher) each time.
+DESK_CACHE_KIB = 65536
+WALK_IN_SOURCE = "walk-in"
+
+# How a check-in was made.
+BY_PASS = "pass"
+BY_NAME = "name"
+BY_WALK_IN = "walk_in"
+
+# What a check-in turned out to be.
+ADMITTED = "admitted"
+REPEAT = "repeat"  # recorded again and flagged: the person was already checked in
+DOUBLE_SCAN = "double_scan"  # the same scan sent twice: nothing new recorded
+
+# Refusal codes beyond the token's own (malformed, forged, other_event, ...).
+WRONG_KIND = "wrong_kind"
+UNKNOWN_PERSON = "unknown_person"
+NOTHING_TO_UNDO = "nothing_to_undo"
+NO_NAME = "no_name"
+
+
+class CheckinRefused(Refused):
+    """Nobody was checked in (or nothing was undone)."""
+
+
+@dataclass(frozen=True)
+class EarlierCheckin:
+    at: datetime
+    desk: str
+
+
+@dataclass(frozen=True)
+class CheckinResult:
+    checkin_id: str
+    registration_id: str
+    person_id: str | None
+    name: str | None  # None when the registration has not synced to this laptop yet
+    at: datetime
+    desk: str
+    method: str
+    status: str
+    earlier: EarlierCheckin | None = None
+
+    @property
+    def flagged(self) -> bool:
+        return self.status == REPEAT or (self.status == DOUBLE_SCAN and self.earlier is not None)
+
+
+@dataclass(frozen=True)
+class VoidResult:
+    checkin_id: str
+    name: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Counters:
+    registered: int
+    checked_in: int
+    walk_ins: int
+
+
+@dataclass(frozen=True)
+class RecentCheckin:
+    checkin_id: str
+    name: str | None
+    at: datetime
+    desk: str
+    method: str
+    flagged: bool
+
+
+@dataclass(frozen=True)
+class Attendee:
+    """A name-search hit: the person, their registration and when they came in, if they did."""
+
+    person_id: str
+    name: str
+    registration_id: str | None
+    ticket: str | None
+    checked_in_at: datetime | None
+
+
+def checkin_id_for(device_id: str, nonce: str) -> str:
+    """The id of the check-in a scan's nonce makes on this laptop.
+
+    A retry with the same nonce finds its check-in by primary key: no index on nonces
+    to look in, or to write on every check-in. A ULID nonce (the desk's) lends the id
+    its time, so check-in ids still sort by time; the rest is a digest of laptop and nonce.
+    """
+    digest = hashlib.sha256(f"checkin\0{device_id}\0{nonce}".encode()).digest()
+    try:
+        moment = ULID.from_str(nonce).bytes[:6]
+    except ValueError:  # a nonce of the caller's own making (`fieldkit checkin --nonce`)
+        moment = digest[10:16]
+    return str(ULID.from_bytes(moment + digest[:10]))
+
+
+_NOT_VOIDED = "NOT EXISTS (SELECT 1 FROM checkin_voids v WHERE v.checkin_id = c.id)"
+_KIND_WORDS = {"referral": "a referral card", "consent_form": "a consent form", "device_join": "a laptop join code"}
+
+
+class Desk:
+    """One check-in desk on an open store; keeps the key ring warm between scans."""
+
+    def __init__(self, store: Store, *, double_scan_window: timedelta = DOUBLE_SCAN_WINDOW):
+        self.store = store
+        self.double_scan_window = double_scan_window
+        self._keyring: KeyRing | None = None
+        self._keyring_version: tuple | None = None
+        self._keyring_checked = float("-inf")
+        store.keep_in_memory(DESK_CACHE_KIB)
+
+    @property
+    def name(self) -> str:
+        return self.store.device_name
+
+    def keyring(self) -> KeyRing:
+        """The key ring, reloaded when keys or revocations changed (e.g. by sync)."""
+        now = time.monotonic()
+        if self._keyring is None or now - self._keyring_checked >= KEYRING_RECHECK_SECONDS:
+            version = keyring_version(self.store)
+            if version != self._keyring_version:
+                self._keyring = KeyRing.from_store(self.store)
+                self._keyring_version = version
+            self._keyring_checked = now
+        return self._keyring
+
+    # -- checking in -----------------------------------------------------------
+    def scan(self, text: str, *, nonce: str | None = None) -> CheckinResult:
+        """Check in the holder of the pass `text` (a scan or typed code)."""
+        try:
+            token = parse_token(text.strip(), self.keyring(), self.store.now())
+        except TokenRefused as exc:
+            # An audit line without the code itself: codes are not personal, but stay quiet.
+            log.info("check-in refused at %s: %s", self.name, exc.code)
+            raise CheckinRefused(exc.code, _refusal_words(exc)) from None
+        if token.kind != PASS:
+            log.info("check-in refused at %s: %s", self.name, WRONG_KIND)
+            raise CheckinRefused(
+                WRONG_KIND,
+                f"This is {_KIND_WORDS.get(token.kind, 'another kind of code')}, not a pass: "
+                "ask for their pass or search by name.",
+            )
+        return self._record(token.id, BY_PASS, nonce)
+
+    def check_in_registration(self, registration_id: str, *, nonce: str | None = None, method: str = BY_NAME) -> CheckinResult:
+        """Check in a registration picked from the name search."""
+        if not self._registration(registration_id):
+            raise CheckinRefused(UNKNOWN_PERSON, "That registration is not on this laptop: search again by name.")
+        return self._record(registration_id, method, nonce)
+
+    def check_in_person(self, person_id: str, *, nonce: str | None = None) -> CheckinResult:
+        """Check in a person picked by name (registering them here if they have no registration)."""
+        row = self.store.db.execute(
+            "SELECT id FROM registrations WHERE person_id = ? AND event_id = ? ORDER BY id LIMIT 1",
+            [person_id, self.store.event_id],
+        ).fetchone()
+        if row is not None:
+            return self._record(row[0], BY_NAME, nonce)
+        if not self.store.db.execute("SELECT 1 FROM people WHERE id = ?", [person_id]).fetchone():
+            raise CheckinRefused(UNKNOWN_PERSON, "That person is not on this laptop: search again by name.")
+        with self.store.transaction():
+            registration_id = add_registration(self.store, person_id, source=WALK_IN_SOURCE)
+            return self._record(registration_id, BY_NAME, nonce)
+
+    def walk_in(self, name: str, *, email: str | None = None, phone: str | None = None, nonce: str | None = None) -> CheckinResult:
+        """Register someone who just walked in and check them in, in one transaction."""
+        if not " ".join(name.split()):
+            raise CheckinRefused(NO_NAME, "Type the person's name first, then press Enter.")
+        nonce = nonce or new_id()
+        # A retried walk-in must not register the person twice: look before adding them.
+        if existing := self._result_of(checkin_id_for(self.store.device_id, nonce)):
+            return existing
+        with self.store.transaction():
+            person_id = add_person(self.store, name, email=email, phone=phone)
+            registration_id = add_registration(self.store, person_id, source=WALK_IN_SOURCE)
+            return self._record(registration_id, BY_WALK_IN, nonce)
+
+    def _registration(self, registration_id: str) -> tuple[str, str] | None:
+        """(person id, name) of a registration on this laptop."""
+        return self.store.db.execute(
+            "SELECT r.person_id, p.display_name FROM registrations r"
+            " LEFT JOIN people p ON p.id = r.person_id WHERE r.id = ?",
+            [registration_id],
+        ).fetchone()
+
+    def _result_of(self, checkin_id: str, status: str | None = None) -> CheckinResult | None:
+        """The check-in `checkin_id` as a result, or None if there is none."""
+        row = self.store.db.execute(
+            "SELECT registration_id, person_id, checked_in_at, desk, method, repeat_of FROM checkins WHERE id = ?",
+            [checkin_id],
+        ).fetchone()
+        if row is None:
+            return None
+        reg_id, person_id, at, desk, method, repeat_of = row
+        known = self._registration(reg_id)
+        earlier = None
+        if repeat_of:
+            first = self.store.db.execute(
+                "SELECT checked_in_at, desk FROM checkins WHERE id = ?", [repeat_of]
+            ).fetchone()
+            earlier = EarlierCheckin(datetime.fromisoformat(first[0]), first[1]) if first else None
+        return CheckinResult(
+            checkin_id=checkin_id,
+            registration_id=reg_id,
+            person_id=person_id or (known[0] if known else None),
+            name=known[1] if known else None,
+            at=datetime.fromisoformat(at),
+            desk=desk,
+            method=method,
+            status=status or (REPEAT if repeat_of else ADMITTED),
+            earlier=earlier,
+        )
+
+    def _record(self, registration_id: str, method: str, nonce: str | None) -> CheckinResult:
+        now = self.store.now()
+        nonce = nonce or new_id()
+        checkin_id = checkin_id_for(self.store.device_id, nonce)
+        with self.store.transaction():
+            if existing := self._result_of(checkin_id):
+                return existing
+            earlier = self.store.db.execute(
+                f"SELECT c.id, c.checked_in_at, c.desk, c.origin FROM checkins c"
+                f" WHERE c.registration_id = ? AND {_NOT_VOIDED} ORDER BY c.checked_in_at",
+                [registration_id],
+            ).fetchall()
+            mine = [row for row in earlier if row[3] == self.store.device_id]
+            if mine and now - datetime.fromisoformat(mine[-1][1]) < self.double_scan_window:
+                return self._result_of(mine[-1][0], DOUBLE_SCAN)
+            known = self._registration(registration_id)
+            first = earlier[0] if earlier else None
+            self.store.append_fact(
+                "checkins",
+                {
+                    "id": checkin_id,
+                    "registration_id": registration_id,
+                    "person_id": known[0] if known else None,
+                    "nonce": nonce,
+                    "method": method,
+                    "desk": self.name,
+                    "checked_in_at": utc_text(now),
+                    "repeat_of": first[0] if first else None,
+                },
+            )
+        return CheckinResult(
+            checkin_id=checkin_id,
+            registration_id=registration_id,
+            person_id=known[0] if known else None,
+            name=known[1] if known else None,
+            at=now,
+            desk=self.name,
+            method=method,
+            status=REPEAT if first else ADMITTED,
+            earlier=EarlierCheckin(datetime.fromisoformat(first[1]), first[2]) if first else None,
+        )
+
+    def tidy(self) -> None:
+        """Fold the write-ahead log into the database while the desk is idle, so the
+        automatic checkpoint rarely lands on a scan."""
+        self.store.checkpoint()
+
+    # -- undo ------------------------------------------------------------------
+    def undo_last(self, reason: str = "undone at the desk") -> VoidResult:
+        """Void this desk's latest check-in that is not voided yet (a new fact, not a delete)."""
+        with self.store.transaction():
+            row = self.store.db.execute(
+                f"SELECT c.id, c.registration_id, c.checked_in_at FROM checkins c"
+                f" WHERE c.origin = ? AND {_NOT_VOIDED} ORDER BY c.checked_in_at DESC, c.hlc DESC LIMIT 1",
+                [self.store.device_id],
+            ).fetchone()
+            if row is None:
+                raise CheckinRefused(NOTHING_TO_UNDO, "There is no check-in at this desk to undo.")
+            self.store.append_fact(
+                "checkin_voids",
+                {"checkin_id": row[0], "reason": reason, "desk": self.name, "voided_at": utc_text(self.store.now())},
+            )
+        known = self._registration(row[1])
+        return VoidResult(row[0], known[1] if known else None, datetime.fromisoformat(row[2]))
+
+    # -- what the screen shows ---------------------------------------------------
+    def counters(self) -> Counters:
+        db = self.store.db
+        # One database holds one event, so every registration row counts.
+        registered = db.execute("SELECT count(*) FROM registrations").fetchone()[0]
+        checked_in, walk_ins = db.execute(
+            "SELECT count(DISTINCT c.registration_id),"
+            " count(DISTINCT CASE WHEN c.method = ? THEN c.registration_id END)"
+            f" FROM checkins c WHERE {_NOT_VOIDED}",
+            [BY_WALK_IN],
+        ).fetchone()
+        return Counters(registered, checked_in, walk_ins)
+
+    def recent(self, limit: int = 10) -> list[RecentCheckin]:
+        """The latest check-ins on this laptop (any desk, once synced), newest first."""
+        # The newest few first (by index), then their names: not a join over every check-in.
+        rows = self.store.db.execute(
+            "SELECT c.id, p.display_name, c.checked_in_at, c.desk, c.method, c.repeat_of IS NOT NULL FROM"
+            f" (SELECT * FROM checkins c WHERE {_NOT_VOIDED} ORDER BY c.checked_in_at DESC LIMIT ?) c"
+            " LEFT JOIN registrations r ON r.id = c.registration_id LEFT JOIN people p ON p.id = r.person_id"
+            " ORDER BY c.checked_in_at DESC, c.hlc DESC",
+            [limit],
+        ).fetchall()
+        return [RecentCheckin(r[0], r[1], datetime.fromisoformat(r[2]), r[3], r[4], bool(r[5])) for r in rows]
+
+    def search(self, query: str, limit: int = 10) -> list[Attendee]:
+        """People matching `query` with their registration and check-in time."""
+        found = []
+        for person in find_people(self.store, query, limit):
+            row = self.store.db.execute(
+                "SELECT r.id, r.ticket, (SELECT min(c.checked_in_at) FROM checkins c"
+                f" WHERE c.registration_id = r.id AND {_NOT_VOIDED})"
+                " FROM registrations r WHERE r.person_id = ? AND r.event_id = ? ORDER BY r.id LIMIT 1",
+                [person.id, self.store.event_id],
+            ).fetchone()
+            reg_id, ticket, at = row if row else (None, None, None)
+            found.append(Attendee(person.id, person.display_name, reg_id, ticket, datetime.fromisoformat(at) if at else None))
+        return found
+
+
+def _refusal_words(exc: TokenRefused) -> str:
+    words = {
+        "other_event": "Not a pass for this event: ask for this event's pass or search by name.",
+        "revoked": "This pass was revoked: do not admit on it; ask the coordinator.",
+    }
+    if exc.code == "revoked" and "laptop" in exc.message:
+        return exc.message
+    return words.get(exc.code, exc.message)
+
+
+def describe(result: CheckinResult, zone) -> str:
+    """The result in words, as the desk shows it and `fieldkit checkin` prints it."""
+    who = result.name or "Valid pass"
+    if result.status == DOUBLE_SCAN:
+        return f"{who}: checked in (the same scan again; nothing new recorded)"
+    if result.earlier is not None:
+        at = result.earlier.at.astimezone(zone)
+        return f"{who}: already checked in at {at:%H:%M} at {result.earlier.desk}: recorded again and flagged"
+    if result.name is None:
+        return "Valid pass: checked in (their registration has not reached this laptop yet)"
+    if result.method == BY_WALK_IN:
+        return f"Welcome, {result.name}: registered as a walk-in and checked in"
+    return f"Welcome, {result.name}: checked in"

@@ -1,0 +1,125 @@
+"""`fieldkit init`, `demo`, `app` and `info`: making, joining, opening and describing an event database."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from fieldkit.cli.device import join_passphrase, join_passphrase_option
+from fieldkit.cli.options import DbOptions, db_options
+from fieldkit.errors import Refused
+from fieldkit.event import create_event, load_event
+from fieldkit.event.template import TemplateError, load_template
+from fieldkit.people.importer import import_registrations
+from sync.enroll import join_event, read_join_file
+
+SAMPLE_EVENTS = Path(__file__).resolve().parent.parent.parent / "sample_events"
+DEMO_PASSPHRASE = "demo-passphrase"
+DEMO_TEMPLATE = "wellbeing-popup.toml"
+
+
+@click.command()
+@click.argument("template", type=click.Path(path_type=Path), required=False)
+@db_options
+@click.option("--device-name", default="coordinator", show_default=True, help="This laptop's name as others see it.")
+@click.option("--join", "join_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Join an event with the file `fieldkit device enroll` wrote, instead of a TEMPLATE.")
+@join_passphrase_option
+def init(template: Path | None, db: DbOptions, device_name: str, join_file: Path | None, join_passphrase_file: Path | None) -> None:
+    """Create a new event database from TEMPLATE (a .toml event template), or join one with --join."""
+    if join_file is not None:
+        if template is not None:
+            raise click.ClickException("Give either a TEMPLATE or --join FILE, not both.")
+        _join(join_file, db, join_passphrase_file)
+        return
+    if template is None:
+        raise click.ClickException("Give a TEMPLATE (.toml) to create an event, or --join FILE to join one.")
+    try:
+        parsed = load_template(template)
+    except TemplateError as exc:
+        raise click.ClickException(str(exc)) from None
+    db.require_new()
+    try:
+        store = create_event(db.path, parsed, db.passphrase(confirm=True), device_name=device_name)
+    except (Refused, FileExistsError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Created {db.path} for {parsed.event.name} (device {device_name}, coordinator).")
+    store.close()
+
+
+def _join(join_file: Path, db: DbOptions, join_passphrase_file: Path | None) -> None:
+    db.require_new()
+    try:
+        bundle = read_join_file(join_file, join_passphrase(join_passphrase_file, confirm=False))
+        store = join_event(db.path, db.passphrase(confirm=True), bundle)
+    except (Refused, FileExistsError) as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        name = load_event(store).name
+    finally:
+        store.close()
+    click.echo(f"Joined {name} as {bundle['device_name']} ({bundle['role']}): {db.path}. Sync with the coordinator next.")
+
+
+def demo_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "fieldkit" / "demo"
+
+
+def make_demo(directory: Path) -> Path:
+    """A fresh demo database from the first sample template, registrations imported."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "demo.db"
+    for stale in directory.glob("demo.db*"):
+        stale.unlink()
+    template_path = SAMPLE_EVENTS / DEMO_TEMPLATE
+    store = create_event(path, load_template(template_path), DEMO_PASSPHRASE, device_name="demo-desk")
+    try:
+        registrations = template_path.with_name(template_path.stem + "-registrations.csv")
+        import_registrations(store, registrations)
+    finally:
+        store.close()
+    return path
+
+
+@click.command()
+@click.option("--no-app", is_flag=True, help="Create the demo database but do not open the app.")
+def demo(no_app: bool) -> None:
+    """Create a fresh demo event with sample registrations and open the app on it."""
+    path = make_demo(demo_dir())
+    click.echo(f"Demo event database: {path}")
+    click.echo(f"Demo passphrase: {DEMO_PASSPHRASE}")
+    if not no_app:
+        from fieldkit.store import open_store
+        from fieldkit.tui.app import FieldKitApp
+
+        FieldKitApp(open_store(path, DEMO_PASSPHRASE)).run()
+        click.echo(f"Reopen it with: fieldkit app --db {path}  (passphrase: {DEMO_PASSPHRASE})")
+
+
+@click.command()
+@db_options
+def app(db: DbOptions) -> None:
+    """Open the Field Kit app on an event database."""
+    store = db.open()
+    from fieldkit.tui.app import FieldKitApp
+
+    FieldKitApp(store).run()
+
+
+@click.command()
+@db_options
+def info(db: DbOptions) -> None:
+    """Show the event, this device, the schema version and counts per table."""
+    with db.opened() as store:
+        event = load_event(store)
+        ev = event.template.event
+        click.echo(f"Event:    {ev.name} ({ev.venue})")
+        click.echo(f"When:     {ev.starts:%Y-%m-%d %H:%M} to {ev.ends:%H:%M} {ev.timezone}")
+        click.echo(f"Device:   {store.device_name} ({store.role}) {store.device_id}")
+        click.echo(f"Schema:   {store.meta('schema_version')}")
+        click.echo(f"Storage:  {'SQLCipher, encrypted' if store.encrypted else 'plain SQLite (development)'}")
+        click.echo("Counts:")
+        for table, count in store.counts().items():
+            click.echo(f"  {table:<24}{count:>8}")

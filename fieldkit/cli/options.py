@@ -1,0 +1,96 @@
+"""Options every command that opens the event database shares, and how it opens it."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+
+from fieldkit.errors import Refused
+from fieldkit.store import Store, StoreError, open_store
+from fieldkit.store.connection import read_passphrase_file
+
+PASSPHRASE_ENV = "FIELDKIT_PASSPHRASE"
+
+
+def db_options(command):
+    """Add --db, --passphrase-file and --unencrypted to a command."""
+
+    @click.option(
+        "--db",
+        "db_path",
+        required=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="The event database file.",
+    )
+    @click.option(
+        "--passphrase-file",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help=f"Read the passphrase from this file (or set {PASSPHRASE_ENV}).",
+    )
+    @click.option(
+        "--unencrypted",
+        is_flag=True,
+        help="Development only: the database is plain SQLite, not SQLCipher.",
+    )
+    @functools.wraps(command)
+    def wrapper(*args, db_path: Path, passphrase_file: Path | None, unencrypted: bool, **kwargs):
+        return command(*args, db=DbOptions(db_path, passphrase_file, unencrypted), **kwargs)
+
+    return wrapper
+
+
+class DbOptions:
+    """What the user said about the database; `.open()` turns it into a Store."""
+
+    def __init__(self, path: Path, passphrase_file: Path | None, unencrypted: bool):
+        self.path = path
+        self.passphrase_file = passphrase_file
+        self.unencrypted = unencrypted
+
+    def passphrase(self, *, confirm: bool = False) -> str | None:
+        if self.unencrypted:
+            return None
+        if self.passphrase_file is not None:
+            value = read_passphrase_file(self.passphrase_file)
+        elif os.environ.get(PASSPHRASE_ENV):
+            value = os.environ[PASSPHRASE_ENV]
+        else:
+            value = click.prompt(
+                f"Passphrase for {self.path}", hide_input=True, confirmation_prompt=confirm
+            )
+        if not value:
+            raise click.ClickException("The passphrase is empty: give one, or use --unencrypted for development.")
+        return value
+
+    def require_existing(self) -> None:
+        """Refuse a missing database before asking for its passphrase."""
+        if not self.path.exists() or self.path.stat().st_size == 0:
+            raise click.ClickException(f"{self.path} does not exist: check the --db path, or create it with `fieldkit init`.")
+
+    def require_new(self) -> None:
+        """Refuse to create over an existing file before asking for a passphrase."""
+        if self.path.exists() and self.path.stat().st_size > 0:
+            raise click.ClickException(f"{self.path} already exists: choose another --db path or remove it first.")
+
+    def open(self, **kwargs) -> Store:
+        self.require_existing()
+        try:
+            return open_store(self.path, self.passphrase(), **kwargs)
+        except StoreError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    @contextlib.contextmanager
+    def opened(self, **kwargs) -> Iterator[Store]:
+        """The open store, closed afterwards; a refusal inside becomes its one sentence."""
+        store = self.open(**kwargs)
+        try:
+            yield store
+        except Refused as refused:
+            raise click.ClickException(refused.message) from None
+        finally:
+            store.close()

@@ -1,1 +1,0 @@
-"""Command groups of the `fieldkit` command line, one module per area."""

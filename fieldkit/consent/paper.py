@@ -1,0 +1,57 @@
+"""Linking a signed paper consent form back: scan its QR, record what was ticked, once."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from fieldkit.consent import ConsentError
+from fieldkit.consent.records import ConsentRecord, record_consent
+from fieldkit.store import Store
+from fieldkit.store.ids import is_id
+from fieldkit.tokens import CONSENT_FORM, KeyRing, TokenRefused, looks_like_token, parse_token
+
+
+def paper_form_id(store: Store, scanned: str, at: datetime | None = None) -> str:
+    """The form id a scanned consent-form QR carries, verified; ConsentError if it is not one."""
+    try:
+        token = parse_token(scanned.strip(), KeyRing.from_store(store), at or store.now())
+    except TokenRefused as exc:
+        raise ConsentError(exc.code, str(exc)) from None
+    if token.kind != CONSENT_FORM:
+        raise ConsentError(
+            "not_a_form", f"This is a {token.kind.replace('_', ' ')} code, not a consent form: scan the QR on the form."
+        )
+    if store.db.execute("SELECT 1 FROM consent_facts WHERE record_id = ? LIMIT 1", [token.id]).fetchone():
+        raise ConsentError(
+            "form_used",
+            "This form was printed from a consent already recorded: file it with that record, nothing to enter.",
+        )
+    return token.id
+
+
+def typed_form_id(store: Store, given: str) -> str:
+    """A form id as typed from the form ("Form ID ...") or its scanned QR; ConsentError if neither."""
+    given = given.strip()
+    if looks_like_token(given):
+        return paper_form_id(store, given)
+    if not is_id(given):
+        raise ConsentError(
+            "not_a_form",
+            f"{given!r} is not a consent form id: type the 26 letters and digits after \u201cForm ID\u201d on the form, or scan its QR.",
+        )
+    return given.upper()
+
+
+def record_paper_consent(
+    store: Store,
+    scanned: str,
+    person_id: str,
+    choices: Mapping[str, bool],
+    *,
+    witness: str | None = None,
+    at: datetime | None = None,
+) -> ConsentRecord:
+    """Record the decisions ticked on a signed paper form, linked to the form by its QR."""
+    form_id = paper_form_id(store, scanned, at)
+    return record_consent(store, person_id, choices, method="paper", witness=witness, form_id=form_id, at=at)

@@ -1,0 +1,1 @@
+"""Measurement: what each event and cohort achieved, always with small counts suppressed."""

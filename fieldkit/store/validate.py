@@ -1,0 +1,74 @@
+"""Checking a received change before anything of its batch is applied: well formed for this database, or refused."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from fieldkit.store import schema
+from fieldkit.store.changes import COMMON_COLUMNS, INSERT, OPS, PURGE, SET, WHOLE_ROW, WITHHELD, RemoteChange
+from fieldkit.store.errors import BatchRefused
+from fieldkit.store.hlc import is_stamp
+
+if TYPE_CHECKING:
+    from fieldkit.store.store import Store
+
+_MAX_TEXT_ID = 64
+
+
+_SCALARS = (str, float, bool, type(None))
+
+
+def _is_scalar(value: Any) -> bool:
+    if type(value) in _SCALARS:
+        return True
+    return type(value) is int and -(2**63) <= value < 2**63
+
+
+def _settable_columns(store: Store, table: str) -> frozenset[str]:
+    return frozenset(store.columns_of(table) - set(COMMON_COLUMNS))
+
+
+def _text_id(value: Any) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= _MAX_TEXT_ID
+
+
+def validate(store: Store, change: RemoteChange) -> None:
+    """Raise BatchRefused unless `change` is well formed for this database."""
+    c = change
+    if not (_text_id(c.origin) and isinstance(c.seq, int) and not isinstance(c.seq, bool) and c.seq > 0):
+        raise BatchRefused("a change has no valid origin and sequence number")
+    kind = store.synced.get(c.table) if isinstance(c.table, str) else None
+    if kind is None:
+        raise BatchRefused(f"a change names a table this laptop does not sync ({str(c.table)[:40]!r})")
+    if c.op == WITHHELD:
+        if c.payload is not None or c.row_id != "" or c.hlc != "":
+            raise BatchRefused("a withheld change carries content")
+        return
+    if c.op not in OPS or not _text_id(c.row_id):
+        raise BatchRefused("a change has an unknown operation or no row id")
+    if not is_stamp(c.hlc):
+        raise BatchRefused("a change has no valid clock stamp")
+    columns = _settable_columns(store, c.table)
+    if c.op == PURGE:
+        _validate_purge(c, kind, columns)
+        return
+    if (c.op, kind) not in ((INSERT, schema.FACT), (SET, schema.RECORD)):
+        raise BatchRefused(f"{c.op} is not allowed on {kind} table {c.table}")
+    if c.payload is None and c.op == INSERT:
+        return  # the sender no longer holds the row (purged): only the log entry travels
+    if not isinstance(c.payload, dict) or not columns.issuperset(c.payload):
+        raise BatchRefused(f"a change to {c.table} names columns it does not have")
+    if not all(_is_scalar(v) for v in c.payload.values()):
+        raise BatchRefused(f"a change to {c.table} holds a value that is not text or a number")
+
+
+def _validate_purge(c: RemoteChange, kind: str, columns: set[str]) -> None:
+    p = c.payload
+    if not isinstance(p, dict) or set(p) != {"fields", "reason"} or not isinstance(p["reason"], str):
+        raise BatchRefused(f"a purge of {c.table} is malformed")
+    fields = p["fields"]
+    if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
+        raise BatchRefused(f"a purge of {c.table} is malformed")
+    allowed = {WHOLE_ROW} if kind == schema.FACT else {WHOLE_ROW} | columns
+    if not set(fields) <= allowed:
+        raise BatchRefused(f"a purge of {c.table} names columns it does not have")

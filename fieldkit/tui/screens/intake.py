@@ -1,0 +1,380 @@
+"""The intake screen: a practitioner's running intent timers, starting and stopping them,
+the day's summary, the way into a survey or a referral, and the review of timers that ran
+past the event's end.
+
+One interval refreshes every elapsed label from the timers read at the last change, so
+the clock ticking never touches the database and never holds up typing.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import DataTable, Footer, Header, Static
+
+from fieldkit.event import load_event
+from fieldkit.intake import timers as it
+from fieldkit.intake.privacy import linked_names
+from fieldkit.intake.surveys import SurveyChanged, check_surveys, find_draft
+from fieldkit.roles import DESK
+from fieldkit.tokens import looks_like_token
+from fieldkit.tui.screens.base import FieldKitScreen
+from fieldkit.tui.screens.survey import SurveyScreen
+from fieldkit.tui.widgets.choice_dialog import Choice, ChoiceDialog
+from fieldkit.tui.widgets.person_finder import PersonFinder
+from fieldkit.tui.widgets.tables import selected_key
+
+TICK_SECONDS = 1.0
+
+ELAPSED = "elapsed"
+VOID_CHOICE = Choice("", "Void: not counted")  # an id no intent category can have (the template refuses empty ids)
+
+
+class IntakeScreen(FieldKitScreen):
+    # Every key shown must fit 80 columns, so two stay out of the footer (the command
+    # palette still lists them): Ctrl+N does what Enter on an empty box does, and F12 is
+    # named in the summary line whenever a timer waits for review.
+    BINDINGS = [
+        Binding("ctrl+n", "start_anonymous", "Anonymous", show=False),
+        # One key, two meanings: the footer shows the one that applies to the selected timer.
+        Binding("f8", "pause", "Pause"),
+        Binding("f8", "resume", "Resume"),
+        Binding("f9", "stop", "Stop"),
+        Binding("f10", "survey", "Survey"),
+        Binding("ctrl+o", "consent", "Consent"),
+        Binding("ctrl+r", "refer", "Refer"),
+        Binding("f12", "review", "Review", show=False),
+        Binding("down", "match(1)", show=False),
+        Binding("up", "match(-1)", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.runs: list[it.TimerRun] = []
+        # Who was picked this session for timers that could not be linked: shown (and
+        # offered consent), never stored.
+        self.hints: dict[str, str] = {}
+        self.hinted_people: dict[str, str] = {}
+        self.survey_problem: str | None = None
+        self.for_review: list[it.TimerRun] = []
+        self.past_end = False
+
+    @property
+    def is_desk(self) -> bool:
+        # A check-in desk never shows intake data (DESIGN.md, "Terminal UI").
+        return self.app.store.role == DESK
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if self.is_desk:
+            return False
+        if action == "review":
+            return bool(self.for_review)
+        if action in ("pause", "resume", "stop", "consent", "refer"):
+            run = self._run_of(self.selected_timer()) if self.is_mounted and self.runs else None
+            if run is None:
+                return False
+            if action == "consent":
+                return self._person_of(run) is not None
+            # The referrals screen issues anonymous referrals too: any timer can refer.
+            return action in ("stop", "refer") or (action == "pause") == (run.state == it.RUNNING)
+        return True
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        if self.is_desk:
+            yield Static("This laptop is a check-in desk: intake is not shown here. Use a practitioner's laptop.", id="intake-refused")
+            yield Footer()
+            return
+        with Vertical(id="intake"):
+            yield PersonFinder("Name or scan a pass, then Enter (empty Enter: anonymous timer)", input_id="intake-find")
+            yield Static(id="intake-message")
+            yield DataTable(id="intake-timers", cursor_type="row", zebra_stripes=True)
+            yield Static(id="intake-summary")
+        # Every key of this screen fits 80 columns: compact, and without the palette hint (Ctrl+P still works).
+        yield Footer(show_command_palette=False, compact=True)
+
+    @property
+    def store(self):
+        return self.app.store
+
+    def on_mount(self) -> None:
+        if self.is_desk:
+            return
+        self.template = load_event(self.store).template
+        self.zone = ZoneInfo(self.template.event.timezone)
+        table = self.query_one("#intake-timers", DataTable)
+        # 80 columns: Who gets what the three short columns and the cell padding leave.
+        table.add_column("Who", key="who", width=44)
+        table.add_column("State", key="state", width=7)
+        table.add_column("Elapsed", key=ELAPSED, width=7)
+        table.add_column("Started", key="started", width=7)
+        try:
+            check_surveys(self.store, self.template)
+        except SurveyChanged as exc:
+            self.survey_problem = str(exc)
+        self.reload()
+        self.set_interval(TICK_SECONDS, self.tick)
+        self.query_one(PersonFinder).box.focus()
+
+    def on_screen_resume(self) -> None:
+        if not self.is_desk:
+            self.reload()
+
+    # -- showing ----------------------------------------------------------------
+    def reload(self) -> None:
+        """Read the open timers again (after any change) and redraw table and summary."""
+        self.runs = it.open_timers(self.store)
+        self.for_review = it.timers_for_review(self.store)
+        self.past_end = self.store.now() > self.template.event.ends
+        names = linked_names(self.store, [r.timer_id for r in self.runs])
+        table = self.query_one("#intake-timers", DataTable)
+        selected = self.selected_timer()
+        table.clear()
+        now = self.store.now()
+        for number, run in enumerate(self.runs, 1):
+            hint = self.hints.get(run.timer_id)
+            who = names.get(run.timer_id) or (f"{hint} (not shared)" if hint else "Anonymous")
+            table.add_row(
+                f"{number}. {who}",
+                "running" if run.state == it.RUNNING else "paused",
+                it.format_duration(run.elapsed(now)),
+                run.started_at.astimezone(self.zone).strftime("%H:%M"),
+                key=run.timer_id,
+            )
+        if selected:
+            self.select_timer(selected)
+        self.show_summary()
+        self.refresh_bindings()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.refresh_bindings()  # pause or resume, consent: they depend on the timer
+
+    def select_timer(self, timer_id: str) -> None:
+        table = self.query_one("#intake-timers", DataTable)
+        try:
+            table.move_cursor(row=table.get_row_index(timer_id))
+        except Exception:  # the timer is gone (stopped): keep the cursor where it is
+            pass
+
+    def tick(self) -> None:
+        """Refresh the elapsed label of each running timer (no database read, except once
+        when the event's end passes: open timers are then flagged for review)."""
+        table = self.query_one("#intake-timers", DataTable)
+        now = self.store.now()
+        if not self.past_end and now > self.template.event.ends:
+            self.reload()
+        with self.app.batch_update():  # one repaint for all labels
+            for run in self.runs:
+                if run.state == it.RUNNING:
+                    table.update_cell(run.timer_id, ELAPSED, it.format_duration(run.elapsed(now)))
+
+    def show_summary(self) -> None:
+        summary = it.day_summary(self.store)
+        labels = {c.id: c.label for c in self.template.intent_categories}
+        counts = ", ".join(f"{labels[c]} {n}" for c, n in summary.counts.items()) or "nothing stopped yet"
+        # Every flagged timer, whatever day it started: the ones F12 goes through.
+        waiting = len(self.for_review)
+        extra = f"  \u00b7  {waiting} for review (ran past the event's end): F12" if waiting else ""
+        self.query_one("#intake-summary", Static).update(
+            f"Today: {counts}  \u00b7  median {it.format_duration(summary.median)}  \u00b7  {summary.running} open{extra}"
+        )
+
+    def say(self, message: str) -> None:
+        self.query_one("#intake-message", Static).update(message)
+
+    def selected_timer(self) -> str | None:
+        return selected_key(self.query_one("#intake-timers", DataTable))
+
+    # -- finding a person ----------------------------------------------------------
+    def action_match(self, step: int) -> None:
+        if not self.query_one(PersonFinder).move(step):
+            table = self.query_one("#intake-timers", DataTable)
+            table.move_cursor(row=table.cursor_row + step)
+
+    @on(PersonFinder.Picked)
+    def _picked(self, event: PersonFinder.Picked) -> None:
+        self.start(event.person_id, event.name)
+
+    @on(PersonFinder.Entered)
+    def _entered(self, event: PersonFinder.Entered) -> None:
+        text = event.text
+        if not text:
+            self.start(None, None)
+        elif looks_like_token(text):
+            try:
+                holder = it.person_from_pass(self.store, text)
+            except it.TimerError as refused:
+                self.say(str(refused))
+            else:
+                self.start(holder.person_id, holder.display_name)
+        else:
+            self.say(f"Nobody called \u201c{text}\u201d is registered: check the spelling, or press Enter on an empty box for an anonymous timer.")
+
+    # -- actions ---------------------------------------------------------------------
+    def start(self, person_id: str | None, name: str | None) -> None:
+        started = it.start_timer(self.store, person_id)
+        if name and not started.linked:
+            self.hints[started.timer_id] = name
+            self.hinted_people[started.timer_id] = person_id
+        who = name or "an anonymous visitor"
+        kept = "" if person_id is None or started.linked else (
+            f" Kept anonymous: {started.message} Ctrl+O records their consent."
+        )
+        self.say(f"Timer started for {who}.{kept}")
+        self.reload()
+        self.select_timer(started.timer_id)
+
+    def action_start_anonymous(self) -> None:
+        self.start(None, None)
+
+    def _run_of(self, timer_id: str | None) -> it.TimerRun | None:
+        return next((r for r in self.runs if r.timer_id == timer_id), None)
+
+    def _person_of(self, run: it.TimerRun) -> str | None:
+        return run.person_id or self.hinted_people.get(run.timer_id)
+
+    def _who(self, run: it.TimerRun) -> str:
+        names = linked_names(self.store, [run.timer_id])
+        return names.get(run.timer_id) or self.hints.get(run.timer_id) or "the anonymous visitor"
+
+    def _selected_run(self) -> it.TimerRun | None:
+        run = self._run_of(self.selected_timer())
+        if run is None:
+            self.say("No timer is selected: start one first.")
+        return run
+
+    def action_pause(self) -> None:
+        run = self._selected_run()
+        if run is not None and run.state == it.RUNNING:
+            it.pause_timer(self.store, run.timer_id)
+            self.say(f"Timer of {self._who(run)} paused: F8 resumes it.")
+            self.reload()
+
+    def action_resume(self) -> None:
+        run = self._selected_run()
+        if run is not None and run.state == it.PAUSED:
+            it.resume_timer(self.store, run.timer_id)
+            self.say(f"Timer of {self._who(run)} resumed.")
+            self.reload()
+
+    @work(exclusive=True, exit_on_error=False, group="dialog")
+    async def action_consent(self) -> None:
+        """The selected timer's person: their consent page; a timer kept anonymous only for
+        want of the sharing consent is linked once they give it."""
+        run = self._selected_run()
+        person_id = self._person_of(run) if run else None
+        if person_id is None:
+            return
+        from fieldkit.tui.screens.person import PersonScreen  # pushed screens load when first used
+
+        await self.app.push_screen_wait(PersonScreen(person_id))
+        if run.person_id is None and run.timer_id in self.hinted_people:
+            try:
+                linked = it.link_timer(self.store, run.timer_id, person_id)
+            except it.TimerError as refused:
+                self.say(str(refused))
+                self.reload()
+                return
+            if linked:
+                self.hints.pop(run.timer_id, None)
+                self.hinted_people.pop(run.timer_id, None)
+                self.say("Consent to share recorded: this timer is now linked to the person.")
+            else:
+                self.say(f"Still kept anonymous: {linked.message}")
+        self.reload()
+
+    async def action_refer(self) -> None:
+        """The referrals screen, preset for the selected timer's person (anonymous for an
+        anonymous timer); the referral links to them only under the sharing consent."""
+        run = self._selected_run()
+        if run is not None:
+            await self.app.action_refer_person(self._person_of(run))
+
+    @work(exclusive=True, exit_on_error=False, group="dialog")
+    async def action_review(self) -> None:
+        """Settle one timer that ran past the event's end (the selected one if it is
+        flagged, else the oldest): closed at the end with a category, or void."""
+        if not self.for_review:
+            self.say("No timer ran past the event's end: nothing to review.")
+            return
+        selected = self.selected_timer()
+        run = next((r for r in self.for_review if r.timer_id == selected), self.for_review[0])
+        who = self._who(run)
+        ends = self.template.event.ends.astimezone(self.zone)
+        words = it.review_words(run, self.template, self.store.now())
+        title = f"Timer of {who} ran past the event's end ({ends:%H:%M}): {words}. Close it at {ends:%H:%M} as:"
+        # No note is asked: the review settles when the run ended, not what was said.
+        choices = [Choice(c.id, c.label) for c in self.template.intent_categories] + [VOID_CHOICE]
+        chosen = await self.app.push_screen_wait(ChoiceDialog(title, choices))
+        if chosen is None:
+            return
+        try:
+            if chosen.id == VOID_CHOICE.id:
+                it.void_timers(self.store, [run.timer_id])
+                done = "voided: it is kept, never counted"
+            else:
+                it.close_at_end(self.store, [run.timer_id], chosen.id)
+                label = next(c.label for c in choices if c.id == chosen.id)
+                done = f"closed at {ends:%H:%M} as {label}"
+        except it.TimerError as refused:
+            self.say(str(refused))
+            return
+        self.hints.pop(run.timer_id, None)
+        self.hinted_people.pop(run.timer_id, None)
+        self.reload()
+        left = f" {len(self.for_review)} more for review: F12." if self.for_review else ""
+        self.say(f"Timer of {who} {done}.{left}")
+
+    @work(exclusive=True, exit_on_error=False, group="dialog")
+    async def action_stop(self) -> None:
+        run = self._selected_run()
+        if run is None:
+            return
+        linked = run.person_id is not None
+        who = self._who(run)
+        choices = [Choice(c.id, c.label, c.needs_note and linked) for c in self.template.intent_categories]
+        elapsed = it.format_duration(run.elapsed(self.store.now()))
+        title = f"Stop the timer of {who} ({elapsed}): what are they looking for?"
+        chosen = await self.app.push_screen_wait(ChoiceDialog(title, choices))
+        if chosen is None:
+            return
+        try:
+            stopped = it.stop_timer(self.store, run.timer_id, chosen.id, chosen.note)
+        except it.TimerError as refused:
+            self.say(str(refused))
+            return
+        self.hints.pop(run.timer_id, None)
+        self.hinted_people.pop(run.timer_id, None)
+        label = next(c.label for c in choices if c.id == chosen.id)
+        self.say(f"Timer of {who} stopped after {it.format_duration(stopped.elapsed(self.store.now()))}: {label}.")
+        self.reload()
+
+    @work(exclusive=True, exit_on_error=False, group="dialog")
+    async def action_survey(self) -> None:
+        if self.survey_problem:
+            self.say(self.survey_problem)
+            return
+        surveys = self.template.surveys
+        if not surveys:
+            self.say("This event's template has no survey.")
+            return
+        survey = surveys[0]
+        if len(surveys) > 1:
+            chosen = await self.app.push_screen_wait(ChoiceDialog("Which survey?", [Choice(s.id, s.title) for s in surveys]))
+            if chosen is None:
+                return
+            survey = next(s for s in surveys if s.id == chosen.id)
+        timer_id = self.selected_timer()
+        run = self._run_of(timer_id)
+        person_id = run.person_id if run else None
+        who = self._who(run) if run else "a visitor without a timer"
+        draft = find_draft(self.store, survey, timer_id)
+        outcome = await self.app.push_screen_wait(
+            SurveyScreen(survey, timer_id=timer_id, person_id=person_id, draft=draft, who=who)
+        )
+        if outcome:
+            self.say(outcome)
