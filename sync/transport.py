@@ -214,9 +214,10 @@ class SyncServer:
 
     def _handle(self, conn: socket.socket, host: str) -> SyncSummary | None:
         conn.settimeout(self.limits.handshake_seconds)  # ssl bounds the whole handshake by it
-        sock = self.context.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
+        sock = None
         try:
             try:
+                sock = self.context.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
                 sock.do_handshake()
             except (ssl.SSLError, OSError) as exc:
                 reason = (f"no handshake within {self.limits.handshake_seconds:g} s"
@@ -225,7 +226,8 @@ class SyncServer:
                 return None
             return self._verified(sock, host)
         finally:
-            sock.close()  # after the line is logged: a peer that sees the close can read the log
+            if sock is not None:
+                sock.close()  # after the line is logged: a peer that sees the close can read the log
 
     def _verified(self, sock: ssl.SSLSocket, host: str) -> SyncSummary | None:
         try:
@@ -235,9 +237,10 @@ class SyncServer:
             log.warning("sync from %s refused: %s", host, exc)
             self._turn_away(sock, {"type": "refuse", "reason": str(exc)})
             return None
-        if not self._take_place(peer.device_id):
+        running = self._take_place(peer.device_id)
+        if running is not None:
             log.warning("sync from %s turned away: busy with %d sessions (at most %d, %d per laptop)",
-                        host, sum(self._running.values()), self.limits.sessions, self.limits.sessions_per_laptop)
+                        host, running, self.limits.sessions, self.limits.sessions_per_laptop)
             self._turn_away(sock, {"type": "busy"})
             return None
         bounded = BoundedSocket(
@@ -255,15 +258,18 @@ class SyncServer:
         finally:
             with self._counts:
                 self._running[peer.device_id] -= 1
+                if not self._running[peer.device_id]:
+                    del self._running[peer.device_id]
         return None
 
-    def _take_place(self, device_id: str) -> bool:
+    def _take_place(self, device_id: str) -> int | None:
+        """None if a session of `device_id` may start now (and counts it); else how many run."""
         with self._counts:
-            if (sum(self._running.values()) >= self.limits.sessions
-                    or self._running[device_id] >= self.limits.sessions_per_laptop):
-                return False
+            running = sum(self._running.values())
+            if running >= self.limits.sessions or self._running[device_id] >= self.limits.sessions_per_laptop:
+                return running
             self._running[device_id] += 1
-            return True
+            return None
 
     def _turn_away(self, sock: ssl.SSLSocket, message: dict) -> None:
         """Send one frame, then read (unparsed) until the peer hangs up, so it reads the frame."""
