@@ -40,11 +40,11 @@ class CsvRows:
 
     def write(self, row: Mapping[str, object] | Sequence[object]) -> None:
         """One row: a mapping by column name (missing columns are empty), or the cells in order."""
-        if self._columns is not None:
-            cells = [row.get(column, "") for column in self._columns]  # type: ignore[union-attr]
-        else:
-            cells = list(row)  # type: ignore[arg-type]
-        self._writer.writerow([as_text(cell) for cell in cells])
+        if isinstance(row, Mapping):
+            if self._columns is None:
+                raise TypeError("a row by column name needs the file's columns")
+            row = [row.get(column, "") for column in self._columns]
+        self._writer.writerow([as_text(cell) for cell in row])
 
 
 @contextlib.contextmanager
