@@ -51,3 +51,16 @@ def test_every_font_a_pdf_references_is_embedded(make):
     assert font_names(pdf), "the PDF names no font at all: the check would prove nothing"
     assert unembedded_fonts(pdf) == set()
     assert not any("Helvetica" in name for name in font_names(pdf))
+
+
+def test_every_pdf_starts_from_the_one_canvas_that_embeds_its_font():
+    """A canvas made anywhere else would start its pages on Helvetica again."""
+    from tests.conftest import REPO_ROOT
+
+    makers = [
+        str(path.relative_to(REPO_ROOT))
+        for package in ("fieldkit", "printables", "sync")
+        for path in (REPO_ROOT / package).rglob("*.py")
+        if "Canvas(" in path.read_text(encoding="utf-8")
+    ]
+    assert makers == ["printables/document.py"]
