@@ -57,8 +57,15 @@ __all__ = [
 class _Reader:
     """Walks a parsed TOML table, collecting typed values or raising with a path."""
 
-    def __init__(self, source: str):
+    def __init__(self, source: str, *, stored: bool = False):
         self.source = source
+        # A template kept in an event record made by an earlier Field Kit may lack fields
+        # added since (the receipt's controller details): it still opens, with them empty.
+        self.stored = stored
+
+    def added_later(self, default: Any) -> Any:
+        """The default for a field newer templates must have: required in a file, empty in a stored record."""
+        return default if self.stored else ...
 
     def fail(self, where: str, problem: str) -> TemplateError:
         return TemplateError(f"{self.source}: {where}: {problem}")
@@ -286,7 +293,8 @@ def _purpose(r: _Reader, item: dict, w: str) -> ConsentPurpose:
     ident = r.get(item, w, "id", "str")
     standard = RECEIPT_CATEGORIES.get(ident)
     categories = [
-        r.get(item, w, key, "strs", standard[n] if standard else ...) for n, key in enumerate(("purpose_category", "pii_category"))
+        r.get(item, w, key, "strs", standard[n] if standard else r.added_later(()))
+        for n, key in enumerate(("purpose_category", "pii_category"))
     ]
     return ConsentPurpose(
         id=ident,
@@ -307,18 +315,18 @@ def _consent(r: _Reader, data: dict) -> ConsentSettings:
     days = r.get(c, "consent", "valid_days_after_event", "int", 365)
     if days < 0:
         raise r.fail("consent.valid_days_after_event", "must be 0 or more")
-    policy_url = r.get(c, "consent", "policy_url", "str")
-    if not policy_url.startswith(("https://", "http://")):
+    policy_url = r.get(c, "consent", "policy_url", "str", r.added_later(""))
+    if policy_url and not policy_url.startswith(("https://", "http://")):
         raise r.fail("consent.policy_url", "expected a web address starting with https://")
     return ConsentSettings(
         jurisdiction=r.get(c, "consent", "jurisdiction", "str"),
         controller=r.get(c, "consent", "controller", "str"),
         valid_days_after_event=days,
         purposes=purposes,
-        controller_contact=r.get(c, "consent", "controller_contact", "str"),
-        controller_address=r.get(c, "consent", "controller_address", "str"),
-        controller_email=r.get(c, "consent", "controller_email", "str"),
-        controller_phone=r.get(c, "consent", "controller_phone", "str"),
+        controller_contact=r.get(c, "consent", "controller_contact", "str", r.added_later("")),
+        controller_address=r.get(c, "consent", "controller_address", "str", r.added_later("")),
+        controller_email=r.get(c, "consent", "controller_email", "str", r.added_later("")),
+        controller_phone=r.get(c, "consent", "controller_phone", "str", r.added_later("")),
         policy_url=policy_url,
     )
 
@@ -333,8 +341,8 @@ def _referrals(r: _Reader, data: dict) -> ReferralSettings:
     )
 
 
-def parse_template(data: dict, source: str) -> EventTemplate:
-    r = _Reader(source)
+def parse_template(data: dict, source: str, *, stored: bool = False) -> EventTemplate:
+    r = _Reader(source, stored=stored)
     r.table(data, "(top level)")
     return EventTemplate(
         source=source,
@@ -362,7 +370,7 @@ def load_template(path: str | Path) -> EventTemplate:
 
 def template_from_json(text: str, source: str = "event record") -> EventTemplate:
     """Rebuild the template kept in the event record."""
-    return parse_template(json.loads(text), source)
+    return parse_template(json.loads(text), source, stored=True)
 
 
 def template_as_dict(template: EventTemplate) -> dict:
