@@ -15,10 +15,11 @@ of it to a laptop that may hold more (it could only pass on less than was writte
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from fieldkit.roles import COORDINATOR, PRACTITIONER, ROLES
-from fieldkit.store.changes import INSERT, SET, RemoteChange
+from fieldkit.store.changes import INSERT, SET, WITHHELD, RemoteChange
 
 EVERY_ROLE = frozenset(ROLES)
 NOT_DESK = frozenset({COORDINATOR, PRACTITIONER})
@@ -82,9 +83,17 @@ def lacks_for(holder_role: str, receiver_role: str, table: str) -> bool:
     return bool(hidden_fields(holder_role, table) - hidden_fields(receiver_role, table))
 
 
-def held_against_scope(role: str, change: RemoteChange) -> str | None:
-    """The field of a received change that a `role` laptop may not hold, if there is one."""
+def held_in_part(holder_role: str, holder_device: str, receiver_role: str) -> Callable[[str, str], bool]:
+    """For the feed: whether this laptop's copy of `origin`'s write to `table` may lack fields
+    the receiver holds (its own writes it holds whole)."""
+    return lambda origin, table: origin != holder_device and lacks_for(holder_role, receiver_role, table)
+
+
+def not_to_hold(role: str, change: RemoteChange) -> str | None:
+    """What of a received change a `role` laptop may not hold ("people", "people.email"), if anything."""
+    if change.op != WITHHELD and not may_receive(role, change.table):
+        return change.table
     if change.op not in (INSERT, SET) or not isinstance(change.payload, dict):
         return None
     found = hidden_fields(role, change.table) & set(change.payload)
-    return min(found) if found else None
+    return f"{change.table}.{min(found)}" if found else None

@@ -9,11 +9,18 @@ from pathlib import Path
 import sqlcipher3
 
 from fieldkit.private_files import create_private, narrow_to_private
-from fieldkit.store.errors import EncryptionMismatch, NotAFieldKitDatabase, PassphraseFileRefused, WrongPassphrase
+from fieldkit.store.errors import (
+    EncryptionMismatch,
+    NotAFieldKitDatabase,
+    PassphraseFileRefused,
+    WeakPassphrase,
+    WrongPassphrase,
+)
 from fieldkit.store.faults import SMALLEST_PAGE, check_whole_pages, diagnose_open
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 DB_ERRORS = (sqlite3.Error, sqlcipher3.Error)
+MIN_PASSPHRASE_LENGTH = 12  # a laptop can be lost with the event on it: a few words, not a PIN
 
 
 def _quote(value: str) -> str:
@@ -120,3 +127,12 @@ def read_passphrase_file(path: str | os.PathLike) -> str:
             "with the passphrase on one line."
         ) from None
     return text.rstrip("\r\n")
+
+
+def check_new_passphrase(passphrase: str | None) -> None:
+    """Refuse a passphrase too short to protect a new database (None: a plain development one)."""
+    if passphrase is not None and len(passphrase) < MIN_PASSPHRASE_LENGTH:
+        raise WeakPassphrase(
+            f"A database passphrase needs {MIN_PASSPHRASE_LENGTH} characters or more: choose a longer one, "
+            "a few words you will remember."
+        )

@@ -12,6 +12,8 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from fieldkit.store.desk_upgrade import empty_what_desks_no_longer_hold
+
 migrations = Migrations("fieldkit")
 
 FACT = "fact"
@@ -392,28 +394,28 @@ def m050_referrals(db: Database) -> None:
     db["referral_scans"].create_index(["referral_id"])
 
 
-# -- scoping by field (issue 11) ---------------------------------------------------
+# -- measurement (m060-m069) ---------------------------------------------------
 
-# What m075 emptied on a desk: the fields sync/scope.py FIELD_ROLES keeps from desks as of
-# this migration (a test checks they agree; a later change to scoping needs its own migration).
-DESK_FIELDS_PURGED_AT_UPGRADE = {"people": ("email", "phone"), "consent_facts": ("method", "witness")}
+
+@migrations()
+def m060_report_reads(db: Database) -> None:
+    # The report reads every person's latest consent fact per purpose, every timer's facts in
+    # order, and every referral's steps. With these covering indexes each is one pass in
+    # index order, without a sort or a lookup into the table. The consent index starts with
+    # `purpose`, so the index on purpose alone goes. None of them is on the check-in path.
+    db.execute(
+        "CREATE INDEX consent_facts_latest ON consent_facts"
+        " (purpose, person_id, at, hlc, action, decision, text_version, text_sha256, valid_until)"
+    )
+    db.execute("DROP INDEX IF EXISTS idx_consent_facts_purpose")
+    db.execute("CREATE INDEX intent_timer_events_runs ON intent_timer_events (event_id, timer_id, hlc, kind, at, category)")
+    db.execute("CREATE INDEX referral_status_steps ON referral_status (referral_id, status, at)")
+
+
+# -- scoping by field (issue 11) ----------------------------------------------------
 
 
 @migrations()
 def m075_desks_hold_no_contact_details(db: Database) -> None:
-    # Desks used to receive every field of people and consent_facts. A desk that upgrades
-    # empties what it received of them (its own writes stay: they may not have reached
-    # another laptop yet). Only locally: no change is logged, so nothing of it syncs, and a
-    # desk never relays others' writes of these tables to a laptop that may hold more.
-    meta = dict(db.execute("SELECT key, value FROM fieldkit_meta WHERE key IN ('role', 'device_id')").fetchall())
-    if meta.get("role") != "desk":
-        return
-    me = meta["device_id"]
-    for name in DESK_FIELDS_PURGED_AT_UPGRADE["people"]:
-        db.execute(
-            f"UPDATE people SET [{name}] = NULL WHERE [{name}] IS NOT NULL AND NOT EXISTS (SELECT 1 FROM"
-            f" field_clocks f WHERE f.tbl = 'people' AND f.row_id = people.id AND f.field = ? AND f.origin = ?)",
-            [name, me],
-        )
-    assignments = ", ".join(f"[{n}] = NULL" for n in DESK_FIELDS_PURGED_AT_UPGRADE["consent_facts"])
-    db.execute(f"UPDATE consent_facts SET {assignments} WHERE origin != ?", [me])
+    # Desks no longer receive contact details, consent methods or witnesses (desk_upgrade.py).
+    empty_what_desks_no_longer_hold(db)

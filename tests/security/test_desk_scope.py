@@ -16,7 +16,7 @@ from fieldkit.consent.receipts import build_receipt, printed_receipt
 from fieldkit.consent.records import record_consent
 from fieldkit.people.importer import import_registrations
 from fieldkit.store import open_store
-from fieldkit.store.schema import DESK_FIELDS_PURGED_AT_UPGRADE
+from fieldkit.store.desk_upgrade import DESK_FIELDS_PURGED_AT_UPGRADE
 from sync import scope
 from sync.frames import Channel
 from sync.protocol import Peer, ProtocolError, Session, SyncRefused
