@@ -10,9 +10,11 @@ registration has not reached this laptop yet is still admitted.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,7 +23,8 @@ from ulid import ULID
 from fieldkit.checkin.flags import FLAGGED, NOT_VOIDED, EarlierCheckin, checkins_of, other_checkin
 from fieldkit.errors import Refused
 from fieldkit.people.registry import add_person, add_registration, find_people
-from fieldkit.store import Store, new_id, utc_text
+from fieldkit.store import DB_ERRORS, Store, new_id, utc_text
+from fieldkit.store.faults import storage_fault
 from fieldkit.tokens import PASS, KeyRing, TokenRefused, keyring_version, parse_token
 
 log = logging.getLogger(__name__)
@@ -53,6 +56,22 @@ NO_NAME = "no_name"
 
 class CheckinRefused(Refused):
     """Nobody was checked in (or nothing was undone)."""
+
+
+def _damage_refused(action: Callable) -> Callable:
+    """A damaged database met while checking in is a refusal the desk shows in words, not a crash."""
+
+    @functools.wraps(action)
+    def checked(desk: Desk, *args, **kwargs):
+        try:
+            return action(desk, *args, **kwargs)
+        except DB_ERRORS as exc:
+            fault = storage_fault(exc, desk.store.path)
+            if fault is None:
+                raise
+            raise CheckinRefused(fault.code, fault.message) from None
+
+    return checked
 
 
 @dataclass(frozen=True)
@@ -158,6 +177,7 @@ class Desk:
         return self._keyring
 
     # -- checking in -----------------------------------------------------------
+    @_damage_refused
     def scan(self, text: str, *, nonce: str | None = None) -> CheckinResult:
         """Check in the holder of the pass `text` (a scan or typed code)."""
         try:
@@ -175,12 +195,14 @@ class Desk:
             )
         return self._record(token.id, BY_PASS, nonce)
 
+    @_damage_refused
     def check_in_registration(self, registration_id: str, *, nonce: str | None = None, method: str = BY_NAME) -> CheckinResult:
         """Check in a registration picked from the name search."""
         if not self._registration(registration_id):
             raise CheckinRefused(UNKNOWN_PERSON, "That registration is not on this laptop: search again by name.")
         return self._record(registration_id, method, nonce)
 
+    @_damage_refused
     def check_in_person(self, person_id: str, *, nonce: str | None = None) -> CheckinResult:
         """Check in a person picked by name (registering them here if they have no registration)."""
         row = self.store.db.execute(
@@ -195,6 +217,7 @@ class Desk:
             registration_id = add_registration(self.store, person_id, source=WALK_IN_SOURCE)
             return self._record(registration_id, BY_NAME, nonce)
 
+    @_damage_refused
     def walk_in(self, name: str, *, email: str | None = None, phone: str | None = None, nonce: str | None = None) -> CheckinResult:
         """Register someone who just walked in and check them in, in one transaction."""
         if not " ".join(name.split()):
@@ -286,6 +309,7 @@ class Desk:
         self.store.checkpoint()
 
     # -- undo ------------------------------------------------------------------
+    @_damage_refused
     def undo_last(self, reason: str = "undone at the desk") -> VoidResult:
         """Void this desk's latest check-in that is not voided yet (a new fact, not a delete)."""
         with self.store.transaction():

@@ -7,6 +7,7 @@ import click
 from fieldkit.checkin import CheckinRefused, Desk, describe
 from fieldkit.cli.options import DbOptions, db_options
 from fieldkit.event import load_event
+from fieldkit.store.errors import DamagedDatabase
 
 REFUSED_EXIT = 3  # distinct from click's 1 (error) and 2 (usage) so scripts can tell
 
@@ -26,6 +27,8 @@ def checkin_command(code: str, db: DbOptions, nonce: str | None) -> None:
         zone = load_event(store).zone
         result = Desk(store).scan(code, nonce=nonce)
     except CheckinRefused as exc:
+        if exc.code == DamagedDatabase.code:  # the laptop's fault, not the pass's: status 1
+            raise click.ClickException(exc.message) from None
         click.echo(f"Refused ({exc.code}): {exc.message}", err=True)
         raise SystemExit(REFUSED_EXIT) from None
     except LookupError as exc:

@@ -9,6 +9,7 @@ import shutil
 import pytest
 from click.testing import CliRunner
 
+from fieldkit.checkin import CheckinRefused, Desk
 from fieldkit.checkin.passes import pass_cards
 from fieldkit.cli import main
 from fieldkit.event import create_event
@@ -177,6 +178,20 @@ def test_commands_that_read_a_damaged_page_say_so_and_change_nothing(copy, event
     assert f"{path} is damaged" in sentence and f"fieldkit check --db {path}" in sentence
     assert digest(path) == before
     assert not (tmp_path / "passes.pdf").exists() or (tmp_path / "passes.pdf").stat().st_size == 0
+
+
+def test_the_desk_shows_a_damaged_page_as_a_refusal_not_a_crash(copy, event):
+    _, token, people_root = event
+    path = copy(overwrite(people_root))
+    before = digest(path)
+    store = open_store(path, PASSPHRASE)
+    try:
+        with pytest.raises(CheckinRefused) as refused:  # what the check-in screen shows in words
+            Desk(store).scan(token)
+    finally:
+        store.close()
+    assert refused.value.code == "damaged_database" and "fieldkit check" in refused.value.message
+    assert digest(path) == before
 
 
 @pytest.mark.parametrize("page", [1, 2, 5, 20, 40, 70, -1])
