@@ -18,6 +18,7 @@ from fieldkit.event.template_values import (
     CHANNELS,
     PAGE_SIZES,
     QUESTION_TYPES,
+    CheckinSettings,
     ConsentPurpose,
     ConsentSettings,
     EventInfo,
@@ -32,6 +33,7 @@ from fieldkit.event.template_values import (
 
 __all__ = [
     "CHANNELS",
+    "CheckinSettings",
     "ConsentPurpose",
     "ConsentSettings",
     "EventInfo",
@@ -308,6 +310,14 @@ def _referrals(r: _Reader, data: dict) -> ReferralSettings:
     )
 
 
+def _checkin(r: _Reader, data: dict) -> CheckinSettings:
+    desk = r.get(data, "", "checkin", "table", {})
+    seconds = r.get(desk, "checkin", "result_seconds", "number", CheckinSettings.result_seconds)
+    if not 1 <= seconds <= 120:
+        raise r.fail("checkin.result_seconds", "expected a number of seconds from 1 to 120")
+    return CheckinSettings(result_seconds=float(seconds))
+
+
 def parse_template(data: dict, source: str) -> EventTemplate:
     r = _Reader(source)
     r.table(data, "(top level)")
@@ -320,6 +330,7 @@ def parse_template(data: dict, source: str) -> EventTemplate:
         consent=_consent(r, data),
         referrals=_referrals(r, data),
         raw=data,
+        checkin=_checkin(r, data),
     )
 
 
