@@ -174,3 +174,35 @@ def admission(store: Store, registration_id: str) -> Admission:
         [order_ref],
     ).fetchone()
     return Admission(ticket, Party(size, checked_in, order_ref) if size > 1 else None)
+
+
+@dataclass(frozen=True)
+class PersonAtDesk:
+    """What the desk knows of one person: their registration's ticket and party, and when
+    they were checked in (voided check-ins left out)."""
+
+    registration_id: str | None
+    ticket: str | None
+    order_ref: str | None
+    party: Party | None
+    checkins: tuple[tuple[datetime, str, str], ...]  # (at, desk, method), first first
+
+
+def person_at_desk(store: Store, person_id: str) -> PersonAtDesk:
+    registration_id = live_registration(store, person_id)
+    if registration_id is None:
+        return PersonAtDesk(None, None, None, None, ())
+    row = store.db.execute("SELECT order_ref FROM registrations WHERE id = ?", [registration_id]).fetchone()
+    ticket_and_party = admission(store, registration_id)
+    checkins = store.db.execute(
+        f"SELECT c.checked_in_at, c.desk, c.method FROM checkins c WHERE c.registration_id = ? AND {NOT_VOIDED}"
+        " ORDER BY c.checked_in_at",
+        [registration_id],
+    ).fetchall()
+    return PersonAtDesk(
+        registration_id,
+        ticket_and_party.ticket,
+        row[0] if row else None,
+        ticket_and_party.party,
+        tuple((datetime.fromisoformat(at), desk, method) for at, desk, method in checkins),
+    )

@@ -56,6 +56,8 @@ MODES_OF_ROLES: dict[str, tuple[str, ...]] = {
 # The screen each role opens on: the task the laptop is there for.
 OPENS_ON = {DESK: "checkin", PRACTITIONER: "intake", COORDINATOR: "home"}
 UNLOCK = "unlock"
+# Textual's own screen keys: moving focus and copying are keys, not things to do at a clinic.
+_NOT_COMMANDS = {"app.focus_next", "app.focus_previous", "screen.copy_text"}
 
 
 def failure_sentence(error: BaseException | None) -> str:
@@ -153,7 +155,7 @@ class FieldKitApp(App):
         titles = set()
         for key, active in screen.active_bindings.items():
             binding = active.binding
-            if not isinstance(active.node, (App, Screen)):
+            if not isinstance(active.node, (App, Screen)) or binding.action in _NOT_COMMANDS:
                 continue
             if not active.enabled or not binding.description or binding.description in titles:
                 continue
