@@ -38,6 +38,10 @@ READY_TEXT = "Ready: scan a pass or type a name."
 NEW_WALK_IN = "__new_walk_in__"  # no person id looks like this (ULIDs)
 
 
+def _sentence(words: str) -> str:
+    return words[:1].upper() + words[1:]
+
+
 class CheckinScreen(FieldKitScreen):
     """Scan, search by name, walk-ins, undo; counters and the last ten people checked in."""
 
@@ -146,7 +150,7 @@ class CheckinScreen(FieldKitScreen):
         detail = "  \u00b7  ".join(
             part for part in (
                 f"Ticket: {admission.ticket}" if admission.ticket else "",
-                admission.party.words().capitalize() if admission.party else "",
+                _sentence(admission.party.words()) if admission.party else "",
             ) if part
         )
         state = FLAGGED if result.flagged else ADMITTED
@@ -216,7 +220,7 @@ class CheckinScreen(FieldKitScreen):
     def search_as_typed(self, event: Input.Changed) -> None:
         self._last_key = time.monotonic()
         text = event.value.strip()
-        if len(text) < MIN_SEARCH or looks_like_token(text) or text.upper().startswith("FK"):
+        if len(text) < MIN_SEARCH or text.upper().startswith("FK") or "FK1:" in text.upper():
             self._show_matches([], None)
             return
         found = self.desk.search(text)
@@ -314,6 +318,7 @@ class CheckinScreen(FieldKitScreen):
 
     def action_walk_in(self, with_pass: bool = False) -> None:
         name = self.box.value.strip() or self.pending_name or ""
+        self.box.value = ""  # whatever happens next, the next scan starts from an empty box
         namesakes = self.desk.namesakes(name) if name and not looks_like_ticket(name) else []
         if namesakes:
             # Someone registered has this name: ask before making a second person.
@@ -327,7 +332,6 @@ class CheckinScreen(FieldKitScreen):
         except CheckinRefused as exc:
             self.show_refusal(exc)
             return
-        self.box.value = ""
         self.show_result(result)
         if with_pass:
             self.show_pass(result)

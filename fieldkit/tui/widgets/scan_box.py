@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual import events
 from textual.message import Message
 from textual.widgets import Input
 
@@ -26,6 +27,17 @@ class ScanBox(Input):
         @property
         def control(self) -> ScanBox:
             return self.box
+
+    async def _on_key(self, event: events.Key) -> None:
+        # Enter is handled here, in order with the keys typed before and after it: as a
+        # binding it would bubble up through the screen and arrive after a fast scanner's
+        # next code had already been typed into the box.
+        if event.key == "enter":
+            event.stop()
+            event.prevent_default()
+            await self.action_submit()
+            return
+        await super()._on_key(event)
 
     def insert_text_at_cursor(self, text: str) -> None:
         super().insert_text_at_cursor(text)
