@@ -125,12 +125,7 @@ class FieldKitApp(App):
         self.title = overview.name
         self.sub_title = f"{overview.device_name} ({overview.role})"
         if passphrase := demo_passphrase(self.store):
-            self.notify(
-                f"This is the demo event. Its passphrase is {passphrase} (reopen it with `fieldkit app --db "
-                f"{self.store.path}`).",
-                title="Demo",
-                timeout=20,
-            )
+            self.notify(f"This is the demo event: its passphrase is {passphrase}.", title="Demo", timeout=20)
 
     @on(UnlockScreen.Unlocked)
     async def _unlocked(self, message: UnlockScreen.Unlocked) -> None:

@@ -48,7 +48,8 @@ class CheckinScreen(FieldKitScreen):
     BINDINGS = [
         Binding("down", "move(1)", "Next name", show=False),
         Binding("up", "move(-1)", "Previous name", show=False),
-        Binding("escape", "clear", "Clear"),
+        # Escape empties the box (the palette lists it): the footer keeps its room for the rest.
+        Binding("escape", "clear", "Clear", show=False),
         Binding("f8", "walk_in", "Walk-in", priority=True),
         Binding("f9", "walk_in(True)", "Walk-in + pass", priority=True),
         Binding("ctrl+z", "undo", "Undo", priority=True),
@@ -83,8 +84,8 @@ class CheckinScreen(FieldKitScreen):
                 yield Static(id="counters")
                 yield Static("Last check-ins", id="recent-title")
                 yield Static(id="recent", markup=False)
-        # The desk's own keys fill 80 columns; Ctrl+P still opens the command palette.
-        yield Footer(show_command_palette=False)
+        # The desk's own keys fill 80 columns: compact, and Ctrl+P still opens the command palette.
+        yield Footer(show_command_palette=False, compact=True)
 
     def on_mount(self) -> None:
         self.desk = Desk(self.app.store)

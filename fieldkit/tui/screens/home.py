@@ -28,7 +28,7 @@ class HomeScreen(FieldKitScreen):
             yield Static(id="event-details")
             yield Static(id="event-counts")
             yield Static(id="home-demo", markup=False)
-            yield PersonFinder("Find a person: type a name, then Enter for their consent page", input_id="home-find")
+            yield PersonFinder("Find a person: a name, number or email, then Enter for their page", input_id="home-find")
             yield Static(id="home-message")
         yield Footer()
 
