@@ -11,16 +11,14 @@ from fieldkit.cli.device import join_passphrase, join_passphrase_option
 from fieldkit.cli.options import DbOptions, db_options, interface_option
 from fieldkit.errors import Refused
 from fieldkit.event import create_event, load_event
+from fieldkit.event.demo import DEMO_PASSPHRASE, make_demo
 from fieldkit.event.template import TemplateError, load_template
-from fieldkit.people.importer import import_registrations
 from sync.enroll import join_event, read_join_file
 from sync.pairing import join_by_code
 from sync.pairing_code import parse_code
 from sync.transport import sync_with
 
-SAMPLE_EVENTS = Path(__file__).resolve().parent.parent.parent / "sample_events"
-DEMO_PASSPHRASE = "demo-passphrase"
-DEMO_TEMPLATE = "wellbeing-popup.toml"
+__all__ = ["DEMO_PASSPHRASE", "app", "demo", "info", "init", "make_demo"]
 
 
 @click.command()
@@ -110,22 +108,6 @@ def demo_dir() -> Path:
     return Path(base) / "fieldkit" / "demo"
 
 
-def make_demo(directory: Path) -> Path:
-    """A fresh demo database from the first sample template, registrations imported."""
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / "demo.db"
-    for stale in directory.glob("demo.db*"):
-        stale.unlink()
-    template_path = SAMPLE_EVENTS / DEMO_TEMPLATE
-    store = create_event(path, load_template(template_path), DEMO_PASSPHRASE, device_name="demo-desk")
-    try:
-        registrations = template_path.with_name(template_path.stem + "-registrations.csv")
-        import_registrations(store, registrations)
-    finally:
-        store.close()
-    return path
-
-
 @click.command()
 @click.option("--no-app", is_flag=True, help="Create the demo database but do not open the app.")
 def demo(no_app: bool) -> None:
@@ -144,11 +126,17 @@ def demo(no_app: bool) -> None:
 @click.command()
 @db_options
 def app(db: DbOptions) -> None:
-    """Open the Field Kit app on an event database."""
-    store = db.open()
+    """Open the Field Kit app on an event database (it asks for the passphrase, three tries)."""
     from fieldkit.tui.app import FieldKitApp
 
-    FieldKitApp(store).run()
+    if db.passphrase_given:
+        running = FieldKitApp(db.open())
+    else:
+        db.require_existing()
+        running = FieldKitApp(database=db.path)
+    running.run()
+    if running.return_code:
+        raise SystemExit(running.return_code)
 
 
 @click.command()

@@ -62,6 +62,11 @@ class DbOptions:
         self.passphrase_file = passphrase_file
         self.unencrypted = unencrypted
 
+    @property
+    def passphrase_given(self) -> bool:
+        """True unless the passphrase would be asked for (the app asks in its own screen)."""
+        return self.unencrypted or self.passphrase_file is not None or bool(os.environ.get(PASSPHRASE_ENV))
+
     def passphrase(self, *, confirm: bool = False) -> str | None:
         """The passphrase from --passphrase-file, $FIELDKIT_PASSPHRASE or a prompt; `confirm`
         (a new database) asks twice and holds it to the store's length rule, asking again

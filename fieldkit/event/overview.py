@@ -27,7 +27,10 @@ def event_overview(store: Store) -> Overview:
     event = load_event(store)
     ev = event.template.event
     registered = store.db.execute(
-        "SELECT count(*) FROM registrations WHERE event_id = ?", [store.event_id]
+        # A registration taken back (an undone walk-in) does not count.
+        "SELECT count(*) FROM registrations r WHERE event_id = ?"
+        " AND NOT EXISTS (SELECT 1 FROM registration_voids x WHERE x.registration_id = r.id)",
+        [store.event_id],
     ).fetchone()[0]
     checked_in = store.db.execute(
         "SELECT count(DISTINCT registration_id) FROM checkins c"
