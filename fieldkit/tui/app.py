@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -15,6 +17,9 @@ from fieldkit.event.overview import event_overview
 from fieldkit.roles import DESK
 from fieldkit.store import Store
 from fieldkit.tui.screens.home import HomeScreen
+
+if TYPE_CHECKING:  # the engine is made by whoever opens the app: cold start does not import sync
+    from sync.live import LiveSync
 
 
 # Mode screens are imported when first opened, so cold start pays only for the first screen.
@@ -36,6 +41,12 @@ def _referrals_screen() -> Screen:
     return ReferralsScreen()
 
 
+def _sync_screen() -> Screen:
+    from fieldkit.tui.screens.sync import SyncScreen
+
+    return SyncScreen()
+
+
 def failure_sentence(error: BaseException | None) -> str:
     """What a person reads when work in the background failed."""
     if isinstance(error, Refused):
@@ -55,7 +66,10 @@ class FieldKitApp(App):
         Path(__file__).parent / "screens" / name for name in ("checkin.tcss", "intake.tcss")
     ]
     TITLE = "Field Kit"
-    MODES = {"home": HomeScreen, "checkin": _checkin_screen, "intake": _intake_screen, "referrals": _referrals_screen}
+    MODES = {
+        "home": HomeScreen, "checkin": _checkin_screen, "intake": _intake_screen, "referrals": _referrals_screen,
+        "sync": _sync_screen,
+    }
     DEFAULT_MODE = "home"
     BINDINGS = [
         Binding("f1", "switch_mode('home')", "Home", priority=True),
@@ -63,20 +77,34 @@ class FieldKitApp(App):
         Binding("f3", "switch_mode('intake')", "Intake", priority=True),
         # Not in the footer: the intake screen's footer already fills 80 columns.
         Binding("f4", "switch_mode('referrals')", "Referrals", priority=True, show=False),
+        # Every role has it (a desk too); the header says how sync stands, so no footer room is taken.
+        Binding("f5", "switch_mode('sync')", "Sync", priority=True, show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, *, live_sync: LiveSync | None = None):
         # A laptop set up as a check-in desk opens straight on the check-in screen.
         if store.role == DESK:
             self.DEFAULT_MODE = "checkin"
         super().__init__()
         self.store = store
+        # Continuous sync, started and stopped with the app (None: `fieldkit app --offline`).
+        self.live_sync = live_sync
 
     def on_mount(self) -> None:
         overview = event_overview(self.store)
         self.title = overview.name
-        self.sub_title = f"{overview.device_name} ({overview.role})"
+        self.laptop = f"{overview.device_name} ({overview.role})"
+        self.sub_title = self.laptop
+        if self.live_sync is not None:
+            self.live_sync.start()  # returns at once: its threads open their own connections
+            self.show_standing()
+            self.set_interval(1.0, self.show_standing)
+
+    def show_standing(self) -> None:
+        """The header says how this laptop stands with the others (the engine's cached status: cheap)."""
+        if self.live_sync is not None:
+            self.sub_title = f"{self.laptop} \u00b7 {self.live_sync.status().sentence(time.time())}"
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         # The footer leaves out the key of the mode already on screen.
@@ -107,6 +135,8 @@ class FieldKitApp(App):
         self.notify(failure_sentence(error), title="Not done", severity="error", timeout=12)
 
     def on_unmount(self) -> None:
+        if self.live_sync is not None:
+            self.live_sync.stop()
         self.store.close()
 
     # Pushed screens other screens open for a person (e.g. check-in's "consent" key).
