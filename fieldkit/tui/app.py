@@ -102,9 +102,13 @@ class FieldKitApp(App):
             self.set_interval(1.0, self.show_standing)
 
     def show_standing(self) -> None:
-        """The header says how this laptop stands with the others (the engine's cached status: cheap)."""
+        """The header says how this laptop stands with the others (the engine's cached status: cheap);
+        this laptop's name goes first when the line has room for it (about 16 columns are the header's own)."""
         if self.live_sync is not None:
-            self.sub_title = f"{self.laptop} \u00b7 {self.live_sync.status().sentence(time.time())}"
+            said = self.live_sync.status().sentence(time.time())
+            named = f"{self.laptop} \u00b7 {said}"
+            fits = len(self.title) + 3 + len(named) <= self.size.width - 16
+            self.sub_title = named if fits else said
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         # The footer leaves out the key of the mode already on screen.
