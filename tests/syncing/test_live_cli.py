@@ -80,7 +80,11 @@ def test_three_laptops_one_paired_by_code_see_each_others_checkins_within_two_se
         status = _status(db)
         assert {p["name"] for p in status["peers"] if p["last_sync"]} == {"coordinator", "desk-1", "desk-2"} - {
             status["laptop"]["name"]}
-        assert all(p["to_send"] == 0 and p["to_receive"] == 0 for p in status["peers"]), status
+        # Nothing they held at the last handshake is missing here, and this laptop's check-in is known to be
+        # held elsewhere. (What waits to go to a peer is as of the last session with it: with 30 s between
+        # pulls, a change it got from a third laptop since is still counted.)
+        assert all(p["to_receive"] == 0 for p in status["peers"]), status
+        assert status["checkins_to_share"] == 0 and status["standing"].startswith("synced "), status
         assert not any("Traceback" in line for line in process.errors)
 
 
