@@ -243,8 +243,10 @@ def _parse_row(line: int, values: list[str], columns: _Columns) -> _Row:
     )
 
 
-def _read_rows(text: str, path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """The header and every non-empty row with the line it starts on."""
+def csv_lines(path: Path) -> tuple[list[str] | None, list[tuple[int, list[str]]]]:
+    """A CSV export's header (None when the file is empty) and every non-empty row with
+    the line it starts on; shared by every CSV import (registrations, referral logs)."""
+    text = _read_text(path)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True)
     rows: list[tuple[int, list[str]]] = []
     headers: list[str] | None = None
@@ -260,6 +262,12 @@ def _read_rows(text: str, path: Path) -> tuple[list[str], list[tuple[int, list[s
                 rows.append((start, values))
     except csv.Error as exc:
         raise ImportRefused(f"{path.name} line {last_line + 1}: {exc}; fix the file and retry.") from None
+    return headers, rows
+
+
+def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header and every non-empty row with the line it starts on."""
+    headers, rows = csv_lines(path)
     if headers is None:
         raise ImportRefused(f"{path.name} is empty: export the registrations again and retry.")
     if not rows:
@@ -281,7 +289,7 @@ def import_registrations(
     All-or-nothing unless `skip_bad`; `check` reports and writes nothing.
     """
     path = Path(path)
-    headers, raw_rows = _read_rows(_read_text(path), path)
+    headers, raw_rows = _read_rows(path)
     source = detect_source(headers)
     columns = _find_columns(headers, source, overrides or {})
     report = ImportReport(source=source, mapping=columns.describe())

@@ -47,6 +47,12 @@ def _sync_screen() -> Screen:
     return SyncScreen()
 
 
+def _dashboard_screen() -> Screen:
+    from fieldkit.tui.screens.dashboard import DashboardScreen
+
+    return DashboardScreen()
+
+
 def failure_sentence(error: BaseException | None) -> str:
     """What a person reads when work in the background failed."""
     if isinstance(error, Refused):
@@ -69,6 +75,7 @@ class FieldKitApp(App):
     MODES = {
         "home": HomeScreen, "checkin": _checkin_screen, "intake": _intake_screen, "referrals": _referrals_screen,
         "sync": _sync_screen,
+        "dashboard": _dashboard_screen,
     }
     DEFAULT_MODE = "home"
     BINDINGS = [
@@ -79,6 +86,7 @@ class FieldKitApp(App):
         Binding("f4", "switch_mode('referrals')", "Referrals", priority=True, show=False),
         # Every role has it (a desk too); the header says how sync stands, so no footer room is taken.
         Binding("f5", "switch_mode('sync')", "Sync", priority=True, show=False),
+        Binding("f6", "switch_mode('dashboard')", "Dashboard", priority=True, show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
@@ -113,6 +121,9 @@ class FieldKitApp(App):
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         # The footer leaves out the key of the mode already on screen.
         if action == "switch_mode" and parameters and parameters[0] == self.current_mode:
+            return False
+        # A check-in desk never sees intake or referral figures.
+        if action == "switch_mode" and parameters and parameters[0] == "dashboard" and self.store.role == DESK:
             return False
         return True
 
