@@ -34,14 +34,14 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks._timing import percentile  # noqa: E402
 from benchmarks.pairing import PairingCoordinator, pair_in_process  # noqa: E402
-from benchmarks.sync import PASSPHRASE, TEMPLATE  # noqa: E402
+from benchmarks.sync import PASSPHRASE, TEMPLATE, serve_in_process  # noqa: E402
 from fieldkit.checkin import Desk  # noqa: E402
 from fieldkit.event import create_event  # noqa: E402
 from fieldkit.event.template import load_template  # noqa: E402
 from fieldkit.store import open_store  # noqa: E402
 from fieldkit.tokens import PASS, sign_token  # noqa: E402
 from sync.enroll import enroll_device, join_event  # noqa: E402
-from sync.transport import SyncServer, sync_with  # noqa: E402
+from sync.transport import sync_with  # noqa: E402
 
 BUDGET_SECONDS = 2.0
 PAIRING_BUDGET_SECONDS = 10.0
@@ -67,13 +67,19 @@ class Laptop:
                 self.ready.set()
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop_gracefully(self.process)
+
+
+def stop_gracefully(process: subprocess.Popen) -> int:
+    """SIGTERM (`sync auto` takes it as Ctrl+C: withdrawn from mDNS, peers saved), SIGKILL if that hangs."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+    return process.returncode
 
 
 class Watcher:
@@ -117,7 +123,7 @@ def make_event(directory: Path, people: int) -> list[Path]:
     coordinator = create_event(directory / "coordinator.db", load_template(TEMPLATE), PASSPHRASE)
     with coordinator.transaction():
         for n in range(people):
-            person = coordinator.set_record("people", None, {"display_name": f"Person {n}", "search_name": f"person {n}"})
+            person = coordinator.set_record("people", None, {"display_name": f"P {n}", "search_name": f"p {n}"})
             coordinator.set_record("registrations", None, {"person_id": person, "source": "bench"})
     paths = [directory / "coordinator.db"]
     for name in ("desk-1", "desk-2"):
@@ -140,17 +146,16 @@ def bare_session(directory: Path, rounds: int) -> float:
     """Median seconds of one `sync_with` session bringing one new change, on loopback, in process."""
     source = open_store(directory / "coordinator.db", PASSPHRASE)
     target = join_event(directory / "floor.db", PASSPHRASE, enroll_device(source, "floor", "desk"))
-    server = SyncServer(source, "127.0.0.1", 0)
-    threading.Thread(target=server.serve, daemon=True).start()
-    host, port = server.address
-    sync_with(target, host, port)
+    server, thread = serve_in_process(source)
+    sync_with(target, *server.address)
     times = []
     for n in range(rounds):
         source.set_record("people", None, {"display_name": f"Floor {n}"})
         started = time.perf_counter()
-        sync_with(target, host, port)
+        sync_with(target, *server.address)
         times.append(time.perf_counter() - started)
     server.close()
+    thread.join(timeout=5)
     target.close()
     source.close()
     return statistics.median(times)

@@ -1,10 +1,11 @@
-"""Fixtures for sync tests: an event with an enrolled laptop, and a TLS server in a thread."""
+"""Fixtures for sync tests: an event with an enrolled laptop, a TLS server in a thread, `sync auto` processes."""
 
 from __future__ import annotations
 
 import threading
 
 import pytest
+from live_kit import AutoSync
 
 from fieldkit.event import create_event
 from sync.enroll import enroll_device, join_event
@@ -52,3 +53,18 @@ def serving():
     for server, thread in servers:
         server.close()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def auto_sync():
+    """auto_sync(db, *args) -> a running AutoSync; every one still running is stopped afterwards (by pid)."""
+    started: list[AutoSync] = []
+
+    def _start(db, *args: str, **kwargs) -> AutoSync:
+        laptop = AutoSync(db, *args, **kwargs)
+        started.append(laptop)
+        return laptop
+
+    yield _start
+    for laptop in started:
+        laptop.stop()

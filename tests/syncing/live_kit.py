@@ -1,9 +1,8 @@
-"""Helpers for continuous-sync tests: `fieldkit sync auto` as a real process on 127.0.0.1, and reading laptops' databases."""
+"""Helpers for continuous-sync tests: `fieldkit sync auto` as a real process on 127.0.0.1, and reading its database."""
 
 from __future__ import annotations
 
 import queue
-import signal
 import subprocess
 import sys
 import threading
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 from test_sync_cli import ENV
 
+from benchmarks.propagation import stop_gracefully
 from fieldkit.store import Store, open_store
 from fieldkit.tokens import PASS, sign_token
 
@@ -69,29 +69,7 @@ class AutoSync:
 
     def stop(self) -> int:
         """SIGTERM, handled as Ctrl+C: withdrawn from the network, what it knows of its peers saved."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        return self.process.returncode
-
-
-@pytest.fixture
-def auto_sync():
-    """auto_sync(db, *args) -> a running AutoSync; every one still running is stopped afterwards (by pid)."""
-    started: list[AutoSync] = []
-
-    def _start(db: Path, *args: str, **kwargs) -> AutoSync:
-        laptop = AutoSync(db, *args, **kwargs)
-        started.append(laptop)
-        return laptop
-
-    yield _start
-    for laptop in started:
-        laptop.stop()
+        return stop_gracefully(self.process)
 
 
 def opened(db: Path) -> Store:

@@ -1,4 +1,4 @@
-"""The continuous-sync engine in process, on 127.0.0.1: push, pull, back-off, pause, what it remembers, pairing into it."""
+"""The continuous-sync engine in process on 127.0.0.1: push, pull, back-off, pause, what it remembers, pairing."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import socket
 import time
 
 import pytest
+from live_kit import until
 
 from fieldkit.event import create_event
 from fieldkit.store import open_store
@@ -19,15 +20,6 @@ from sync.standing import LIVE, PAUSED, PeerStanding, Standing, ago, standing_of
 from sync.transport import sync_with
 
 LOOPBACK = ["127.0.0.1"]
-
-
-def until(condition, timeout: float, step: float = 0.02) -> float | None:
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        if condition():
-            return time.monotonic() - started
-        time.sleep(step)
-    return None
 
 
 @pytest.fixture

@@ -1,11 +1,11 @@
-"""Continuous sync between real `fieldkit sync auto` processes that find each other by mDNS on 127.0.0.1: no address typed."""
+"""Continuous sync between real `fieldkit sync auto` processes that find each other by mDNS on 127.0.0.1."""
 
 from __future__ import annotations
 
 import json
 import re
 
-from live_kit import LOOPBACK, auto_sync, count, opened, passes, until  # noqa: F401 (auto_sync is a fixture)
+from live_kit import LOOPBACK, count, opened, passes, until
 from test_pairing_cli import REGISTRATIONS, Coordinator
 from test_sync_cli import TEMPLATE, fieldkit
 from zeroconf import IPVersion, ServiceBrowser, Zeroconf
@@ -91,8 +91,9 @@ def test_three_laptops_one_paired_by_code_see_each_others_checkins_within_two_se
 def test_a_laptop_killed_mid_sync_and_restarted_converges(tmp_path, auto_sync):
     coordinator = _event(tmp_path)
     desk = tmp_path / "desk.db"
-    fieldkit("device", "enroll", "desk-1", "--role", "practitioner", "--db", str(coordinator), "--out", str(tmp_path / "j"))
-    fieldkit("init", "--join", str(tmp_path / "j"), "--db", str(desk))
+    join = str(tmp_path / "j")
+    fieldkit("device", "enroll", "desk-1", "--role", "practitioner", "--db", str(coordinator), "--out", join)
+    fieldkit("init", "--join", join, "--db", str(desk))
     source = opened(coordinator)
     with source.transaction():  # enough to take several batches of 4,000
         for n in range(7000):
@@ -110,7 +111,8 @@ def test_a_laptop_killed_mid_sync_and_restarted_converges(tmp_path, auto_sync):
         restarted = auto_sync(desk)
         assert until(lambda: count(target, "SELECT count(*) FROM changes") == total, 60) is not None
         assert count(target, "SELECT count(*) FROM people") == count(source, "SELECT count(*) FROM people")
-        assert count(target, "SELECT count(*) FROM (SELECT origin, seq FROM changes GROUP BY 1, 2 HAVING count(*) > 1)") == 0
+        twice = "SELECT count(*) FROM (SELECT origin, seq FROM changes GROUP BY 1, 2 HAVING count(*) > 1)"
+        assert count(target, twice) == 0
         restarted.wait_for("Synced with coordinator")
     finally:
         source.close()
@@ -122,7 +124,8 @@ def test_sync_auto_advertises_only_the_event_id_and_its_port(tmp_path, auto_sync
     laptop = auto_sync(coordinator)
     reader = Zeroconf(interfaces=["127.0.0.1"], ip_version=IPVersion.V4Only)
     names: list[str] = []
-    browser = ServiceBrowser(reader, SERVICE_TYPE, handlers=[lambda zeroconf, service_type, name, state_change: names.append(name)])
+    browser = ServiceBrowser(reader, SERVICE_TYPE, handlers=[lambda zeroconf, service_type, name, state_change:
+                                                             names.append(name)])
     try:
         assert until(lambda: bool(names), 15, step=0.1) is not None
         infos = [info for info in (reader.get_service_info(SERVICE_TYPE, name, timeout=3000) for name in set(names))
