@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 
 import pytest
-from live_kit import AutoSync
 
 from fieldkit.event import create_event
 from sync.enroll import enroll_device, join_event
@@ -57,7 +56,9 @@ def serving():
 
 @pytest.fixture
 def auto_sync():
-    """auto_sync(db, *args) -> a running AutoSync; every one still running is stopped afterwards (by pid)."""
+    """auto_sync(db, *args) -> a running live_kit.AutoSync; every one still running is stopped afterwards (by pid)."""
+    from live_kit import AutoSync  # beside the tests that use it (tests/security imports this module too)
+
     started: list[AutoSync] = []
 
     def _start(db, *args: str, **kwargs) -> AutoSync:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 import threading
 import time
 
@@ -82,10 +83,11 @@ async def test_the_header_says_how_this_laptop_stands_and_keeps_saying_it(store)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         assert fake.started
-        assert app.sub_title == "synced 2 s ago with 2 laptops"  # 80 columns: no room for the laptop's name
+        # The newest of the two syncs, in seconds (a busy machine may take a second to get here).
+        assert re.fullmatch(r"synced [234] s ago with 2 laptops", app.sub_title)  # 80 columns: no room for the name
         await pilot.resize_terminal(120, 30)
         await pilot.pause(1.2)
-        assert app.sub_title == "desk-1 (coordinator) \u00b7 synced 3 s ago with 2 laptops"
+        assert re.fullmatch(r"desk-1 \(coordinator\) \u00b7 synced \d s ago with 2 laptops", app.sub_title)
         fake.standing = standing(peer("desk-2", synced_ago=300), checkins=37)
         await pilot.pause(1.2)  # refreshed every second
         assert app.sub_title.endswith("offline: 37 check-ins to share")
@@ -117,7 +119,7 @@ async def test_f5_shows_each_laptop_its_state_and_what_waits_each_way(store):
         await pilot.press("f5")
         await pilot.pause()
         assert "CA fingerprint FC6B D0CF 0865 7DBB" in text(app, "#sync-laptop")
-        assert text(app, "#sync-standing") == "Synced 3 s ago with 1 laptop"
+        assert re.fullmatch(r"Synced \d s ago with 1 laptop", text(app, "#sync-standing"))
         shown = rows(app)
         assert shown["device-desk-2"][:3] == ["desk-2", "desk", "in step"]
         assert shown["device-practitioner-1"][2:] == ["not seen yet", "never", "never", "-", "-"]
