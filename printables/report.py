@@ -73,9 +73,14 @@ def _chart(page: PageWriter, drawing: Drawing) -> None:
     page.y -= 6
 
 
+def _drawing(page: PageWriter, width: float, height: float) -> Drawing:
+    """A drawing whose default font is the embedded one: reportlab's, Helvetica, is never embedded."""
+    return Drawing(width, height, initialFontName=page.fonts.regular)
+
+
 def _bars(page: PageWriter, bars: tuple[Bar, ...], *, horizontal: bool, height: float) -> Drawing:
     width = page.text_width
-    drawing = Drawing(width, height)
+    drawing = _drawing(page, width, height)
     chart = HorizontalBarChart() if horizontal else VerticalBarChart()
     chart.x, chart.y = (110, 10) if horizontal else (30, 28)
     chart.width, chart.height = width - chart.x - 50, height - chart.y - 10
@@ -111,7 +116,7 @@ def _bars(page: PageWriter, bars: tuple[Bar, ...], *, horizontal: bool, height: 
 
 def _curves(page: PageWriter, curves: tuple[Curve, ...], height: float) -> Drawing:
     width = page.text_width
-    drawing = Drawing(width, height)
+    drawing = _drawing(page, width, height)
     plot = LinePlot()
     plot.x, plot.y, plot.width, plot.height = 36, 24, width - 150, height - 34
     shown = [c for c in curves if c.points]

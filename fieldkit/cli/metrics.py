@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from fieldkit import metrics
-from fieldkit.cli.options import DbOptions, db_options
+from fieldkit.cli.options import DbOptions, db_options, excel_option
 from fieldkit.cli.words import plural, require_folder
 from fieldkit.event import load_event
 from fieldkit.metrics.aggregates import without_desk_names
@@ -122,10 +122,11 @@ def _aggregates_of(db: DbOptions, scope_args: tuple, earlier: tuple[Path, ...]) 
 @click.option("--csv", "csv_dir", type=click.Path(file_okay=False, path_type=Path), help="Also write the report's tables as CSV files into this folder.")
 @click.option("--pdf", "pdf_file", type=click.Path(dir_okay=False, path_type=Path), help="Also write the report with its charts as a PDF.")
 @click.option("--page-size", type=click.Choice(["A4", "Letter"]), default="A4", show_default=True, help="Paper size of the PDF.")
+@excel_option
 def report_command(
     files: tuple[Path, ...], db_path: Path | None, passphrase_file: Path | None, unencrypted: bool, combine: bool,
     earlier: tuple[Path, ...], since: datetime | None, until: datetime | None, as_of: datetime | None,
-    as_json: bool, csv_dir: Path | None, pdf_file: Path | None, page_size: str,
+    as_json: bool, csv_dir: Path | None, pdf_file: Path | None, page_size: str, excel: bool,
 ) -> None:
     """The event report: who came, intent, referrals by channel, month and event, community vs
     directory; every count from 1 to 10 shown as <11. Definitions: docs/metrics.md."""
@@ -146,7 +147,7 @@ def report_command(
     doc = metrics.build(aggregates)
     click.echo(json.dumps(doc, indent=2, ensure_ascii=False) if as_json else metrics.render(doc))
     if csv_dir is not None:
-        written = metrics.write_csv(doc, csv_dir)
+        written = metrics.write_csv(doc, csv_dir, excel=excel)
         click.echo(f"Wrote {plural(len(written), 'CSV file')} to {csv_dir}.", err=as_json)
     if pdf_file is not None:
         from fieldkit.metrics.pdf import write_pdf  # reportlab only when a PDF is asked for

@@ -51,6 +51,13 @@ _SOURCE_SIGNATURES = (
     ("pretix", ("order code",)),
     ("google-forms", ("timestamp",)),
 )
+# How each source is named in a sentence, article included.
+SOURCE_WORDS = {
+    "eventbrite": "an Eventbrite export",
+    "pretix": "a pretix export",
+    "google-forms": "a Google Forms export",
+    "csv": "a plain CSV file",
+}
 # pretix numbers positions within an order: the order code alone is not unique.
 _COMPOUND_IDS = {"pretix": ("order code", "position id")}
 _CANCELLED = {"cancelled", "canceled", "refunded", "not attending", "deleted", "declined", "expired", "c"}
@@ -87,6 +94,11 @@ class ImportReport:
     cancelled: list[int] = field(default_factory=list)
     bad: list[BadRow] = field(default_factory=list)
     applied: bool = False
+
+    @property
+    def source_words(self) -> str:
+        """The file's kind in a sentence: "an Eventbrite export"."""
+        return SOURCE_WORDS[self.source]
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from pypdf import PdfReader
 
 from fieldkit.metrics.pdf import write_pdf
 from tests.conftest import REPO_ROOT
+from tests.pdf_checks import font_names, unembedded_fonts
 
 
 @pytest.mark.parametrize(("size", "width"), [("A4", 595), ("Letter", 612)])
@@ -23,8 +24,9 @@ def test_the_report_prints_on_a4_and_letter(day, tmp_path, size, width):
     assert f"{expected.attended} people came" in words
     assert "The referral funnel" in words and "Time to a first session" in words
     assert "<11" in words  # the small arrivals and intent counts, labelled, not drawn
-    fonts = {str(f) for page in reader.pages for f in (page["/Resources"].get("/Font") or {}).values()}
-    assert fonts  # the font is embedded (DejaVu Sans: names in any script print)
+    # Every font the report names is embedded (DejaVu Sans: names in any script print; the
+    # charts' default, Helvetica, would be named without its font file).
+    assert font_names(out.read_bytes()) and unembedded_fonts(out.read_bytes()) == set()
 
 
 def test_printables_take_plain_data():
