@@ -145,7 +145,10 @@ class LiveSync:
         try:
             self._setup()
         except (Refused, OSError, *DB_ERRORS) as exc:
-            self.problem = str(exc) if isinstance(exc, Refused) else f"Continuous sync could not start: {exc}."
+            self.problem = str(exc) if isinstance(exc, Refused) else (
+                f"Continuous sync could not start ({type(exc).__name__}: {exc}): close other Field Kit programs "
+                "on this database and start it again; this laptop keeps working on its own meanwhile."
+            )
             self._note(self.problem)
             self._shutdown()
             self._ready.set()

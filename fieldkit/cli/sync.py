@@ -12,7 +12,7 @@ import click
 from fieldkit.cli.options import DbOptions, db_options, interface_option
 from sync.live import DEFAULT_PORT, PULL_SECONDS, LiveSync, cannot_listen
 from sync.protocol import SyncSummary
-from sync.standing import COLUMNS, Standing, standing_of
+from sync.standing import COLUMNS, standing_of
 from sync.transport import SyncServer, sync_with
 
 
@@ -135,11 +135,7 @@ def auto_command(db: DbOptions, interfaces: tuple[str, ...], port: int | None, p
         pass
     finally:
         engine.stop()
-    click.echo(f"Stopped: {_standing_line(engine.status())}")
-
-
-def _standing_line(standing: Standing) -> str:
-    return standing.sentence(time.time())
+    click.echo("Stopped: this laptop syncs again when the app or `fieldkit sync auto` runs.")
 
 
 @sync_group.command("status")

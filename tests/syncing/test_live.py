@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 import socket
 import time
 
@@ -201,3 +202,30 @@ def test_the_header_sentence():
     assert standing(peer(60), checkins=37, changes=40).sentence(now) == "offline: 37 check-ins to share"
     assert standing(checkins=0, changes=2).sentence(now) == "offline: 2 changes to share"
     assert standing(peer(4), checkins=1, mode=PAUSED).sentence(now) == "sync paused: 1 check-in to share"
+
+
+def test_sync_status_says_it_in_text_and_the_app_runs_sync_unless_offline(event, engines, monkeypatch):
+    from click.testing import CliRunner
+
+    from fieldkit.cli import main
+    from fieldkit.tui.app import FieldKitApp
+
+    coordinator, desk = event
+    a, b = engines(coordinator), engines(desk)
+    a.add_peer("127.0.0.1", b.port)
+    assert until(lambda: a.status().in_step(time.time()), 10) is not None
+    a.stop()
+    said = CliRunner().invoke(main, ["sync", "status", "--db", str(coordinator), "--unencrypted"])
+    lines = said.output.splitlines()
+    assert said.exit_code == 0 and lines[0].startswith("This laptop: coordinator (coordinator), event CA fingerprint ")
+    assert re.fullmatch(r"Standing: +synced (just now|\d s ago) with 1 laptop", lines[1])
+    assert lines[2].split() == ["Laptop", "Role", "Address", "Last", "seen", "Last", "sync", "To", "send", "To", "get",
+                                "State"]
+    assert lines[3].split()[:3] == ["desk-2", "desk", f"127.0.0.1:{b.port}"] and lines[3].endswith("in step")
+
+    opened_with = []
+    monkeypatch.setattr(FieldKitApp, "run", lambda app: opened_with.append(app.live_sync))
+    for offline in ([], ["--offline"]):
+        CliRunner().invoke(main, ["app", "--db", str(desk), "--unencrypted", "--interface", "127.0.0.1", *offline])
+    live, none = opened_with
+    assert isinstance(live, LiveSync) and live.interfaces == LOOPBACK and not live.running and none is None
