@@ -57,10 +57,10 @@ class SyncScreen(FieldKitScreen):
                 yield ProgressBar(id="sync-progress-bar", show_eta=False)
             yield DataTable(id="sync-peers", cursor_type="row", zebra_stripes=True)
             yield Static(id="sync-detail", markup=False)
-            with Vertical(id="sync-pairing"):
+            with Vertical(id="sync-pairing"):  # in place of the rest: 80x24 holds the code, the words and the QR
                 yield Static(id="sync-pairing-code", markup=False)
-                yield Static(id="sync-pairing-qr", markup=False)
                 yield Static(id="sync-pairing-said", markup=False)
+                yield Static(id="sync-pairing-qr", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -203,14 +203,18 @@ class SyncScreen(FieldKitScreen):
         self.app.call_from_thread(self.notify, said, title="Pairing", timeout=15)
         live.nudge()
 
+    def _show_pairing(self, shown: bool) -> None:
+        for part in ("#sync-laptop", "#sync-standing", "#sync-peers", "#sync-detail"):
+            self.query_one(part).display = not shown
+        self.query_one("#sync-pairing").display = shown
+
     def _show_code(self, code: str, valid_for: str) -> None:
-        self.query_one("#sync-peers").display = False
-        self.query_one("#sync-detail").display = False
-        self.query_one("#sync-pairing").display = True
+        self._show_pairing(True)
         self.query_one("#sync-pairing-code", Static).update(f"Pairing code: {code}")
         self.query_one("#sync-pairing-qr", Static).update(terminal_qr(code))
         self._pairing_said(
-            f"On the new laptop: fieldkit init --pair CODE --db FILE. Works once, for {valid_for}; Escape cancels."
+            f"On the new laptop: fieldkit init --pair CODE --db FILE, or scan it. Works once, for {valid_for}; "
+            "Escape cancels."
         )
         self.refresh_bindings()
 
@@ -226,9 +230,7 @@ class SyncScreen(FieldKitScreen):
         if event.worker.group == "pairing" and event.state in (WorkerState.SUCCESS, WorkerState.ERROR,
                                                                WorkerState.CANCELLED):
             self.pairing = None
-            self.query_one("#sync-pairing").display = False
-            self.query_one("#sync-peers").display = True
-            self.query_one("#sync-detail").display = True
+            self._show_pairing(False)
             self.refresh_standing()
 
     def action_revoke(self) -> None:
