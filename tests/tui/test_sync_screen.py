@@ -259,3 +259,12 @@ async def test_with_real_continuous_sync_the_screen_and_header_show_the_other_la
         assert not mine.running
     finally:
         desk.stop()
+
+
+async def test_a_pass_scanned_on_the_sync_screen_triggers_nothing(store):
+    fake = FakeSync(standing())
+    app = FieldKitApp(store, live_sync=fake)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f5", *"FK1:PNRQ7XPNR", "enter")
+        await pilot.pause()
+        assert not fake.paused and app.current_mode == "sync" and len(app.screen_stack) == 1
