@@ -143,7 +143,7 @@ class FieldKitApp(App):
     @property
     def modes(self) -> tuple[str, ...]:
         """The modes this laptop shows (none until the database is unlocked)."""
-        return MODES_OF_ROLES.get(self.store.role, ()) if self.store is not None else ()
+        return MODES_OF_ROLES.get(self.store.role, ("home",)) if self.store is not None else ()
 
     def _add_modes_of(self, role: str) -> None:
         for mode in MODES_OF_ROLES.get(role, ("home",)):
