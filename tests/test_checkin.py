@@ -111,7 +111,7 @@ def test_second_checkin_is_recorded_and_flagged(desk, wall):
     # Derived from the check-ins held, not stored when written (fieldkit/checkin/flags.py).
     assert desk.store.db.execute("SELECT repeat_of FROM checkins WHERE id = ?", [second.checkin_id]).fetchone() == (None,)
     assert desk.counters().checked_in == 1 and desk.counters().flagged == 1
-    assert [r.flagged for r in desk.recent()] == [True, True]
+    assert [(r.checkin_id, r.flagged) for r in desk.recent()] == [(second.checkin_id, True)]  # one line a person
 
 
 def test_checkin_from_another_desk_flags_this_one(tmp_path, template, wall):

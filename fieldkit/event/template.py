@@ -22,6 +22,7 @@ from fieldkit.event.template_values import (
     PASS_GRACE_HOURS,
     QUESTION_TYPES,
     RECEIPT_CATEGORIES,
+    CheckinSettings,
     ConsentPurpose,
     ConsentSettings,
     EventInfo,
@@ -37,6 +38,7 @@ from fieldkit.event.template_values import (
 __all__ = [
     "CARD_FORMS",
     "CHANNELS",
+    "CheckinSettings",
     "ConsentPurpose",
     "ConsentSettings",
     "EventInfo",
@@ -347,6 +349,14 @@ def _referrals(r: _Reader, data: dict) -> ReferralSettings:
     )
 
 
+def _checkin(r: _Reader, data: dict) -> CheckinSettings:
+    desk = r.get(data, "", "checkin", "table", {})
+    seconds = r.get(desk, "checkin", "result_seconds", "number", CheckinSettings.result_seconds)
+    if not 1 <= seconds <= 120:
+        raise r.fail("checkin.result_seconds", "expected a number of seconds from 1 to 120")
+    return CheckinSettings(result_seconds=float(seconds))
+
+
 def parse_template(data: dict, source: str, *, stored: bool = False) -> EventTemplate:
     r = _Reader(source, stored=stored)
     r.table(data, "(top level)")
@@ -359,6 +369,7 @@ def parse_template(data: dict, source: str, *, stored: bool = False) -> EventTem
         consent=_consent(r, data),
         referrals=_referrals(r, data),
         raw=data,
+        checkin=_checkin(r, data),
     )
 
 

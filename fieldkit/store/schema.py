@@ -12,23 +12,12 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from fieldkit.store.desk_upgrade import empty_what_desks_no_longer_hold
+from fieldkit.store import schema_later
+from fieldkit.store.synced import FACT, RECORD, create_synced_table, register_synced
+
+__all__ = ["FACT", "RECORD", "create_synced_table", "register_synced", "migrations", "schema_version"]
 
 migrations = Migrations("fieldkit")
-
-FACT = "fact"
-RECORD = "record"
-
-
-def register_synced(db: Database, table: str, kind: str) -> None:
-    db["synced_tables"].insert({"name": table, "kind": kind}, replace=True)
-
-
-def create_synced_table(db: Database, table: str, kind: str, columns: dict, **kwargs) -> None:
-    """Create a synced table with the common columns first, then register it."""
-    db[table].create({"id": str, "origin": str, "hlc": str, **columns}, pk="id", **kwargs)
-    register_synced(db, table, kind)
-
 
 def known_migrations() -> list[str]:
     return [m.name for m in migrations._migrations]
@@ -394,28 +383,7 @@ def m050_referrals(db: Database) -> None:
     db["referral_scans"].create_index(["referral_id"])
 
 
-# -- measurement (m060-m069) ---------------------------------------------------
+# -- from measurement on (m060-): defined in schema_later.py, registered here in order --
 
-
-@migrations()
-def m060_report_reads(db: Database) -> None:
-    # The report reads every person's latest consent fact per purpose, every timer's facts in
-    # order, and every referral's steps. With these covering indexes each is one pass in
-    # index order, without a sort or a lookup into the table. The consent index starts with
-    # `purpose`, so the index on purpose alone goes. None of them is on the check-in path.
-    db.execute(
-        "CREATE INDEX consent_facts_latest ON consent_facts"
-        " (purpose, person_id, at, hlc, action, decision, text_version, text_sha256, valid_until)"
-    )
-    db.execute("DROP INDEX IF EXISTS idx_consent_facts_purpose")
-    db.execute("CREATE INDEX intent_timer_events_runs ON intent_timer_events (event_id, timer_id, hlc, kind, at, category)")
-    db.execute("CREATE INDEX referral_status_steps ON referral_status (referral_id, status, at)")
-
-
-# -- scoping by field (issue 11) ----------------------------------------------------
-
-
-@migrations()
-def m075_desks_hold_no_contact_details(db: Database) -> None:
-    # Desks no longer receive contact details, consent methods or witnesses (desk_upgrade.py).
-    empty_what_desks_no_longer_hold(db)
+for _step in schema_later.STEPS:
+    migrations()(_step)
