@@ -433,3 +433,14 @@ def m061_desk_search_tickets_and_voids(db: Database) -> None:
         db, "registration_voids", FACT, {"registration_id": str, "reason": str, "desk": str, "voided_at": str}
     )
     db["registration_voids"].create_index(["registration_id"])
+
+
+# -- measurement, continued ---------------------------------------------------------
+
+
+@migrations()
+def m062_report_people(db: Database) -> None:
+    # The report counts each event's people: registrations in (event, person) order, and
+    # whether each was made at the desk, from this index alone (no sort, no table reads).
+    # Not on the check-in path; a walk-in writes one more index entry.
+    db.execute("CREATE INDEX registrations_people ON registrations (event_id, person_id, source)")
