@@ -111,10 +111,20 @@ def taken_back(store: Store, registration_id: str) -> bool:
     )
 
 
+def registered_count(store: Store) -> int:
+    """Registrations of the event not taken back. One database holds one event, so every
+    registration row counts; the few taken back are subtracted (a NOT EXISTS per row would
+    read all 100k on every check-in)."""
+    return store.db.execute(
+        "SELECT (SELECT count(*) FROM registrations)"
+        " - (SELECT count(DISTINCT v.registration_id) FROM registration_voids v"
+        " JOIN registrations r ON r.id = v.registration_id)"
+    ).fetchone()[0]
+
+
 def counters(store: Store) -> Counters:
     db = store.db
-    # One database holds one event, so every registration row counts (unless taken back).
-    registered = db.execute(f"SELECT count(*) FROM registrations r WHERE {LIVE}").fetchone()[0]
+    registered = registered_count(store)
     checked_in, walk_ins = db.execute(
         "SELECT count(DISTINCT c.registration_id),"
         " count(DISTINCT CASE WHEN c.method = ? THEN c.registration_id END)"

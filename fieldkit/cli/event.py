@@ -14,6 +14,7 @@ from fieldkit.event import create_event, load_event
 from fieldkit.event.demo import DEMO_PASSPHRASE, make_demo
 from fieldkit.event.template import TemplateError, load_template
 from sync.enroll import join_event, read_join_file
+from sync.live import LiveSync
 from sync.pairing import join_by_code
 from sync.pairing_code import parse_code
 from sync.transport import sync_with
@@ -73,7 +74,10 @@ def _join(join_file: Path, db: DbOptions, join_passphrase_file: Path | None) -> 
         name = load_event(store).name
     finally:
         store.close()
-    click.echo(f"Joined {name} as {bundle['device_name']} ({bundle['role']}): {db.path}. Sync with the coordinator next.")
+    click.echo(
+        f"Joined {name} as {bundle['device_name']} ({bundle['role']}): {db.path}. Open the app (or "
+        "`fieldkit sync auto`) here and on the coordinator's laptop: they find each other and sync."
+    )
 
 
 def _pair(text: str, db: DbOptions, interfaces: tuple[str, ...]) -> None:
@@ -95,8 +99,8 @@ def _pair(text: str, db: DbOptions, interfaces: tuple[str, ...]) -> None:
         summary = sync_with(store, enrollment.host, enrollment.sync_port)
     except Refused as exc:  # the sync failed or was refused; the database stays
         raise click.ClickException(
-            f"{exc} This laptop has joined the event: sync it with the coordinator later "
-            "(`fieldkit sync with HOST:PORT` while `fieldkit sync serve` runs there)."
+            f"{exc} This laptop has joined the event: open the app (or `fieldkit sync auto`) on it and on the "
+            "coordinator's laptop, and they sync by themselves."
         ) from None
     finally:
         store.close()
@@ -125,15 +129,25 @@ def demo(no_app: bool) -> None:
 
 @click.command()
 @db_options
-def app(db: DbOptions) -> None:
-    """Open the Field Kit app on an event database (it asks for the passphrase, three tries)."""
+@interface_option
+@click.option("--offline", is_flag=True, help="Do not sync while the app runs (no serving, no mDNS).")
+def app(db: DbOptions, interfaces: tuple[str, ...], offline: bool) -> None:
+    """Open the Field Kit app on an event database; it keeps in step with the event's other laptops.
+
+    Continuous sync runs in the background as `fieldkit sync auto` does, unless --offline. Without
+    a passphrase from a file or the environment, the app asks for it itself (three tries).
+    """
     from fieldkit.tui.app import FieldKitApp
 
+    def engine(opener):
+        return None if offline else LiveSync(opener, interfaces=interfaces)
+
     if db.passphrase_given:
-        running = FieldKitApp(db.open())
+        store, opener = db.open_reopenable()
+        running = FieldKitApp(store, live_sync=engine(opener))
     else:
         db.require_existing()
-        running = FieldKitApp(database=db.path)
+        running = FieldKitApp(database=db.path, sync_after_unlock=None if offline else engine)
     running.run()
     if running.return_code:
         raise SystemExit(running.return_code)

@@ -12,23 +12,12 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from fieldkit.names import fold_name
+from fieldkit.store import schema_later
+from fieldkit.store.synced import FACT, RECORD, create_synced_table, register_synced
+
+__all__ = ["FACT", "RECORD", "create_synced_table", "register_synced", "migrations", "schema_version"]
 
 migrations = Migrations("fieldkit")
-
-FACT = "fact"
-RECORD = "record"
-
-
-def register_synced(db: Database, table: str, kind: str) -> None:
-    db["synced_tables"].insert({"name": table, "kind": kind}, replace=True)
-
-
-def create_synced_table(db: Database, table: str, kind: str, columns: dict, **kwargs) -> None:
-    """Create a synced table with the common columns first, then register it."""
-    db[table].create({"id": str, "origin": str, "hlc": str, **columns}, pk="id", **kwargs)
-    register_synced(db, table, kind)
-
 
 def known_migrations() -> list[str]:
     return [m.name for m in migrations._migrations]
@@ -394,53 +383,7 @@ def m050_referrals(db: Database) -> None:
     db["referral_scans"].create_index(["referral_id"])
 
 
-# -- measurement (m060-m069) ---------------------------------------------------
+# -- from measurement on (m060-): defined in schema_later.py, registered here in order --
 
-
-@migrations()
-def m060_report_reads(db: Database) -> None:
-    # The report reads every person's latest consent fact per purpose, every timer's facts in
-    # order, and every referral's steps. With these covering indexes each is one pass in
-    # index order, without a sort or a lookup into the table. The consent index starts with
-    # `purpose`, so the index on purpose alone goes. None of them is on the check-in path.
-    db.execute(
-        "CREATE INDEX consent_facts_latest ON consent_facts"
-        " (purpose, person_id, at, hlc, action, decision, text_version, text_sha256, valid_until)"
-    )
-    db.execute("DROP INDEX IF EXISTS idx_consent_facts_purpose")
-    db.execute("CREATE INDEX intent_timer_events_runs ON intent_timer_events (event_id, timer_id, hlc, kind, at, category)")
-    db.execute("CREATE INDEX referral_status_steps ON referral_status (referral_id, status, at)")
-
-
-# -- the desk's screens (issue 14) -----------------------------------------------
-
-
-@migrations()
-def m061_desk_search_tickets_and_voids(db: Database) -> None:
-    # Names fold to ASCII now (`lukasz` finds Łukasz): every laptop re-folds its own rows.
-    rows = db.execute("SELECT id, display_name FROM people WHERE display_name IS NOT NULL").fetchall()
-    db.conn.executemany("UPDATE people SET search_name = ? WHERE id = ?", [(fold_name(n), i) for i, n in rows])
-    # Found by email (where kept), by order code or attendee number; the party of an order.
-    db.execute("CREATE INDEX people_by_email ON people (lower(email))")
-    db["registrations"].add_column("order_ref", str)
-    db["registrations"].add_column("party_size", int)
-    db.execute("CREATE INDEX registrations_by_number ON registrations (upper(external_id))")
-    db.execute("CREATE INDEX registrations_by_order ON registrations (upper(order_ref))")
-    # A platform ticket's secret as HMAC-SHA256 (it is a bearer credential): the digest is the id.
-    create_synced_table(db, "ticket_secrets", FACT, {"registration_id": str, "source": str})
-    # A registration taken back (a walk-in undone at the desk): a fact, never a delete.
-    create_synced_table(
-        db, "registration_voids", FACT, {"registration_id": str, "reason": str, "desk": str, "voided_at": str}
-    )
-    db["registration_voids"].create_index(["registration_id"])
-
-
-# -- measurement, continued ---------------------------------------------------------
-
-
-@migrations()
-def m062_report_people(db: Database) -> None:
-    # The report counts each event's people: registrations in (event, person) order, and
-    # whether each was made at the desk, from this index alone (no sort, no table reads).
-    # Not on the check-in path; a walk-in writes one more index entry.
-    db.execute("CREATE INDEX registrations_people ON registrations (event_id, person_id, source)")
+for _step in schema_later.STEPS:
+    migrations()(_step)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import App, SystemCommand
@@ -19,6 +21,9 @@ from fieldkit.store import Store
 from fieldkit.tui.commands import FieldKitCommands
 from fieldkit.tui.screens.home import HomeScreen
 from fieldkit.tui.screens.unlock import UnlockScreen
+
+if TYPE_CHECKING:  # the engine is made by whoever opens the app: cold start does not import sync
+    from sync.live import LiveSync
 
 
 # Mode screens are imported when first opened, so cold start pays only for the first screen.
@@ -40,6 +45,12 @@ def _referrals_screen() -> Screen:
     return ReferralsScreen()
 
 
+def _sync_screen() -> Screen:
+    from fieldkit.tui.screens.sync import SyncScreen
+
+    return SyncScreen()
+
+
 def _dashboard_screen() -> Screen:
     from fieldkit.tui.screens.dashboard import DashboardScreen
 
@@ -51,14 +62,15 @@ SCREENS_OF_MODES: dict[str, Callable[[], Screen]] = {
     "checkin": _checkin_screen,
     "intake": _intake_screen,
     "referrals": _referrals_screen,
+    "sync": _sync_screen,
     "dashboard": _dashboard_screen,
 }
 # A laptop shows only its role's modes (DESIGN.md "Terminal UI"): a desk never has intake,
 # referrals or the dashboard's figures, not even as a key that says "not here". F5 is kept for sync.
 MODES_OF_ROLES: dict[str, tuple[str, ...]] = {
-    DESK: ("home", "checkin"),
-    PRACTITIONER: ("home", "checkin", "intake", "referrals", "dashboard"),
-    COORDINATOR: ("home", "checkin", "intake", "referrals", "dashboard"),
+    DESK: ("home", "checkin", "sync"),
+    PRACTITIONER: ("home", "checkin", "intake", "referrals", "sync", "dashboard"),
+    COORDINATOR: ("home", "checkin", "intake", "referrals", "sync", "dashboard"),
 }
 # The screen each role opens on: the task the laptop is there for.
 OPENS_ON = {DESK: "checkin", PRACTITIONER: "intake", COORDINATOR: "home"}
@@ -97,11 +109,20 @@ class FieldKitApp(App):
         Binding("f3", "switch_mode('intake')", "Intake", priority=True),
         # Not in the footer: the intake screen's footer already fills 80 columns.
         Binding("f4", "switch_mode('referrals')", "Referrals", priority=True, show=False),
+        # Every role has it (a desk too); the header says how sync stands, so no footer room is taken.
+        Binding("f5", "switch_mode('sync')", "Sync", priority=True, show=False),
         Binding("f6", "switch_mode('dashboard')", "Dashboard", priority=True, show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
-    def __init__(self, store: Store | None = None, *, database: Path | None = None):
+    def __init__(
+        self,
+        store: Store | None = None,
+        *,
+        database: Path | None = None,
+        live_sync: LiveSync | None = None,
+        sync_after_unlock: Callable[[Callable[[], Store]], LiveSync] | None = None,
+    ):
         if store is None and database is None:
             raise ValueError("FieldKitApp needs an open store or a database path to unlock.")
         if store is not None:
@@ -110,6 +131,10 @@ class FieldKitApp(App):
             self.DEFAULT_MODE = UNLOCK
         super().__init__()
         self.store = store
+        # Continuous sync, started and stopped with the app (None: `fieldkit app --offline`).
+        # Unlocked here, it is made from a reopening function once the passphrase is known.
+        self.live_sync = live_sync
+        self.sync_after_unlock = sync_after_unlock
         if store is None:
             self.add_mode(UNLOCK, partial(UnlockScreen, Path(database)))
         else:
@@ -118,7 +143,7 @@ class FieldKitApp(App):
     @property
     def modes(self) -> tuple[str, ...]:
         """The modes this laptop shows (none until the database is unlocked)."""
-        return MODES_OF_ROLES.get(self.store.role, ()) if self.store is not None else ()
+        return MODES_OF_ROLES.get(self.store.role, ("home",)) if self.store is not None else ()
 
     def _add_modes_of(self, role: str) -> None:
         for mode in MODES_OF_ROLES.get(role, ("home",)):
@@ -131,13 +156,29 @@ class FieldKitApp(App):
     def _show_event(self) -> None:
         overview = event_overview(self.store)
         self.title = overview.name
-        self.sub_title = f"{overview.device_name} ({overview.role})"
+        self.laptop = f"{overview.device_name} ({overview.role})"
+        self.sub_title = self.laptop
         if passphrase := demo_passphrase(self.store):
             self.notify(f"This is the demo event: its passphrase is {passphrase}.", title="Demo", timeout=20)
+        if self.live_sync is not None:
+            self.live_sync.start()  # returns at once: its threads open their own connections
+            self.show_standing()
+            self.set_interval(1.0, self.show_standing)
+
+    def show_standing(self) -> None:
+        """The header says how this laptop stands with the others (the engine's cached status: cheap);
+        this laptop's name goes first when the line has room for it (about 16 columns are the header's own)."""
+        if self.live_sync is not None:
+            said = self.live_sync.status().sentence(time.time())
+            named = f"{self.laptop} \u00b7 {said}"
+            fits = len(self.title) + 3 + len(named) <= self.size.width - 16
+            self.sub_title = named if fits else said
 
     @on(UnlockScreen.Unlocked)
     async def _unlocked(self, message: UnlockScreen.Unlocked) -> None:
         self.store = message.store
+        if self.sync_after_unlock is not None:
+            self.live_sync = self.sync_after_unlock(message.opener)
         self._add_modes_of(self.store.role)
         self._show_event()
         await self.switch_mode(OPENS_ON.get(self.store.role, "home"))
@@ -178,6 +219,8 @@ class FieldKitApp(App):
         self.notify(failure_sentence(error), title="Not done", severity="error", timeout=12)
 
     def on_unmount(self) -> None:
+        if self.live_sync is not None:
+            self.live_sync.stop()
         if self.store is not None:
             self.store.close()
 

@@ -38,7 +38,7 @@ async def test_a_desk_has_no_intake_or_referrals_keys_at_all(store):
     app = FieldKitApp(store)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        assert app.current_mode == "checkin" and app.modes == ("home", "checkin")
+        assert app.current_mode == "checkin" and app.modes == ("home", "checkin", "sync")
         for key in ("f3", "f4"):
             await pilot.press(key)
             await pilot.pause()

@@ -75,6 +75,10 @@ async def test_issue_vet_and_print_a_card(store, monkeypatch):
         assert f"Card saved: {pdf}" in message(app)
         document = pypdfium2.PdfDocument(str(pdf))
         try:
+            # One card on a page of its own (85 x 55 mm), not an A4 sheet of ten.
+            assert len(document) == 1
+            width_mm, height_mm = (round(v * 25.4 / 72) for v in document[0].get_size())
+            assert (width_mm, height_mm) == (85, 55)
             image = document[0].render(scale=2).to_pil()
         finally:
             document.close()

@@ -182,7 +182,7 @@ class CheckinScreen(FieldKitScreen):
         now = time.monotonic()
         if now - self._last_action > IDLE_SECONDS:
             self.desk.tidy()
-        if self.box.value and now - self._last_key > BOX_IDLE_SECONDS:
+        if self.box.typed and now - self._last_key > BOX_IDLE_SECONDS:
             self.box.value = ""  # leftover text must not become the start of the next scan
 
     def refresh_side(self) -> None:
@@ -231,7 +231,13 @@ class CheckinScreen(FieldKitScreen):
 
     @on(ScanBox.Scanned, "#scan")
     def scanned(self, event: ScanBox.Scanned) -> None:
-        text = event.text
+        try:
+            self.act_on(event.text)
+        finally:
+            self.box.settle()  # after the result: emptying the box repaints it
+
+    def act_on(self, text: str) -> None:
+        """What Enter sent: a pass or card, a platform ticket, or a name."""
         if not text:
             return
         try:
@@ -318,7 +324,7 @@ class CheckinScreen(FieldKitScreen):
         self._after_action()
 
     def action_walk_in(self, with_pass: bool = False) -> None:
-        name = self.box.value.strip() or self.pending_name or ""
+        name = self.box.typed.strip() or self.pending_name or ""
         self.box.value = ""  # whatever happens next, the next scan starts from an empty box
         namesakes = self.desk.namesakes(name) if name and not looks_like_ticket(name) else []
         if namesakes:

@@ -17,7 +17,7 @@ from fieldkit.event.template import CHANNELS
 from fieldkit.people.registry import get_person
 from fieldkit.printing import choose_printer, deliver
 from fieldkit.referrals import directory
-from fieldkit.referrals.cards import card_batch, referral_cards
+from fieldkit.referrals.cards import single_card
 from fieldkit.tui.screens.base import FieldKitScreen
 from fieldkit.tui.widgets.tables import selected_key
 from printables.fonts import FontMissing
@@ -253,8 +253,8 @@ class ReferralsScreen(FieldKitScreen):
         store = self.app.store
         try:
             template = load_event(store).template
-            batch = card_batch(template)
-            cards = referral_cards(store, [referral_id])
+            # One card on a page of its own size, or one label (the template says): never a sheet of ten.
+            batch, cards = single_card(store, referral_id)
         except Refused as exc:
             self.say(str(exc), "refused")
             return

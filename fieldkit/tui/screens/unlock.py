@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from textual import on, work
@@ -22,9 +24,10 @@ class UnlockScreen(FieldKitScreen):
     class Unlocked(Message):
         """The database is open: the app takes the store from here."""
 
-        def __init__(self, store: Store) -> None:
+        def __init__(self, store: Store, opener: Callable[[], Store]) -> None:
             super().__init__()
             self.store = store
+            self.opener = opener  # opens the database again (a sync thread's own connection)
 
     def __init__(self, database: Path) -> None:
         super().__init__()
@@ -65,7 +68,7 @@ class UnlockScreen(FieldKitScreen):
         except StoreError as refused:
             self.app.call_from_thread(self.app.exit, None, 1, refused.message)
             return
-        self.post_message(self.Unlocked(store))
+        self.post_message(self.Unlocked(store, partial(open_store, self.database, passphrase)))
 
     def wrong_passphrase(self) -> None:
         self.tries_left -= 1
