@@ -99,10 +99,12 @@ def _window(name: str, eligible: str, reached: str, where: str = "") -> str:
 
 
 # Retention is measured from the first session: only referrals that had one are in it.
-REFERRAL_WINDOWS = "\nUNION ALL\n".join([
-    _window("rebook_7", "rebook", "rebooked"),
-    _window("retention_30", "kept_30", "kept_30_third", "WHERE has_first"),
-    _window("retention_90", "kept_90", "kept_90_third", "WHERE has_first"),
-])
+REFERRAL_WINDOWS = "\nUNION ALL\n".join(
+    [
+        _window("rebook_7", "rebook", "rebooked"),
+        _window("retention_30", "kept_30", "kept_30_third", "WHERE has_first"),
+        _window("retention_90", "kept_90", "kept_90_third", "WHERE has_first"),
+    ]
+)
 
 STATEMENTS = (STEPS, ROWS, TALLY_COUNTS, TALLY_DAYS, TALLY_BOOKED)

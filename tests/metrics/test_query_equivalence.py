@@ -28,7 +28,9 @@ STATUSES = ("issued", "vetted", "booked", "first_session", "third_session", "dec
 def awkward_event(path, template, seed: int, people: int = 120):
     rng = random.Random(seed)
     purposes = tuple(
-        dataclasses.replace(p, version="2", accepted_versions=("1",)) if p.id == "aggregate_reporting" and seed % 2 else p
+        dataclasses.replace(p, version="2", accepted_versions=("1",))
+        if p.id == "aggregate_reporting" and seed % 2
+        else p
         for p in template.consent.purposes
     )
     template = dataclasses.replace(
@@ -57,11 +59,20 @@ def awkward_event(path, template, seed: int, people: int = 120):
     for n in range(people):
         person = add("people", display_name=f"P {n}", search_name=f"name {rng.randrange(people)}")
         for _ in range(rng.choice([0, 1, 1, 1, 2, 3])):
-            registration = add("registrations", person_id=person, event_id=rng.choice([event, event, event, other, "elsewhere"]),
-                               source=rng.choice(["csv", "csv", "walk-in", None, ""]))
+            registration = add(
+                "registrations",
+                person_id=person,
+                event_id=rng.choice([event, event, event, other, "elsewhere"]),
+                source=rng.choice(["csv", "csv", "walk-in", None, ""]),
+            )
             for _ in range(rng.choice([0, 1, 1, 2, 3])):
-                checkin = add("checkins", registration_id=registration, person_id=person,
-                              desk=rng.choice(["desk-1", "desk-2", None, ""]), checked_in_at=utc_text(when(10)))
+                checkin = add(
+                    "checkins",
+                    registration_id=registration,
+                    person_id=person,
+                    desk=rng.choice(["desk-1", "desk-2", None, ""]),
+                    checked_in_at=utc_text(when(10)),
+                )
                 for _ in range(rng.choice([0, 0, 0, 1, 2])):
                     add("checkin_voids", checkin_id=checkin, voided_at=utc_text(when(60)))
         for purpose, text in texts.items():
@@ -70,33 +81,65 @@ def awkward_event(path, template, seed: int, people: int = 120):
                 if not k or rng.random() < 0.6:  # otherwise an exact tie (at and hlc) with the fact before
                     at = at + timedelta(minutes=rng.choice([0, 1, 60 * 24 * rng.randrange(200)]))
                     hlc = f"{rng.randrange(20):013d}-0000"
-                add("consent_facts", hlc=hlc, person_id=person, purpose=purpose,
-                    action=rng.choice(["grant", "grant", "revoke", None]), decision=rng.choice(["permit", "permit", "deny", None]),
-                    text_version=rng.choice(["1", "1", "2", None]), text_sha256=rng.choice([text.text_sha256, "0" * 64]),
-                    at=utc_text(at), valid_until=rng.choice([None, utc_text(at + timedelta(days=rng.choice([1, 100, 400])))]))
+                add(
+                    "consent_facts",
+                    hlc=hlc,
+                    person_id=person,
+                    purpose=purpose,
+                    action=rng.choice(["grant", "grant", "revoke", None]),
+                    decision=rng.choice(["permit", "permit", "deny", None]),
+                    text_version=rng.choice(["1", "1", "2", None]),
+                    text_sha256=rng.choice([text.text_sha256, "0" * 64]),
+                    at=utc_text(at),
+                    valid_until=rng.choice([None, utc_text(at + timedelta(days=rng.choice([1, 100, 400])))]),
+                )
     for n in range(people // 2):
         timer, at = new_id(), when(12)
-        kinds = rng.choice([["started", "stopped"], ["started", "paused", "resumed", "stopped"],
-                            [rng.choice(KINDS) for _ in range(rng.randrange(1, 7))]])
+        kinds = rng.choice(
+            [
+                ["started", "stopped"],
+                ["started", "paused", "resumed", "stopped"],
+                [rng.choice(KINDS) for _ in range(rng.randrange(1, 7))],
+            ]
+        )
         order = list(range(len(kinds)))
         if rng.random() < 0.1:
             rng.shuffle(order)
         for k, kind in enumerate(kinds):
-            at = at + timedelta(seconds=rng.choice([0, 1, 61, 600, 5 * 3600]), milliseconds=rng.choice([0, 499, 500, 501]))
-            add("intent_timer_events", hlc=f"{n:09d}-{order[k]:04d}", timer_id=timer, event_id=rng.choice([event, event, other]),
-                kind=kind, at=utc_text(rng.choice([at, at, at, ends, when(12)])),
-                category=rng.choice(["book_session", "not_now", None]) if kind in ("stopped", "closed_at_end") else None)
+            at = at + timedelta(
+                seconds=rng.choice([0, 1, 61, 600, 5 * 3600]), milliseconds=rng.choice([0, 499, 500, 501])
+            )
+            add(
+                "intent_timer_events",
+                hlc=f"{n:09d}-{order[k]:04d}",
+                timer_id=timer,
+                event_id=rng.choice([event, event, other]),
+                kind=kind,
+                at=utc_text(rng.choice([at, at, at, ends, when(12)])),
+                category=rng.choice(["book_session", "not_now", None])
+                if kind in ("stopped", "closed_at_end")
+                else None,
+            )
     for n in range(people):
         issued = when(24 * rng.choice([1, 40, 200]))
         if rng.random() < 0.1:  # around midnight on the first or last day of a month
             issued = issued.replace(day=rng.choice([1, 28]), hour=rng.choice([0, 23]))
-        referral = add("referrals", event_id=rng.choice([event, event, None, other]), issued_at=utc_text(issued),
-                       channel=rng.choice(["community", "directory", "walk_in", "practitioner"]))
+        referral = add(
+            "referrals",
+            event_id=rng.choice([event, event, None, other]),
+            issued_at=utc_text(issued),
+            channel=rng.choice(["community", "directory", "walk_in", "practitioner"]),
+        )
         at = issued
         for k in range(rng.randrange(7)):
             at = at + timedelta(days=rng.choice([0, 1, 7, 8, 31, 90, 91]), hours=rng.randrange(24))
-            add("referral_status", hlc=f"{n:09d}-{k:04d}", referral_id=referral, status=rng.choice(STATUSES),
-                at=utc_text(at if rng.random() < 0.9 else when(24 * 100)))
+            add(
+                "referral_status",
+                hlc=f"{n:09d}-{k:04d}",
+                referral_id=referral,
+                status=rng.choice(STATUSES),
+                at=utc_text(at if rng.random() < 0.9 else when(24 * 100)),
+            )
     with store.transaction():
         for table, found in rows.items():
             columns = sorted({c for row in found for c in row})
