@@ -93,9 +93,9 @@ INSERT INTO temp.metrics_people (event_id, kind, double, followup, returned, min
 SELECT event_id,
        CASE WHEN checkins = 0 THEN 'no_show' WHEN pre THEN 'came' ELSE 'walk_in' END,
        checkins > 1,
-       checkins > 0 AND EXISTS (SELECT 1 FROM consent_facts x WHERE x.purpose = '{FOLLOWUP}' AND x.person_id = p.person_id
-                                AND x.at <= :as_of)
-                    AND NOT EXISTS (SELECT 1 FROM temp.metrics_no_followup n WHERE n.person_id = p.person_id),
+       checkins > 0 AND NOT EXISTS (SELECT 1 FROM temp.metrics_no_followup n WHERE n.person_id = p.person_id)
+                    AND EXISTS (SELECT 1 FROM consent_facts x WHERE x.purpose = '{FOLLOWUP}' AND x.person_id = p.person_id
+                                AND x.at <= :as_of),
        checkins > 0 AND p.person_id IN (SELECT person_id FROM temp.metrics_returning),
        substr(first, 1, 16), substr(first, instr(first, char(31)) + 1), 1
 FROM (SELECT r.event_id, r.person_id, max(r.source IS NOT '{WALK_IN_SOURCE}') AS pre,
