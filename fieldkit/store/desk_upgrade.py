@@ -2,7 +2,7 @@
 
 Desks used to receive every field of `people` and `consent_facts`; since scoping by field
 (sync/scope.py FIELD_ROLES) they receive neither email and phone nor how consent was given
-and who witnessed it. Migration m075 calls this on every database; only a desk's changes
+and who witnessed it. Migration m062 calls this on every database; only a desk's changes
 anything. Its own writes stay (they may not have reached another laptop yet). Nothing is
 logged, so nothing of it syncs, and a desk never relays others' writes of these tables to
 a laptop that may hold more (docs/sync-protocol.md "Scoping").
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
-# What m075 empties: the fields FIELD_ROLES keeps from desks as of that migration (a test checks
+# What m062 empties: the fields FIELD_ROLES keeps from desks as of that migration (a test checks
 # they agree; a later change to scoping needs a migration of its own).
 DESK_FIELDS_PURGED_AT_UPGRADE = {"people": ("email", "phone"), "consent_facts": ("method", "witness")}
 

@@ -12,7 +12,7 @@ from fieldkit.consent.records import record_consent
 from fieldkit.consent.withdrawal import revoke
 from fieldkit.event import create_event
 from fieldkit.intake import timers as it
-from fieldkit.metrics import queries
+from fieldkit.metrics import event_sql, queries
 from fieldkit.people import add_person
 from fieldkit.store import open_store
 from fieldkit.store.times import utc_text
@@ -31,15 +31,14 @@ def event_day(db_path, template):
 
 
 def sql_answers(store, purpose: str, at: datetime) -> set[str]:
+    """Whom the report's own SQL allows `purpose` for: everyone with a fact, less whose latest does not allow it."""
     template = clinic_day_template(store)
-    condition, params = queries.consent_allowed(template, purpose, "p")
-    rows = store.db.execute(
-        f"SELECT person_id, {condition} FROM (SELECT person_id, action, decision, text_version, text_sha256,"
-        " valid_until, max(at || char(31) || hlc) FROM consent_facts WHERE purpose = :purpose AND at <= :as_of"
-        " GROUP BY person_id)",
-        {**params, "purpose": purpose, "as_of": utc_text(at)},
+    refused, params = event_sql.not_allowed(template, purpose, "p", unreadable=purpose != event_sql.REPORTING)
+    args = {**params, "as_of": utc_text(at)}
+    asked = store.db.execute(
+        "SELECT person_id FROM consent_facts WHERE purpose = :purpose AND at <= :as_of", {**args, "purpose": purpose}
     ).fetchall()
-    return {person for person, allowed in rows if allowed}
+    return {person for (person,) in asked} - {person for (person,) in store.db.execute(refused, args).fetchall()}
 
 
 def clinic_day_template(store):
@@ -72,6 +71,43 @@ def test_the_reports_consent_rule_gives_the_gates_answers(event_day):
         at = clock_time(clock) + timedelta(days=later)
         for purpose in ("contact_for_followup", "aggregate_reporting"):
             assert sql_answers(store, purpose, at) == consenting_people(store, purpose, at)
+
+
+def test_the_latest_fact_is_the_one_group_by_with_max_chose_ties_included(event_day):
+    """Facts with the same time and clock stamp (two laptops, one millisecond) are settled as the
+    report always settled them: by GROUP BY with max(at, hlc), whose bare columns come from the
+    first such fact in index order."""
+    store, _ = event_day
+    template = clinic_day_template(store)
+    purpose = template.purpose(event_sql.FOLLOWUP)
+    rng = random.Random(11)
+    rows = []
+    for person in [f"P{n:03d}" for n in range(150)]:
+        at, hlc = "2026-12-05T10:00:00.000+00:00", "0000000000001-0000"
+        for _ in range(rng.randrange(1, 5)):
+            if rng.random() < 0.5:  # otherwise an exact tie with the fact before
+                at, hlc = rng.choice([at, "2026-12-05T11:00:00.000+00:00"]), f"{rng.randrange(1, 4):013d}-0000"
+            rows.append((f"F{len(rows):05d}", person, event_sql.FOLLOWUP, rng.choice(["grant", "grant", "revoke", None]),
+                         rng.choice(["permit", "permit", "deny"]), rng.choice([purpose.version, "0"]),
+                         rng.choice([purpose.text_sha256, "f" * 64]), rng.choice([None, "2026-12-06T00:00:00.000+00:00"]),
+                         at, hlc))
+    with store.transaction():
+        store.db.conn.executemany(
+            "INSERT INTO consent_facts (id, person_id, purpose, action, decision, text_version, text_sha256, valid_until,"
+            " at, hlc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    condition, params = event_sql.consent_allowed(template, event_sql.FOLLOWUP, "p")
+    for as_of in ("2026-12-05T10:30:00.000+00:00", "2026-12-05T12:00:00.000+00:00", "2026-12-07T00:00:00.000+00:00"):
+        args = {**params, "as_of": as_of}
+        chosen = store.db.execute(
+            f"SELECT person_id, {condition} FROM (SELECT person_id, action, decision, text_version, text_sha256,"
+            " valid_until, max(at || char(31) || hlc) FROM consent_facts INDEXED BY consent_facts_latest"
+            " WHERE purpose = :purpose AND at <= :as_of GROUP BY person_id)",
+            {**args, "purpose": event_sql.FOLLOWUP},
+        ).fetchall()
+        refused, refused_params = event_sql.not_allowed(template, event_sql.FOLLOWUP, "p")
+        found = {person for (person,) in store.db.execute(refused, {**refused_params, "as_of": as_of}).fetchall()}
+        assert found == {person for person, allowed in chosen if allowed != 1}
+        assert any(allowed is None for _, allowed in chosen) and any(allowed == 0 for _, allowed in chosen)
 
 
 def clock_time(clock) -> datetime:

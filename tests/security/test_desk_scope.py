@@ -118,7 +118,7 @@ def test_a_desk_that_held_them_before_the_upgrade_holds_none_after(event, enroll
     assert held(desk)["emails"] == held(coordinator)["emails"] and held(desk)["witnesses"] > 1
     changes_before = desk.db.execute("SELECT count(*) FROM changes").fetchone()[0]
     # Upgrade: the migration had not run on this database yet.
-    desk.db.execute("DELETE FROM _sqlite_migrations WHERE name = 'm075_desks_hold_no_contact_details'")
+    desk.db.execute("DELETE FROM _sqlite_migrations WHERE name = 'm062_desks_hold_no_contact_details'")
     path = desk.path
     desk.close()
     upgraded = open_store(path, PASSPHRASE)

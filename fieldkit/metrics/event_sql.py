@@ -1,0 +1,173 @@
+"""The SQL of the event's counts: who was counted (consent), who came and when, intake timers.
+
+Each statement reads its facts once, in the order an index keeps them, and adds what it
+finds into a small temporary tally; the tables of counts are read from the tallies. Nothing
+is sorted per person and nothing is read per person in Python. Run by queries.py.
+"""
+
+from __future__ import annotations
+
+from fieldkit.event.template import EventTemplate
+
+REPORTING = "aggregate_reporting"
+FOLLOWUP = "contact_for_followup"
+WALK_IN_SOURCE = "walk-in"  # as check-in desks register walk-ins
+
+TEMP_TABLES = {
+    "metrics_unreported": "(person_id TEXT PRIMARY KEY) WITHOUT ROWID",
+    "metrics_no_followup": "(person_id TEXT PRIMARY KEY) WITHOUT ROWID",
+    "metrics_returning": "(person_id TEXT PRIMARY KEY) WITHOUT ROWID",
+    "metrics_checkins": "(registration INTEGER PRIMARY KEY, checkins, first)",
+    "metrics_people": "(event_id, kind, double, followup, returned, minute, desk, people,"
+    " UNIQUE (event_id, kind, double, followup, returned, minute, desk))",
+}
+
+
+def consent_allowed(template: EventTemplate, purpose_id: str, prefix: str) -> tuple[str, dict]:
+    """The consent gate's rule (`fieldkit.consent.gate.decide`) as an SQL condition on a
+    person's latest fact: a grant that permits, for a text version still accepted, not
+    expired at the report date. A test holds it to the gate's own answers."""
+    purpose = template.purpose(purpose_id)
+    if purpose is None:
+        return "0", {}
+    accepted = {f"{prefix}_accepted_{i}": v for i, v in enumerate(purpose.accepted_versions)}
+    listed = ", ".join(f":{name}" for name in accepted) or "NULL"
+    condition = (
+        f"(action = 'grant' AND decision = 'permit' AND (text_version IN ({listed})"
+        f" OR (text_version = :{prefix}_version AND text_sha256 = :{prefix}_sha256))"
+        f" AND (valid_until IS NULL OR valid_until > :as_of))"
+    )
+    return condition, {**accepted, f"{prefix}_version": purpose.version, f"{prefix}_sha256": purpose.text_sha256}
+
+
+# Fact f is its person's latest for the purpose: none later by (at, hlc) on or before the report
+# date, and of facts with the same at and hlc the first by (action, decision, text version and
+# hash, valid until, rowid), as GROUP BY with max() chose. Two index seeks (m060's index).
+_LATEST = """
+NOT EXISTS (SELECT 1 FROM consent_facts g WHERE g.purpose = f.purpose AND g.person_id = f.person_id
+            AND g.at <= :as_of AND (g.at, g.hlc) > (f.at, f.hlc))
+AND f.rowid = (SELECT g.rowid FROM consent_facts g
+               WHERE g.purpose = f.purpose AND g.person_id = f.person_id AND g.at = f.at AND g.hlc = f.hlc
+               ORDER BY g.action, g.decision, g.text_version, g.text_sha256, g.valid_until, g.rowid LIMIT 1)"""
+
+
+def not_allowed(template: EventTemplate, purpose_id: str, prefix: str, *, unreadable: bool = True) -> tuple[str, dict]:
+    """People whose latest fact for `purpose_id` at the report date does not allow it (a no, a
+    withdrawal, a text no longer accepted, expired; with `unreadable`, also a fact the rule cannot
+    read, such as one without an action). People with no fact at all are not in it. Most facts
+    allow: only the others are looked at twice."""
+    condition, params = consent_allowed(template, purpose_id, prefix)
+    sql = (
+        f"SELECT person_id FROM consent_facts f WHERE purpose = '{purpose_id}' AND at <= :as_of"
+        f" AND person_id IS NOT NULL AND ({condition}) {'IS NOT 1' if unreadable else 'IS 0'} AND {_LATEST}"
+    )
+    return sql, params
+
+
+def consent_sql(template: EventTemplate) -> tuple[list[str], dict]:
+    """Who is left out of every count about people (their latest aggregate_reporting fact says no;
+    a fact the rule cannot read leaves them in), and who may not be contacted after the event."""
+    unreported, p1 = not_allowed(template, REPORTING, "reporting", unreadable=False)
+    no_followup, p2 = not_allowed(template, FOLLOWUP, "followup")
+    return [
+        f"INSERT INTO temp.metrics_unreported (person_id) {unreported}",
+        f"INSERT INTO temp.metrics_no_followup (person_id) {no_followup}",
+    ], {**p1, **p2}
+
+
+# Each registration's valid check-ins: how many, and the first (time and desk, in one text).
+CHECKINS = """
+INSERT INTO temp.metrics_checkins (registration, checkins, first)
+SELECT r.rowid, 1, c.checked_in_at || char(31) || coalesce(c.desk, '')
+FROM checkins c JOIN registrations r ON r.id = c.registration_id
+WHERE +c.checked_in_at <= :as_of
+  AND NOT EXISTS (SELECT 1 FROM checkin_voids v WHERE v.checkin_id = c.id AND v.voided_at <= :as_of)
+ON CONFLICT DO UPDATE SET checkins = checkins + 1, first = min(first, excluded.first)
+"""
+
+# Every (event, person) with a registration, read in that order from an index (m063): made
+# before the day or not, valid check-ins and the first; counted by what the report needs of
+# them, and by the minute of the first check-in. Left out: who said no to reporting.
+PEOPLE = f"""
+INSERT INTO temp.metrics_people (event_id, kind, double, followup, returned, minute, desk, people)
+SELECT event_id,
+       CASE WHEN checkins = 0 THEN 'no_show' WHEN pre THEN 'came' ELSE 'walk_in' END,
+       checkins > 1,
+       checkins > 0 AND NOT EXISTS (SELECT 1 FROM temp.metrics_no_followup n WHERE n.person_id = p.person_id)
+                    AND EXISTS (SELECT 1 FROM consent_facts x WHERE x.purpose = '{FOLLOWUP}' AND x.person_id = p.person_id
+                                AND x.at <= :as_of),
+       checkins > 0 AND p.person_id IN (SELECT person_id FROM temp.metrics_returning),
+       substr(first, 1, 16), substr(first, instr(first, char(31)) + 1), 1
+FROM (SELECT r.event_id, r.person_id, max(r.source IS NOT '{WALK_IN_SOURCE}') AS pre,
+             coalesce(sum(m.checkins), 0) AS checkins, min(m.first) AS first
+      FROM registrations r LEFT JOIN temp.metrics_checkins m ON m.registration = r.rowid
+      GROUP BY r.event_id, r.person_id) p
+WHERE (checkins > 0 OR (pre AND event_id IN (SELECT id FROM events)))
+  AND NOT EXISTS (SELECT 1 FROM temp.metrics_unreported u WHERE u.person_id = p.person_id)
+ON CONFLICT DO UPDATE SET people = people + 1
+"""
+
+ATTENDANCE = """
+SELECT event_id, kind, double, followup, returned, sum(people) FROM temp.metrics_people
+WHERE event_id IN (SELECT id FROM events) GROUP BY 1, 2, 3, 4, 5
+"""
+
+# Each minute of a first check-in put in its local quarter hour.
+ARRIVALS = """
+SELECT event_id, strftime('%H:', local) || printf('%02d', CAST(strftime('%M', local) AS INTEGER) / 15 * 15), desk, sum(n)
+FROM (SELECT event_id, datetime(minute, :offset) AS local, desk, sum(people) AS n
+      FROM temp.metrics_people WHERE kind <> 'no_show' GROUP BY 1, 2, 3)
+GROUP BY 1, 2, 3
+"""
+
+# Intake timer runs: the running spans between started/resumed and the next fact (by hlc),
+# when that is a pause or stop, summed per timer. Voided runs, runs still open, and runs
+# past the event's end not yet reviewed are left out. The index (m060) hands each timer's
+# facts over in order, so runs are grouped without a sort; the next fact is one index seek.
+_TIMER_FACTS = "FROM intent_timer_events f WHERE event_id = :event AND +at <= :as_of"
+
+# Timers a review closed at the event's end (few): counted up to the end, as the review says.
+_CLOSED_TIMERS = f"""
+closed_timer AS (
+  SELECT category, days FROM (
+    SELECT max(kind = 'voided') AS voided,
+           coalesce(max(CASE WHEN kind = 'closed_at_end' THEN category END),
+                    max(CASE WHEN kind = 'stopped' THEN category END)) AS category,
+           sum(CASE WHEN kind IN ('started', 'resumed') AND next_kind IN ('paused', 'stopped', 'closed_at_end') AND at < closed_at
+                    THEN max(0, julianday(CASE WHEN next_at > closed_at OR next_kind = 'closed_at_end'
+                                               THEN closed_at ELSE next_at END) - julianday(at)) END) AS days
+    FROM (SELECT timer_id, kind, at, category,
+                 lead(at) OVER run AS next_at, lead(kind) OVER run AS next_kind,
+                 max(CASE WHEN kind = 'closed_at_end' THEN at END) OVER timer AS closed_at
+          FROM intent_timer_events
+          WHERE event_id = :event AND +at <= :as_of
+            AND timer_id IN (SELECT timer_id {_TIMER_FACTS} AND kind = 'closed_at_end')
+          WINDOW run AS (PARTITION BY timer_id ORDER BY hlc), timer AS (PARTITION BY timer_id))
+    GROUP BY timer_id)
+  WHERE NOT voided
+)"""
+
+INTENT = f"""
+WITH {_CLOSED_TIMERS},
+fact AS (
+  SELECT timer_id, kind, at, category,
+         CASE WHEN kind IN ('started', 'resumed') THEN
+           (SELECT CASE WHEN n.kind IN ('paused', 'stopped', 'closed_at_end') THEN max(0, julianday(n.at) - julianday(f.at)) END
+            FROM intent_timer_events n
+            WHERE n.event_id = :event AND n.timer_id = f.timer_id AND n.hlc > f.hlc AND +n.at <= :as_of
+            ORDER BY n.hlc LIMIT 1) END AS span
+  {_TIMER_FACTS}
+),
+timer AS (
+  SELECT max(kind = 'voided') AS voided, max(kind = 'closed_at_end') AS closed,
+         min(at) FILTER (WHERE kind = 'stopped') AS stopped_at,
+         max(category) FILTER (WHERE kind = 'stopped') AS category,
+         sum(span) AS days
+  FROM fact GROUP BY timer_id
+)
+SELECT :event, category, CAST(round(coalesce(days, 0) * 86400) AS INTEGER), count(*)
+FROM (SELECT category, days FROM timer WHERE NOT voided AND NOT closed AND stopped_at <= :ends
+      UNION ALL
+      SELECT category, days FROM closed_timer)
+GROUP BY 2, 3
+"""

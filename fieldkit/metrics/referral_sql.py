@@ -1,0 +1,110 @@
+"""The SQL of the referral cohorts' counts: each referral's steps, then tallies by group.
+
+The steps are read once in index order (m060), each referral becomes one row with the day of
+each step, and those rows are added up into two small tallies: by group, step and window, and
+by outcome and day. The three tables of counts are sums over the tallies. Run by queries.py.
+"""
+
+from __future__ import annotations
+
+# A time's calendar day in the event's time zone, as a whole number (Julian days start at noon).
+_DAY = "CAST(julianday({at}) + :day_offset + 0.5 AS INTEGER)"
+
+# Whether a referral falls in each window (7-day rebook, 30- and 90-day retention) and met it;
+# -1 where that is undecided (a missing date), so the tallies can merge rows.
+_FLAGS = "rebook, rebooked, kept_30, kept_30_third, kept_90, kept_90_third"
+
+TEMP_TABLES = {
+    "metrics_step": "(referral_id TEXT PRIMARY KEY, vetted_at, booked_at, first_at, third_at, ended_at) WITHOUT ROWID",
+    "metrics_referral": "(event_id, month, channel, stage, ended, booked, first, third, ended_on, followed)",
+    "metrics_referral_counts": f"(event_id, month, channel, stage, ended, has_first, {_FLAGS}, referrals,"
+    f" UNIQUE (event_id, month, channel, stage, ended, has_first, {_FLAGS}))",
+    "metrics_referral_days": "(event_id, month, channel, outcome, day, referrals,"
+    " UNIQUE (event_id, month, channel, outcome, day))",
+}
+
+# Each referral's first date at each step, in one pass over the steps index (no sort).
+STEPS = """
+INSERT INTO temp.metrics_step
+SELECT referral_id,
+       min(at) FILTER (WHERE status = 'vetted'), min(at) FILTER (WHERE status = 'booked'),
+       min(at) FILTER (WHERE status = 'first_session'), min(at) FILTER (WHERE status = 'third_session'),
+       min(at) FILTER (WHERE status IN ('declined', 'expired'))
+FROM referral_status
+WHERE +at <= :as_of AND referral_id IS NOT NULL AND status <> 'issued'
+GROUP BY referral_id
+"""
+
+# Each referral's furthest step, whether it ended, and the day (since issue) of each step.
+ROWS = f"""
+INSERT INTO temp.metrics_referral
+WITH referral AS (
+  SELECT coalesce(r.event_id, '') AS event_id, strftime('%Y-%m', datetime(r.issued_at, :offset)) AS month, r.channel,
+         CASE WHEN s.third_at IS NOT NULL THEN 4 WHEN s.first_at IS NOT NULL THEN 3 WHEN s.booked_at IS NOT NULL THEN 2
+              WHEN s.vetted_at IS NOT NULL THEN 1 ELSE 0 END AS stage,
+         s.ended_at IS NOT NULL AS ended,
+         {_DAY.format(at="r.issued_at")} AS issued,
+         {_DAY.format(at="coalesce(s.booked_at, s.first_at)")} AS booked,
+         {_DAY.format(at="s.first_at")} AS first,
+         {_DAY.format(at="s.third_at")} AS third,
+         {_DAY.format(at="s.ended_at")} AS ended_on
+  FROM referrals r LEFT JOIN temp.metrics_step s ON s.referral_id = r.id
+  WHERE +r.issued_at <= :as_of AND +r.issued_at >= :since AND +r.issued_at < :until
+)
+SELECT event_id, month, channel, stage, ended,
+       booked - issued, first - issued, third - issued, ended_on - issued, {_DAY.format(at=":as_of")} - issued
+FROM referral
+"""
+
+TALLY_COUNTS = f"""
+INSERT INTO temp.metrics_referral_counts (event_id, month, channel, stage, ended, has_first, {_FLAGS}, referrals)
+SELECT event_id, month, channel, stage, ended, first IS NOT NULL,
+       coalesce(followed >= 7, -1), coalesce(followed >= 7 AND booked <= 7, -1),
+       coalesce(followed - first >= 30, -1), coalesce(followed - first >= 30 AND third - first <= 30, -1),
+       coalesce(followed - first >= 90, -1), coalesce(followed - first >= 90 AND third - first <= 90, -1), 1
+FROM temp.metrics_referral WHERE true
+ON CONFLICT DO UPDATE SET referrals = referrals + 1
+"""
+
+# Days from issue to: the first session (the event), an ending before it (the competing
+# event), the report date for those still open (censored); and to the booking (velocity).
+TALLY_DAYS = """
+INSERT INTO temp.metrics_referral_days (event_id, month, channel, outcome, day, referrals)
+SELECT event_id, month, channel,
+       CASE WHEN first IS NOT NULL THEN 'first_session' WHEN ended_on IS NOT NULL THEN 'ended' ELSE 'open' END,
+       coalesce(first, ended_on, followed), 1
+FROM temp.metrics_referral WHERE true
+ON CONFLICT DO UPDATE SET referrals = referrals + 1
+"""
+TALLY_BOOKED = """
+INSERT INTO temp.metrics_referral_days (event_id, month, channel, outcome, day, referrals)
+SELECT event_id, month, channel, 'booked', booked, 1 FROM temp.metrics_referral WHERE booked IS NOT NULL
+ON CONFLICT DO UPDATE SET referrals = referrals + 1
+"""
+
+_GROUP = ":community, event_id, month, channel"
+_COUNTS = "FROM temp.metrics_referral_counts"
+
+REFERRALS = f"SELECT {_GROUP}, stage, ended, sum(referrals) {_COUNTS} GROUP BY 2, 3, 4, 5, 6"
+
+REFERRAL_DAYS = f"SELECT {_GROUP}, outcome, day, sum(referrals) FROM temp.metrics_referral_days GROUP BY 2, 3, 4, 5, 6"
+
+
+def _window(name: str, eligible: str, reached: str, where: str = "") -> str:
+    # sum() of each referral's 1, 0 or NULL (undecided: not summed), as the referrals' own sum gives.
+    return (
+        f"SELECT {_GROUP}, '{name}', sum(nullif({eligible}, -1) * referrals),"
+        f" coalesce(sum(nullif({reached}, -1) * referrals), 0) {_COUNTS} {where} GROUP BY 2, 3, 4"
+    )
+
+
+# Retention is measured from the first session: only referrals that had one are in it.
+REFERRAL_WINDOWS = "\nUNION ALL\n".join(
+    [
+        _window("rebook_7", "rebook", "rebooked"),
+        _window("retention_30", "kept_30", "kept_30_third", "WHERE has_first"),
+        _window("retention_90", "kept_90", "kept_90_third", "WHERE has_first"),
+    ]
+)
+
+STATEMENTS = (STEPS, ROWS, TALLY_COUNTS, TALLY_DAYS, TALLY_BOOKED)
