@@ -43,3 +43,8 @@ UNKNOWN_TABLE_ROLES = NOT_DESK
 def may_receive(role: str, table: str) -> bool:
     """Whether a laptop enrolled as `role` may hold the rows of `table`."""
     return role in TABLE_ROLES.get(table, UNKNOWN_TABLE_ROLES)
+
+
+def withheld_from_some_role(table: str) -> bool:
+    """Whether some role does not receive `table` (its changes reach it as placeholders)."""
+    return not all(may_receive(role, table) for role in ROLES)

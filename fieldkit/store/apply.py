@@ -141,8 +141,8 @@ def _select_fresh(
 
 def _log(store: Store, changes: list[RemoteChange]) -> None:
     store.db.conn.executemany(
-        "INSERT INTO changes (origin, seq, tbl, row_id, hlc, op) VALUES (?, ?, ?, ?, ?, ?)",
-        [(c.origin, c.seq, c.table, c.row_id, c.hlc, c.op) for c in changes],
+        "INSERT INTO changes (origin, seq, tbl, row_id, hlc, op, proof, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(c.origin, c.seq, c.table, c.row_id, c.hlc, c.op, c.proof, c.hash) for c in changes],
     )
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from fieldkit.store.feeds import chain_own_history
+
 migrations = Migrations("fieldkit")
 
 FACT = "fact"
@@ -390,3 +392,23 @@ def m050_referrals(db: Database) -> None:
         db, "referral_scans", FACT, {"referral_id": str, "card_id": str, "result": str, "at": str}
     )
     db["referral_scans"].create_index(["referral_id"])
+
+
+# -- provenance and authority (m060-m069) --------------------------------------
+
+
+@migrations()
+def m060_provenance(db: Database) -> None:
+    # Each change's link in its origin's hash chain and what proves it without its content
+    # (fieldkit/store/chain.py); changes received before this upgrade keep NULL in both.
+    db.execute("ALTER TABLE changes ADD COLUMN hash BLOB")
+    db.execute("ALTER TABLE changes ADD COLUMN proof BLOB")
+    # Heads of other laptops' feeds, signed by them, kept to relay their changes (local).
+    db.execute(
+        "CREATE TABLE feed_signatures (origin TEXT NOT NULL, seq INTEGER NOT NULL, signature BLOB NOT NULL,"
+        " PRIMARY KEY (origin, seq)) WITHOUT ROWID"
+    )
+    # A revocation names the revoked laptop's last change the coordinator accepted.
+    db.execute("ALTER TABLE device_revocations ADD COLUMN last_seq INTEGER")
+    db.execute("ALTER TABLE device_revocations ADD COLUMN last_hash TEXT")
+    chain_own_history(db)
