@@ -1,4 +1,4 @@
-"""Peer sync between the laptops of one event: change feed, merge, protocol, TLS transport, enrollment."""
+"""Peer sync between the laptops of one event: change feed, merge, protocol, TLS transport, enrollment, discovery, pairing."""
 
 import logging
 

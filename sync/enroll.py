@@ -34,6 +34,7 @@ SNAPSHOT_TABLES = (
 )
 _SCRYPT = {"n": 2**15, "r": 8, "p": 1}
 _MAX_NAME = 40
+BUNDLE_KEYS = frozenset({"event_id", "device_id", "device_name", "role", "ca_cert", "key", "cert", "snapshot", "signing_key"})
 
 class EnrollRefused(Refused):
     """Enrollment, joining or revocation refused; str() says what to do."""
@@ -71,10 +72,9 @@ def _snapshot(store: Store, tables: tuple[str, ...]) -> dict[str, Any]:
     return {"rows": rows, "field_clocks": [list(r) for r in clocks], "tombstones": [list(r) for r in tombs]}
 
 
-def enroll_device(store: Store, name: str, role: str) -> dict[str, Any]:
-    """Add a laptop to the roster and return its join bundle (not yet encrypted)."""
-    ca_key = store.meta(META_CA_KEY)
-    if not ca_key:
+def check_enrollable(store: Store, name: str, role: str) -> str:
+    """The laptop name as it will be enrolled, or EnrollRefused (checked before a pairing code is shown)."""
+    if not store.meta(META_CA_KEY):
         raise EnrollRefused(
             "Only the coordinator's laptop (where `fieldkit init` created the event) can enroll laptops: "
             "run this there."
@@ -86,6 +86,13 @@ def enroll_device(store: Store, name: str, role: str) -> dict[str, Any]:
         raise EnrollRefused(f"Unknown role {role!r}: choose one of {', '.join(ROLES)}.")
     if any(e.name == name and not e.revoked for e in roster(store)):
         raise EnrollRefused(f"A laptop named {name} is already enrolled: choose another name or revoke it first.")
+    return name
+
+
+def enroll_device(store: Store, name: str, role: str) -> dict[str, Any]:
+    """Add a laptop to the roster and return its join bundle (not yet encrypted)."""
+    name = check_enrollable(store, name, role)
+    ca_key = store.meta(META_CA_KEY)
     device_id = new_id()
     ca_cert = store.meta(META_CA_CERT)
     key, cert = issue_certificate(ca_key, ca_cert, DeviceIdentity(device_id, role, store.event_id))
@@ -133,11 +140,14 @@ def unseal(data: bytes, passphrase: str) -> dict[str, Any]:
     except (InvalidTag, ValueError):
         raise EnrollRefused("The passphrase does not open this join file: check it and try again.") from None
     bundle = json.loads(plain)
-    missing = {"event_id", "device_id", "device_name", "role", "ca_cert", "key", "cert", "snapshot", "signing_key"}
-    missing -= set(bundle)
-    if missing:
+    if not is_complete(bundle):
         raise EnrollRefused("The join file is incomplete: enroll the laptop again with this Field Kit version.")
     return bundle
+
+
+def is_complete(bundle: Any) -> bool:
+    """Whether a received bundle (join file or pairing) holds everything join_event needs."""
+    return isinstance(bundle, dict) and BUNDLE_KEYS <= set(bundle)
 
 
 def _b64(data: bytes) -> str:

@@ -50,6 +50,12 @@ def _context_for(ca_pem: str, key_pem: str, cert_pem: str, side: int) -> ssl.SSL
     context.check_hostname = False
     context.verify_mode = ssl.CERT_REQUIRED
     context.load_verify_locations(cadata=ca_pem)
+    load_identity(context, key_pem, cert_pem)
+    return context
+
+
+def load_identity(context: ssl.SSLContext, key_pem: str, cert_pem: str) -> None:
+    """Give `context` this laptop's key and certificate (also used by pairing's server side)."""
     # ssl loads keys only from files: the key goes to disk encrypted under a one-time
     # password, in a private directory that is removed at once.
     password = secrets.token_bytes(32)
@@ -66,7 +72,6 @@ def _context_for(ca_pem: str, key_pem: str, cert_pem: str, side: int) -> ssl.SSL
         with os.fdopen(fd, "wb") as handle:
             handle.write(sealed)
         context.load_cert_chain(cert_file, key_file, password=password)
-    return context
 
 
 def revoked_devices(store: Store) -> set[str]:

@@ -1,17 +1,23 @@
-"""`fieldkit device`: enroll laptops by file, list the roster, revoke a lost laptop."""
+"""`fieldkit device`: pair or enroll laptops, list the roster, revoke a lost laptop."""
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
 import click
+import qrcode
 
-from fieldkit.cli.options import DbOptions, db_options
+from fieldkit.cli.options import DbOptions, db_options, interface_option
 from fieldkit.cli.words import require_folder
 from fieldkit.store.connection import read_passphrase_file
 from sync.enroll import EnrollRefused, enroll_device, revoke_device, roster, write_join_file
+from sync.pairing_host import PAIRING_TTL, PairingHost, lifetime
 from sync.scope import ROLES
+
+# How long `device pair` waits, once paired, for the new laptop's first sync (its passphrase is typed first).
+FIRST_SYNC_SECONDS = 300.0
 
 JOIN_PASSPHRASE_ENV = "FIELDKIT_JOIN_PASSPHRASE"
 
@@ -64,6 +70,59 @@ def enroll_command(name: str, role: str, out: Path, db: DbOptions, join_passphra
                 out.unlink(missing_ok=True)
                 raise EnrollRefused(f"Could not write {out} ({exc.strerror}): choose another --out path; nobody was enrolled.") from None
     click.echo(f"Enrolled {bundle['device_name']} as {role}. On that laptop run: fieldkit init --join {out} --db FILE")
+
+
+def terminal_qr(text: str) -> str:
+    """`text` as a QR code in half-block characters, light modules drawn (for dark terminals)."""
+    qr = qrcode.QRCode(border=2, error_correction=qrcode.constants.ERROR_CORRECT_L)
+    qr.add_data(text)
+    qr.make(fit=True)
+    out = io.StringIO()
+    qr.print_ascii(out=out, invert=True)
+    return out.getvalue().rstrip("\n")
+
+
+@device_group.command("pair")
+@click.argument("name")
+@click.option(
+    "--role", type=click.Choice(ROLES), required=True, help="What the laptop is for: a desk never receives intake data."
+)
+@db_options
+@interface_option
+@click.option(
+    "--timeout", type=click.FloatRange(min=1), default=PAIRING_TTL, show_default=True,
+    help="Seconds the code stays valid.",
+)
+def pair_command(name: str, role: str, db: DbOptions, interfaces: tuple[str, ...], timeout: float) -> None:
+    """Show a one-time pairing code for a laptop called NAME and enroll it when it connects (coordinator's laptop)."""
+    with db.opened() as store:
+        host = PairingHost(
+            store, name, role, interfaces=interfaces, ttl=timeout,
+            on_words=lambda words: click.echo(f"Verification words: {words} (the new laptop shows the same)"),
+        )
+        with host:
+            code = host.code.text
+            click.echo(f"Pairing code: {code}")
+            click.echo(terminal_qr(code))
+            click.echo(f"On the new laptop run: fieldkit init --pair {code} --db FILE")
+            click.echo(f"Waiting for it (the code works once, for {lifetime(timeout)}; Ctrl+C to cancel).")
+            try:
+                paired = host.wait()
+            except KeyboardInterrupt:
+                raise click.ClickException(
+                    "Pairing cancelled: the code no longer works and nobody was enrolled."
+                ) from None
+            click.echo(f"Paired {paired.name} ({paired.role}).")
+            if not paired.delivered:
+                raise click.ClickException(
+                    f"{paired.name} was enrolled but did not confirm it received its enrollment: if it did not join, "
+                    f"revoke it (`fieldkit device revoke {paired.name}`) and pair again."
+                )
+            summary = host.wait_first_sync(FIRST_SYNC_SECONDS)
+        if summary is None:
+            click.echo(f"{paired.name} has not synced yet: it gets the rest at its first sync with this laptop.")
+        else:
+            click.echo(summary.sentence())
 
 
 @device_group.command("revoke")

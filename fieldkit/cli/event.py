@@ -8,12 +8,15 @@ from pathlib import Path
 import click
 
 from fieldkit.cli.device import join_passphrase, join_passphrase_option
-from fieldkit.cli.options import DbOptions, db_options
+from fieldkit.cli.options import DbOptions, db_options, interface_option
 from fieldkit.errors import Refused
 from fieldkit.event import create_event, load_event
 from fieldkit.event.template import TemplateError, load_template
 from fieldkit.people.importer import import_registrations
 from sync.enroll import join_event, read_join_file
+from sync.pairing import join_by_code
+from sync.pairing_code import parse_code
+from sync.transport import sync_with
 
 SAMPLE_EVENTS = Path(__file__).resolve().parent.parent.parent / "sample_events"
 DEMO_PASSPHRASE = "demo-passphrase"
@@ -26,15 +29,28 @@ DEMO_TEMPLATE = "wellbeing-popup.toml"
 @click.option("--device-name", default="coordinator", show_default=True, help="This laptop's name as others see it.")
 @click.option("--join", "join_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Join an event with the file `fieldkit device enroll` wrote, instead of a TEMPLATE.")
 @join_passphrase_option
-def init(template: Path | None, db: DbOptions, device_name: str, join_file: Path | None, join_passphrase_file: Path | None) -> None:
-    """Create a new event database from TEMPLATE (a .toml event template), or join one with --join."""
+@click.option(
+    "--pair", "pair_code", metavar="CODE",
+    help="Join an event by the code `fieldkit device pair` shows on the coordinator's laptop.",
+)
+@interface_option
+def init(
+    template: Path | None, db: DbOptions, device_name: str, join_file: Path | None, join_passphrase_file: Path | None,
+    pair_code: str | None, interfaces: tuple[str, ...],
+) -> None:
+    """Create a new event database from TEMPLATE (a .toml event template), or join one with --pair or --join."""
+    if sum(x is not None for x in (template, join_file, pair_code)) > 1:
+        raise click.ClickException("Give one of a TEMPLATE, --pair CODE or --join FILE.")
+    if pair_code is not None:
+        _pair(pair_code, db, interfaces)
+        return
     if join_file is not None:
-        if template is not None:
-            raise click.ClickException("Give either a TEMPLATE or --join FILE, not both.")
         _join(join_file, db, join_passphrase_file)
         return
     if template is None:
-        raise click.ClickException("Give a TEMPLATE (.toml) to create an event, or --join FILE to join one.")
+        raise click.ClickException(
+            "Give a TEMPLATE (.toml) to create an event, --pair CODE or --join FILE to join one."
+        )
     try:
         parsed = load_template(template)
     except TemplateError as exc:
@@ -60,6 +76,32 @@ def _join(join_file: Path, db: DbOptions, join_passphrase_file: Path | None) -> 
     finally:
         store.close()
     click.echo(f"Joined {name} as {bundle['device_name']} ({bundle['role']}): {db.path}. Sync with the coordinator next.")
+
+
+def _pair(text: str, db: DbOptions, interfaces: tuple[str, ...]) -> None:
+    db.require_new()
+    try:
+        code = parse_code(text)
+        click.echo("Looking for the coordinator...")
+        enrollment = join_by_code(
+            code, interfaces=interfaces,
+            on_words=lambda words: click.echo(f"Verification words: {words} (the coordinator shows the same)"),
+        )
+        store = join_event(db.path, db.passphrase(confirm=True), enrollment.bundle)
+    except (Refused, FileExistsError) as exc:
+        raise click.ClickException(str(exc)) from None
+    bundle = enrollment.bundle
+    try:
+        click.echo(f"Joined {load_event(store).name} as {bundle['device_name']} ({bundle['role']}): {db.path}.")
+        summary = sync_with(store, enrollment.host, enrollment.sync_port)
+    except Refused as exc:  # the sync failed or was refused; the database stays
+        raise click.ClickException(
+            f"{exc} This laptop has joined the event: sync it with the coordinator later "
+            "(`fieldkit sync with HOST:PORT` while `fieldkit sync serve` runs there)."
+        ) from None
+    finally:
+        store.close()
+    click.echo(summary.sentence())
 
 
 def demo_dir() -> Path:

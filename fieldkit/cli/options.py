@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import ipaddress
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -94,3 +95,27 @@ class DbOptions:
             raise click.ClickException(refused.message) from None
         finally:
             store.close()
+
+
+def _ipv4_addresses(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
+    for value in values:
+        try:
+            ipaddress.IPv4Address(value)
+        except ValueError:
+            raise click.BadParameter(
+                f"{value} is not an IPv4 address: give one of this laptop's, like 192.168.1.20 (see `ip addr`)."
+            ) from None
+    return values
+
+
+def interface_option(command):
+    """Add --interface ADDR (repeatable): the addresses discovery and pairing use."""
+    return click.option(
+        "--interface",
+        "interfaces",
+        multiple=True,
+        metavar="ADDR",
+        callback=_ipv4_addresses,
+        help="Find and be found only on this IPv4 address of this laptop (repeatable); "
+        "by default on its private addresses, never on container bridges.",
+    )(command)

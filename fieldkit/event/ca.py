@@ -160,3 +160,9 @@ def require_identity(store: Store) -> tuple[str, str, str]:
             "or join one with `fieldkit init --join FILE`."
         )
     return values[0], values[1], values[2]
+
+
+def ca_fingerprint(ca_cert_pem: str) -> bytes:
+    """SHA-256 of the CA certificate's DER: what a pairing code pins and discovery hashes."""
+    cert = x509.load_pem_x509_certificate(ca_cert_pem.encode())
+    return cert.fingerprint(hashes.SHA256())

@@ -117,7 +117,7 @@ def test_a_revoked_laptop_is_refused_with_a_sentence(two_laptops):
     [
         (["sync", "with", "nonsense"], "is not HOST:PORT"),
         (["init"], "Give a TEMPLATE"),
-        (["init", "--join", "JOIN", str(TEMPLATE)], "not both"),
+        (["init", "--join", "JOIN", str(TEMPLATE)], "Give one of a TEMPLATE, --pair CODE or --join FILE."),
     ],
 )
 def test_bad_input_gets_one_sentence(tmp_path, args, message):

@@ -35,6 +35,10 @@ def demo(tmp_path):
 
 
 async def _still(pilot) -> None:
+    # A busy machine may still be mounting the mode: wait until it has settled, then still the cursor.
+    await pilot.app.workers.wait_for_complete()
+    for _ in range(3):
+        await pilot.pause()
     for widget in pilot.app.screen.query("Input"):
         widget.cursor_blink = False
     await pilot.pause()

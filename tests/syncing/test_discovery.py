@@ -1,0 +1,131 @@
+"""Discovery by mDNS with real zeroconf bound to 127.0.0.1: same event found, other events ignored, nothing said."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import ifaddr
+from zeroconf import IPVersion, Zeroconf
+
+from fieldkit.event import load_event
+from fieldkit.event.ca import ca_fingerprint, require_identity
+from sync.discovery import (
+    SERVICE_TYPE,
+    Discovery,
+    choose_interfaces,
+    event_pin,
+    event_tag,
+    private_ipv4,
+    store_event_tag,
+)
+
+LOOPBACK = ["127.0.0.1"]
+
+
+def _until(condition, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+def _adapter(name: str, *ips: str) -> ifaddr.Adapter:
+    return ifaddr.Adapter(name, name, [ifaddr.IP(ip, 24, name) for ip in ips])
+
+
+def test_two_laptops_of_one_event_find_each_other_and_another_event_is_ignored():
+    changes = []
+    with Discovery("0123456789abcdef", port=47911, interfaces=LOOPBACK) as other_event:
+        assert other_event.wait_ready(10)
+        with Discovery("fedcba9876543210", port=47912, interfaces=LOOPBACK,
+                       on_change=lambda kind, seen: changes.append((kind, seen.port))) as first, \
+             Discovery("fedcba9876543210", port=47913, interfaces=LOOPBACK) as second:
+            assert [s.port for s in first.wait_for_peers(10)] == [47913]
+            assert [s.port for s in second.wait_for_peers(10)] == [47912]
+            assert first.peers()[0].hosts == ("127.0.0.1",)
+            assert first.peers()[0].instance == second.instance
+            second.close()  # its goodbye reaches the other laptop
+            assert _until(lambda: not first.peers())
+        assert changes == [("added", 47913), ("removed", 47913)]
+        # It was advertising before the others started, so they would have seen it by now.
+        assert other_event.peers() == []
+
+
+def test_the_records_hold_only_the_event_id_and_the_port(coordinator):
+    tag = store_event_tag(coordinator)
+    with Discovery(tag, port=47914, interfaces=LOOPBACK, browse=False) as advertiser:
+        assert advertiser.wait_ready(10)
+        reader = Zeroconf(interfaces=LOOPBACK, ip_version=IPVersion.V4Only)
+        try:
+            info = reader.get_service_info(SERVICE_TYPE, advertiser.name, timeout=5000)
+        finally:
+            reader.close()
+    assert info is not None
+    assert info.properties == {b"v": b"1", b"e": tag.encode()}
+    assert info.port == 47914
+    assert info.parsed_addresses() == ["127.0.0.1"]
+    assert re.fullmatch(r"[0-9a-f]{16}\._fieldkit\._tcp\.local\.", info.name)
+    assert info.server == info.name.split(".")[0] + ".local."
+    said = f"{info.name} {info.server} {info.text!r}".lower()
+    event = load_event(coordinator).template.event
+    fingerprint = ca_fingerprint(require_identity(coordinator)[0]).hex()
+    for private in (event.name, event.venue, coordinator.device_name, coordinator.device_id,
+                    coordinator.event_id, fingerprint[:16], fingerprint[-16:]):
+        assert private.lower() not in said
+
+
+def test_the_event_id_is_a_labelled_hash_that_does_not_show_the_fingerprint(coordinator):
+    ca_pem = require_identity(coordinator)[0]
+    pin = event_pin(ca_pem)
+    tag = event_tag(pin)
+    assert tag == store_event_tag(coordinator) and re.fullmatch(r"[0-9a-f]{16}", tag)
+    assert tag not in ca_fingerprint(ca_pem).hex()
+    assert event_tag(bytes(12)) != tag
+
+
+def test_an_interface_that_appears_later_is_picked_up():
+    """Wi-Fi joining late: nothing to advertise on at first, then the address comes."""
+    present = {"now": [_adapter("wlan0", "192.168.7.20")]}
+    with Discovery("00000000000000aa", port=47915, interfaces=LOOPBACK, recheck_seconds=0.2,
+                   adapters=lambda: present["now"]) as late, \
+         Discovery("00000000000000aa", port=47916, interfaces=LOOPBACK) as watcher:
+        assert late.wait_ready(5) and late.interfaces == []
+        present["now"] = [_adapter("lo", "127.0.0.1"), _adapter("wlan0", "192.168.7.20")]
+        assert [s.port for s in watcher.wait_for_peers(15)] == [47915]
+        assert late.interfaces == LOOPBACK
+
+
+def test_default_interfaces_are_private_ipv4_without_container_bridges():
+    adapters = [
+        _adapter("lo", "127.0.0.1"),
+        _adapter("wlp2s0", "192.168.1.20"),
+        _adapter("enp0s31f6", "10.0.0.7"),
+        _adapter("docker0", "172.17.0.1"),
+        _adapter("br-5f2a", "172.18.0.1"),
+        _adapter("veth12ab", "169.254.3.3"),
+        _adapter("virbr0", "192.168.122.1"),
+        _adapter("usb0", "169.254.10.2"),  # two laptops on one cable, no DHCP
+        _adapter("wwan0", "8.8.4.4"),
+    ]
+    assert private_ipv4(adapters) == ["192.168.1.20", "10.0.0.7", "169.254.10.2"]
+    assert choose_interfaces((), adapters) == ["192.168.1.20", "10.0.0.7", "169.254.10.2"]
+    assert choose_interfaces(("127.0.0.1", "10.9.9.9"), adapters) == ["127.0.0.1"]
+
+
+def test_a_failure_to_read_interfaces_does_not_stop_discovery():
+    calls = []
+
+    def adapters():
+        calls.append(1)
+        if len(calls) < 3:
+            raise OSError("netlink said no")
+        return [_adapter("lo", "127.0.0.1")]
+
+    with Discovery("00000000000000bb", port=47917, interfaces=LOOPBACK, recheck_seconds=0.1,
+                   adapters=adapters) as flaky, \
+         Discovery("00000000000000bb", port=47918, interfaces=LOOPBACK) as watcher:
+        assert [s.port for s in watcher.wait_for_peers(15)] == [47917]
+        assert flaky.interfaces == LOOPBACK and len(calls) >= 3
