@@ -64,6 +64,7 @@ UNLISTED = {INSERT: _C, SET: _C, PURGE: _C}
 
 _ROLE_WORDS = {EVENT: "the coordinator's laptop that created the event", COORDINATOR: "a coordinator",
                PRACTITIONER: "a practitioner", DESK: "a desk"}
+_THE_EVENT_KEY = "the coordinator's laptop that created the event"
 _OP_WORDS = {INSERT: "add to", SET: "write", PURGE: "purge", WITHHELD: "write"}
 
 
@@ -82,13 +83,16 @@ def may_author(principal: str, table: str, op: str) -> bool:
 
 
 def who_may(table: str, op: str) -> str:
-    """In words: who may make change `op` to `table`."""
+    """In words: who may make change `op` to `table`, e.g. "a coordinator or practitioner laptop"."""
     roles = [r for r in PRINCIPALS[1:] if may_author(r, table, op)]
-    return " or ".join([_ROLE_WORDS[EVENT], *(_ROLE_WORDS[r] for r in roles)][::-1])
+    if not roles:
+        return _THE_EVENT_KEY
+    return f"a {' or '.join(roles) if len(roles) < 3 else ', '.join(roles[:-1]) + ' or ' + roles[-1]} laptop"
 
 
 def refusal(principal: str, table: str, op: str, laptop: str = "This laptop") -> str:
-    """The sentence for a change `principal` may not make."""
+    """The sentence for a change `principal` may not make, e.g. "desk-2 (a desk) may not write
+    signing_keys: only the coordinator's laptop that created the event may."."""
     return (
         f"{laptop} ({_ROLE_WORDS.get(principal, principal)}) may not {_OP_WORDS.get(op, op)} {table}: "
         f"only {who_may(table, op)} may."

@@ -164,7 +164,7 @@ class Store:
         if self.synced.get(table) != kind:
             raise WriteRefused(f"{table} is not a synced {kind} table.")
         if not may_author(self.principal, table, op):
-            raise WriteRefused(refusal(self.principal, table, op))
+            raise WriteRefused(refusal(self.principal, table, op) + " Do it on that laptop.")
         types = self.column_types(table)
         unknown = set(values) - set(types)
         if unknown:
@@ -247,7 +247,7 @@ class Store:
         if kind is None:
             raise WriteRefused(f"{table} is not a synced table.")
         if not may_author(self.principal, table, PURGE):
-            raise WriteRefused(refusal(self.principal, table, PURGE))
+            raise WriteRefused(refusal(self.principal, table, PURGE) + " Do it on that laptop.")
         if fields is not None:
             self._check(table, schema.RECORD, PURGE, dict.fromkeys(fields))
         with self._stamped_write() as stamp:
