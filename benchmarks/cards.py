@@ -74,7 +74,7 @@ def end_to_end(count: int, runs: int) -> float:
     from fieldkit.referrals.cards import print_cards
 
     with tempfile.TemporaryDirectory() as folder:
-        store = create_event(Path(folder) / "event.db", load_template(ROOT / "sample_events" / "wellbeing-popup.toml"), "bench")
+        store = create_event(Path(folder) / "event.db", load_template(ROOT / "sample_events" / "wellbeing-popup.toml"), "bench-passphrase")
         try:
             print_cards(store, io.BytesIO(), blank=10)
             times = []

@@ -64,10 +64,11 @@ def serve_in_process(store) -> tuple[SyncServer, threading.Thread]:
     return server, thread
 
 
-def serve_in_subprocess(db: Path) -> tuple[subprocess.Popen, int]:
+def serve_in_subprocess(db: Path, *, once: bool = True) -> tuple[subprocess.Popen, int]:
+    """`fieldkit sync serve` on a free port, for one session or (not `once`) until interrupted."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "FIELDKIT_PASSPHRASE": PASSPHRASE}
     server = subprocess.Popen(
-        [sys.executable, "-m", "fieldkit", "sync", "serve", "--db", str(db), "--port", "0", "--once"],
+        [sys.executable, "-m", "fieldkit", "sync", "serve", "--db", str(db), "--port", "0", *(["--once"] if once else [])],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )
     line = server.stdout.readline()

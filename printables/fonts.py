@@ -54,19 +54,25 @@ def _find(filename: str) -> Path | None:
     return None
 
 
+def font_file(style: str) -> Path:
+    """The TrueType file of `style` ("regular" or "bold"); FontMissing when there is none."""
+    filename = _FILES[style]
+    path = _find(filename)
+    if path is None:
+        raise FontMissing(
+            f"The font {filename} was not found: install it (`apt-get install fonts-dejavu-core`) "
+            f"or set {FONT_DIR_ENV} to a folder that holds it."
+        )
+    return path
+
+
 @functools.cache
 def fonts() -> Fonts:
     """Register DejaVu Sans (regular and bold) with reportlab once and name them."""
     names = {}
-    for style, filename in _FILES.items():
-        path = _find(filename)
-        if path is None:
-            raise FontMissing(
-                f"The font {filename} was not found: install it (`apt-get install fonts-dejavu-core`) "
-                f"or set {FONT_DIR_ENV} to a folder that holds it."
-            )
+    for style in _FILES:
         name = f"FieldKit-{style}"
-        pdfmetrics.registerFont(TTFont(name, str(path)))
+        pdfmetrics.registerFont(TTFont(name, str(font_file(style))))
         names[style] = name
     pdfmetrics.registerFontFamily("FieldKit", normal=names["regular"], bold=names["bold"])
     return Fonts(**names)

@@ -6,14 +6,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
-from reportlab.pdfgen.canvas import Canvas
 
+from printables.document import PAGE_SIZES, new_canvas
 from printables.fonts import fonts
 
-PAGE_SIZES = {"A4": A4, "Letter": LETTER}
 MARGIN = 18 * mm
 LEADING = 1.25  # line height as a multiple of the font size
 
@@ -30,9 +28,7 @@ class PageWriter:
         footer: Callable[[PageWriter], float] | None = None,
     ):
         self.width, self.height = PAGE_SIZES[page_size]
-        self.canvas = Canvas(str(out) if isinstance(out, Path) else out, pagesize=(self.width, self.height), invariant=1)
-        self.canvas.setTitle(title)
-        self.canvas.setCreator("Field Kit")
+        self.canvas = new_canvas(out, (self.width, self.height), title=title)
         self.fonts = fonts()
         self.footer = footer
         self.pages = 0

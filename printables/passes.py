@@ -6,15 +6,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen.canvas import Canvas
 
+from printables.document import PAGE_SIZES, new_canvas
 from printables.fonts import fit_font_size, fonts
 from printables.qr import draw_qr
 
-PAGE_SIZES = {"A4": A4, "Letter": LETTER}
 COLUMNS, ROWS = 2, 4
 MARGIN = 12 * mm
 PADDING = 4 * mm
@@ -102,9 +101,7 @@ def fit_ticket(text: str, font: str, width: float) -> str:
 def render_passes(sheet: PassSheet, cards: list[PassCard], out: str | Path | BinaryIO) -> int:
     """Write the passes as a PDF to `out`; returns the number of pages."""
     width, height = PAGE_SIZES[sheet.page_size]
-    canvas = Canvas(out if not isinstance(out, Path) else str(out), pagesize=(width, height), invariant=1)
-    canvas.setTitle(f"Passes: {sheet.event_name}")
-    canvas.setCreator("Field Kit")
+    canvas = new_canvas(out, (width, height), title=f"Passes: {sheet.event_name}")
     cell_w = (width - 2 * MARGIN) / COLUMNS
     cell_h = (height - 2 * MARGIN) / ROWS
     per_page = passes_per_page()

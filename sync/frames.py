@@ -1,14 +1,35 @@
-"""Length-prefixed frames: a 4-byte big-endian length, then that many bytes of compact JSON."""
+"""Length-prefixed frames (4-byte big-endian length, then compact UTF-8 JSON), read by a bounded parser.
+
+A frame from the network is bounded before `json.loads` sees it: at most MAX_FRAME
+bytes, nested at most MAX_DEPTH deep (brackets counted outside strings, in C-speed
+byte operations), integers within 64 bits, floats finite and short, no NaN or
+Infinity. Anything else is a FrameError whose str() is the sentence logged.
+"""
 
 from __future__ import annotations
 
 import json
+import math
 import socket
 import struct
+from array import array
+from itertools import accumulate
 from typing import Any
 
 MAX_FRAME = 4 * 1024 * 1024
+# Field Kit's own frames nest 4 deep (a batch: frame, changes, change, content).
+MAX_DEPTH = 32
+# The longest float Python writes is 24 characters (-1.2345678901234567e-308).
+MAX_NUMBER_CHARS = 32
+_INT_RANGE = range(-(2**63), 2**63)  # what SQLite stores as an integer
 _HEADER = struct.Struct(">I")
+# Keeps only quotes and brackets: the skeleton that decides how deep a frame nests.
+_NOT_SKELETON = bytes(c for c in range(256) if c not in b'"[]{}')
+# Opening brackets to +1, closing to -1 (as signed bytes) for a running sum of depth.
+_DEPTH_STEP = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
+# Every digit to "0", everything else to " ": a run of 19 zeros is a number that may not fit 64 bits.
+_DIGIT_RUNS = bytes.maketrans(bytes(range(256)), bytes(48 if 48 <= c <= 57 else 32 for c in range(256)))
+_DEPTH_CHUNK = 1 << 16  # a frame nested too deep is refused after its first 64 KiB of brackets
 
 
 class FrameError(Exception):
@@ -19,6 +40,10 @@ class ConnectionClosed(FrameError):
     """The peer closed the connection between frames."""
 
 
+class SessionOverrun(TimeoutError):
+    """The session ran past its deadline (raised by a socket the transport bounds in time)."""
+
+
 def encode(message: dict[str, Any]) -> bytes:
     body = json.dumps(message, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
     if len(body) > MAX_FRAME:
@@ -26,10 +51,66 @@ def encode(message: dict[str, Any]) -> bytes:
     return _HEADER.pack(len(body)) + body
 
 
+def check_depth(body: bytes) -> None:
+    """FrameError if the JSON in `body` nests deeper than MAX_DEPTH (brackets outside strings).
+
+    For broken JSON the depth counted is at least what json.loads reaches before its
+    first error, so a body that passes never recurses deeper than MAX_DEPTH there.
+    """
+    if b"\\" in body:
+        # Escapes pair left to right inside strings; dropping \\ then \" leaves every
+        # remaining quote a string's start or end (a backslash outside strings is invalid).
+        body = body.replace(b"\\\\", b"").replace(b'\\"', b"")
+    skeleton = body.translate(None, _NOT_SKELETON)
+    outside = skeleton.replace(b'""', b"")
+    if b'"' in outside:
+        # Some string holds a bracket: keep only what lies between strings.
+        outside = b"".join(skeleton.split(b'"')[::2])
+    steps, depth = outside.translate(_DEPTH_STEP), 0
+    for start in range(0, len(steps), _DEPTH_CHUNK):
+        running = list(accumulate(array("b", steps[start : start + _DEPTH_CHUNK]), initial=depth))
+        if max(running) > MAX_DEPTH:
+            raise FrameError(f"malformed frame: nested more than {MAX_DEPTH} levels deep")
+        depth = running[-1]
+
+
+def _shown(number: str) -> str:
+    return number if len(number) <= 24 else number[:24] + "..."
+
+
+def _bounded_int(text: str) -> int:
+    if len(text) > MAX_NUMBER_CHARS or (value := int(text)) not in _INT_RANGE:
+        raise FrameError(f"malformed frame: a number ({_shown(text)}) is outside the 64-bit range")
+    return value
+
+
+def _bounded_float(text: str) -> float:
+    value = float(text) if len(text) <= MAX_NUMBER_CHARS else math.inf
+    if not math.isfinite(value):
+        raise FrameError(f"malformed frame: a number ({_shown(text)}) is too long or not finite")
+    return value
+
+
+def _no_constant(text: str) -> Any:
+    raise FrameError(f"malformed frame: {text} is not a number Field Kit sends")
+
+
 def decode(body: bytes) -> dict[str, Any]:
+    """The message in one frame's body, or FrameError: never RecursionError or OverflowError."""
     try:
-        message = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise FrameError("malformed frame: not UTF-8 JSON") from None
+    check_depth(body)
+    # Ints are checked one by one only when some run of digits (in a string, perhaps) could
+    # be one over 64 bits: the check costs a third of the parse, the scan for runs a tenth.
+    long_digits = b"0" * 19 in body.translate(_DIGIT_RUNS)
+    try:
+        message = json.loads(
+            text, parse_int=_bounded_int if long_digits else int,
+            parse_float=_bounded_float, parse_constant=_no_constant,
+        )
+    except ValueError:
         raise FrameError("malformed frame: not UTF-8 JSON") from None
     if not isinstance(message, dict) or not isinstance(message.get("type"), str):
         raise FrameError("malformed frame: not an object with a type")
@@ -52,7 +133,10 @@ class Channel:
 
     def send(self, message: dict[str, Any]) -> None:
         data = encode(message)
-        self.sock.sendall(data)
+        try:
+            self.sock.sendall(data)
+        except SessionOverrun as exc:
+            raise FrameError(str(exc)) from None
         self.bytes_sent += len(data)
 
     def recv(self) -> dict[str, Any]:
@@ -67,6 +151,8 @@ class Channel:
         while got < size:
             try:
                 part = self.sock.recv(min(size - got, 1 << 20))
+            except SessionOverrun as exc:
+                raise FrameError(str(exc)) from None
             except socket.timeout:
                 raise FrameError("the peer went silent (timed out)") from None
             if not part:
@@ -83,3 +169,5 @@ class Channel:
             self.sock.close()
         except OSError:
             pass
+
+

@@ -44,6 +44,10 @@ class ProtocolError(Exception):
     """The peer broke the protocol; str() is the reason logged."""
 
 
+class PeerBusy(Exception):
+    """The serving laptop had as many sessions as it takes and turned this one away: try again."""
+
+
 @dataclass(frozen=True)
 class Peer:
     """Who is on the other end, as proven by its certificate."""
@@ -141,11 +145,30 @@ def identity_clash(store: Store, device_id: str, *, nothing_moved: bool = True) 
     )
 
 
-def _field(message: dict, name: str, kind: type) -> Any:
+# Bounds on what a hello may carry, so nothing in it can make the checks below misbehave.
+_MAX_ID = 64  # device, event, database and origin ids (26-character ULIDs)
+_MAX_ORIGINS = 10_000  # laptops that ever wrote to one event
+_VERSIONS = range(1, 2**31)
+_WALL = range(0, 2**47)  # milliseconds since 1970: until the year 6429
+_SEQS = range(0, 2**63)
+
+
+def _field(message: dict, name: str, kind: type, within: range | int | None = None) -> Any:
+    """message[name] if it is a `kind` (an int in range `within`, a str of at most `within`
+    characters); ProtocolError otherwise."""
     value = message.get(name)
     if not isinstance(value, kind) or isinstance(value, bool):
         raise ProtocolError(f"malformed {message.get('type')} frame: {name} is missing or not a {kind.__name__}")
+    if isinstance(within, range) and value not in within:
+        raise ProtocolError(f"malformed {message.get('type')} frame: {name} is out of range")
+    if isinstance(within, int) and len(value) > within:
+        raise ProtocolError(f"malformed {message.get('type')} frame: {name} is longer than {within} characters")
     return value
+
+
+def _name_in(hello: dict) -> str:
+    name = hello.get("name")
+    return name[:64] if isinstance(name, str) and name else "the other laptop"
 
 
 def _check_hello(
@@ -154,10 +177,12 @@ def _check_hello(
     """The peer's identity if it may sync with this laptop; SyncRefused otherwise."""
     if hello.get("type") == "refuse":
         raise SyncRefused(str(hello.get("reason", "The other laptop refused to sync."))[:500])
+    if hello.get("type") == "busy":
+        raise PeerBusy("the other laptop is busy with other sessions")
     if hello.get("type") != "hello":
         raise ProtocolError(f"expected hello, got {str(hello.get('type'))[:40]!r}")
-    theirs = _field(hello, "protocol", int)
-    name = str(hello.get("name") or "the other laptop")[:64]
+    theirs = _field(hello, "protocol", int, _VERSIONS)
+    name = _name_in(hello)
     me = store.device_name
     if theirs != PROTOCOL_VERSION:
         older, newer = (name, me) if theirs < PROTOCOL_VERSION else (me, name)
@@ -166,7 +191,7 @@ def _check_hello(
             f"({min(theirs, PROTOCOL_VERSION)} vs {max(theirs, PROTOCOL_VERSION)}): "
             f"upgrade Field Kit on {older}, then sync again."
         )
-    schema = _field(hello, "schema", int)
+    schema = _field(hello, "schema", int, _VERSIONS)
     if schema != schema_version():
         older, newer = (name, me) if schema < schema_version() else (me, name)
         raise SyncRefused(
@@ -174,19 +199,21 @@ def _check_hello(
             f"({min(schema, schema_version())} vs {max(schema, schema_version())}): "
             f"upgrade Field Kit on {older}, then sync again."
         )
-    if _field(hello, "event", str) != store.event_id:
+    if _field(hello, "event", str, _MAX_ID) != store.event_id:
         raise SyncRefused(f"{name} belongs to another event: only laptops of the same event sync.")
-    device = _field(hello, "device", str)
-    role = _field(hello, "role", str)
-    _field(hello, "wall", int)
+    device = _field(hello, "device", str, _MAX_ID)
+    role = _field(hello, "role", str, _MAX_ID)
+    _field(hello, "wall", int, _WALL)
     marks = _field(hello, "watermarks", dict)
-    if not all(isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) for k, v in marks.items()):
+    if len(marks) > _MAX_ORIGINS or not all(
+        isinstance(k, str) and 0 < len(k) <= _MAX_ID and type(v) is int and v in _SEQS for k, v in marks.items()
+    ):
         raise ProtocolError("malformed hello frame: watermarks are not origin -> number")
     heads = _heads_of(hello, marks)
     if peer is not None and device != peer.device_id:
         raise SyncRefused(f"{name} presented another laptop's certificate: it is not allowed to sync.")
     if device == store.device_id:
-        if _field(hello, "database", str) == store.database_id:
+        if _field(hello, "database", str, _MAX_ID) == store.database_id:
             raise SyncRefused("This is the same laptop: sync with another one.")
         raise identity_clash(store, device)
     if revoked(device):
@@ -203,7 +230,8 @@ def _check_hello(
 def _heads_of(hello: dict, marks: dict[str, int]) -> dict[str, tuple[str, str]]:
     heads = _field(hello, "heads", dict)
     if set(heads) != set(marks) or not all(
-        isinstance(h, list) and len(h) == 2 and all(isinstance(part, str) for part in h) for h in heads.values()
+        isinstance(h, list) and len(h) == 2 and all(isinstance(part, str) and len(part) <= _MAX_ID for part in h)
+        for h in heads.values()
     ):
         raise ProtocolError("malformed hello frame: heads are not origin -> [table, digest] for each watermark")
     return {origin: (h[0], h[1]) for origin, h in heads.items()}
@@ -213,7 +241,7 @@ def _clock_note(store: Store, hello: dict) -> str | None:
     skew = hello["wall"] - store.wall()
     if abs(skew) <= MAX_AHEAD_MS:
         return None
-    name = str(hello.get("name") or "the other laptop")[:64]
+    name = _name_in(hello)
     minutes = round(abs(skew) / 60000)
     direction = "ahead of" if skew > 0 else "behind"
     return (

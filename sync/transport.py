@@ -1,9 +1,12 @@
-"""Mutual TLS 1.3 between laptops of one event: `serve` and `sync_with`.
+"""Mutual TLS 1.3 between laptops of one event: the server no peer can stop, and `sync_with`.
 
 Both sides present a certificate signed by the event CA and require the other's
 (CERT_REQUIRED; no host names on a pop-up network, so identity is the device id in
-the certificate). After the handshake each side checks the peer's certificate
-against the event and the roster's revocations before any data moves.
+the certificate). Right after the handshake, before reading a byte of the peer's,
+each side checks the peer's certificate against the event and the roster's
+revocations. The server runs sessions in threads, at most MAX_SESSIONS at once
+(MAX_SESSIONS_PER_LAPTOP from one laptop); each has a handshake deadline and a
+whole-session deadline, and whatever goes wrong in one is one log line.
 """
 
 from __future__ import annotations
@@ -16,7 +19,10 @@ import socket
 import ssl
 import tempfile
 import threading
+import time
+from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -24,11 +30,17 @@ from cryptography.hazmat.primitives import serialization
 from fieldkit.errors import Refused
 from fieldkit.event.ca import identity_of, require_identity
 from fieldkit.store import Store
-from sync.frames import Channel
-from sync.protocol import Peer, ProtocolError, Session, SyncRefused, SyncSummary, device_name
+from sync.bounded import BoundedSocket, drain
+from sync.frames import Channel, encode
+from sync.protocol import Peer, PeerBusy, ProtocolError, Session, SyncRefused, SyncSummary, device_name
 
 log = logging.getLogger("fieldkit.sync")
-SESSION_TIMEOUT = 30.0
+IDLE_SECONDS = 30.0  # a peer silent this long between or within frames is dropped
+CONNECT_SECONDS = 10.0
+# `sync with` waits this long for the handshake: a busy server leaves new connections
+# waiting in its queue until a place frees up (at most its handshake deadline).
+CLIENT_HANDSHAKE_SECONDS = 30.0
+BUSY_WAITS = (1.0, 2.0, 4.0, 4.0, 4.0)  # `sync with` tries again after these when turned away
 
 
 class SyncFailed(Refused):
@@ -79,7 +91,10 @@ def revoked_devices(store: Store) -> set[str]:
 
 
 def admit(store: Store, sock: ssl.SSLSocket) -> Peer:
-    """The verified peer, or SyncRefused if its certificate is not for this event or revoked."""
+    """The verified peer, or SyncRefused if its certificate is not for this event or revoked.
+
+    Called right after the handshake, before anything the peer sent is read.
+    """
     der = sock.getpeercert(binary_form=True)
     if not der:
         raise SyncRefused("The other laptop presented no certificate: enroll it with `fieldkit device enroll`.")
@@ -95,36 +110,58 @@ def admit(store: Store, sock: ssl.SSLSocket) -> Peer:
 
 
 def _session(
-    store: Store, sock: ssl.SSLSocket, *, initiator: bool, on_plan: Callable[[int], None] | None = None, **kwargs
+    store: Store,
+    sock,
+    *,
+    initiator: bool,
+    peer: Peer | None,
+    refusal: SyncRefused | None = None,
+    on_plan: Callable[[int], None] | None = None,
+    idle_seconds: float = IDLE_SECONDS,
+    **kwargs,
 ) -> SyncSummary:
-    channel = Channel(sock, timeout=SESSION_TIMEOUT)
-    try:
-        peer, refusal = None, None
-        try:
-            peer = admit(store, sock)
-        except SyncRefused as exc:
-            refusal = exc
-        session = Session(
-            store, channel, initiator=initiator, peer=peer, refusal=refusal,
-            revoked=revoked_devices(store).__contains__, **kwargs,
-        )
-        if on_plan is not None:
-            session.on_plan = on_plan
-        return session.run()
-    finally:
-        channel.close()
+    """One protocol session on a verified connection; the caller closes the socket."""
+    channel = Channel(sock, timeout=idle_seconds)
+    session = Session(
+        store, channel, initiator=initiator, peer=peer, refusal=refusal,
+        revoked=revoked_devices(store).__contains__, **kwargs,
+    )
+    if on_plan is not None:
+        session.on_plan = on_plan
+    return session.run()
+
+
+@dataclass(frozen=True)
+class ServerLimits:
+    """How much one server takes on; none of it depends on anything a peer sends."""
+
+    handshake_seconds: float = 5.0
+    session_seconds: float = 120.0
+    idle_seconds: float = IDLE_SECONDS
+    sessions: int = 16
+    sessions_per_laptop: int = 2
+    # Connections in their handshake or a session; beyond it new ones wait in the queue.
+    connections: int = 64
+    turn_away_seconds: float = 2.0  # how long a busy or refusal frame waits to be read
 
 
 class SyncServer:
-    """Accepts one sync session at a time; a bad peer ends its own session, never the server."""
+    """Serves sync sessions in threads, a bounded number at once; a peer ends only its own session."""
 
-    def __init__(self, store: Store, host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, store: Store, host: str = "127.0.0.1", port: int = 0, limits: ServerLimits = ServerLimits()):
         self.store = store
+        self.limits = limits
         self.context = _context(store, ssl.PROTOCOL_TLS_SERVER)
         self.listener = socket.create_server((host, port))
         self.address = self.listener.getsockname()[:2]
         self.stopping = threading.Event()
-        self.sessions = 0
+        self.sessions = 0  # connections accepted
+        # Sessions share the store's one connection: one works on it at a time (sync/bounded.py).
+        self.store_lock = threading.Lock()
+        self._places = threading.BoundedSemaphore(limits.connections)
+        self._counts = threading.Lock()
+        self._running: Counter[str] = Counter()
+        self._threads: set[threading.Thread] = set()
 
     def serve(
         self,
@@ -132,36 +169,134 @@ class SyncServer:
         max_sessions: int | None = None,
         on_session: Callable[[SyncSummary], None] = lambda summary: None,
     ) -> None:
+        """Accept connections until close(), or until `max_sessions` were accepted and have ended."""
         self.listener.settimeout(0.5)
         while not self.stopping.is_set() and (max_sessions is None or self.sessions < max_sessions):
             try:
-                conn, address = self.listener.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                break
-            self.sessions += 1
-            summary = self.handle(conn, address)
+                self._accept_one(on_session)
+            except Exception as exc:  # the accept loop never dies; one line says why it paused
+                log.error("sync server: %s while accepting (%s); it goes on", type(exc).__name__, exc)
+                time.sleep(0.1)
+        if max_sessions is not None:
+            self.wait_idle(self.limits.handshake_seconds + self.limits.session_seconds + 10)
+
+    def _accept_one(self, on_session: Callable[[SyncSummary], None]) -> None:
+        if not self._places.acquire(timeout=0.5):
+            return
+        try:
+            conn, address = self.listener.accept()
+        except OSError as exc:
+            self._places.release()
+            if isinstance(exc, socket.timeout) or self.stopping.is_set():
+                return
+            raise  # e.g. out of file descriptors: logged, and accepting goes on
+        self.sessions += 1
+        thread = threading.Thread(target=self._connection, args=(conn, address[0], on_session), daemon=True)
+        with self._counts:
+            self._threads.add(thread)
+        try:
+            thread.start()
+        except BaseException:
+            with self._counts:
+                self._threads.discard(thread)
+            conn.close()
+            self._places.release()
+            raise
+
+    def _connection(self, conn: socket.socket, host: str, on_session: Callable[[SyncSummary], None]) -> None:
+        try:
+            summary = self._handle(conn, host)
             if summary is not None:
                 on_session(summary)
-
-    def handle(self, conn: socket.socket, address) -> SyncSummary | None:
-        conn.settimeout(SESSION_TIMEOUT)
-        try:
-            sock = self.context.wrap_socket(conn, server_side=True)
-        except (ssl.SSLError, OSError) as exc:
-            log.warning("sync from %s refused during the TLS handshake: %s", address[0], _tls_reason(exc))
+        except Exception as exc:  # whatever a peer makes go wrong: one line, and the server goes on
+            log.error("sync from %s ended by an unexpected %s (%s); the server goes on",
+                      host, type(exc).__name__, str(exc)[:200])
+        finally:
             conn.close()
-            return None
+            self._places.release()
+            with self._counts:
+                self._threads.discard(threading.current_thread())
+
+    def _handle(self, conn: socket.socket, host: str) -> SyncSummary | None:
+        conn.settimeout(self.limits.handshake_seconds)  # ssl bounds the whole handshake by it
+        sock = None
         try:
-            summary = _session(self.store, sock, initiator=False)
+            try:
+                sock = self.context.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
+                sock.do_handshake()
+            except (ssl.SSLError, OSError) as exc:
+                reason = (f"no handshake within {self.limits.handshake_seconds:g} s"
+                          if isinstance(exc, socket.timeout) else _tls_reason(exc))
+                log.warning("sync from %s refused during the TLS handshake: %s", host, reason)
+                return None
+            return self._verified(sock, host)
+        finally:
+            if sock is not None:
+                sock.close()  # after the line is logged: a peer that sees the close can read the log
+
+    def _verified(self, sock: ssl.SSLSocket, host: str) -> SyncSummary | None:
+        try:
+            with self.store_lock:
+                peer = admit(self.store, sock)
         except SyncRefused as exc:
-            log.warning("sync from %s refused: %s", address[0], exc)
+            log.warning("sync from %s refused: %s", host, exc)
+            self._turn_away(sock, {"type": "refuse", "reason": str(exc)})
             return None
+        running = self._take_place(peer.device_id)
+        if running is not None:
+            log.warning("sync from %s turned away: busy with %d sessions (at most %d, %d per laptop)",
+                        host, running, self.limits.sessions, self.limits.sessions_per_laptop)
+            self._turn_away(sock, {"type": "busy"})
+            return None
+        bounded = BoundedSocket(
+            sock, seconds=self.limits.session_seconds, idle=self.limits.idle_seconds, store_lock=self.store_lock
+        )
+        try:
+            with self.store_lock:
+                return _session(
+                    self.store, bounded, initiator=False, peer=peer, idle_seconds=self.limits.idle_seconds
+                )
+        except SyncRefused as exc:
+            log.warning("sync from %s refused: %s", host, exc)
         except ProtocolError as exc:
-            log.warning("sync from %s closed: %s", address[0], exc)
+            log.warning("sync from %s closed: %s", host, exc)
+        finally:
+            with self._counts:
+                self._running[peer.device_id] -= 1
+                if not self._running[peer.device_id]:
+                    del self._running[peer.device_id]
+        return None
+
+    def _take_place(self, device_id: str) -> int | None:
+        """None if a session of `device_id` may start now (and counts it); else how many run."""
+        with self._counts:
+            running = sum(self._running.values())
+            if running >= self.limits.sessions or self._running[device_id] >= self.limits.sessions_per_laptop:
+                return running
+            self._running[device_id] += 1
             return None
-        return summary
+
+    def _turn_away(self, sock: ssl.SSLSocket, message: dict) -> None:
+        """Send one frame, then read (unparsed) until the peer hangs up, so it reads the frame."""
+        try:
+            sock.settimeout(self.limits.turn_away_seconds)
+            sock.sendall(encode(message))
+        except OSError:
+            return
+        drain(sock, seconds=self.limits.turn_away_seconds)
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait (at most `timeout` s) until no connection is being served; True if none is."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._counts:
+                threads = list(self._threads)
+            if not threads:
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            threads[0].join(remaining)
 
     def close(self) -> None:
         self.stopping.set()
@@ -174,6 +309,11 @@ def _tls_reason(exc: Exception) -> str:
 
 def _handshake_failed(host: str, port: int, exc: Exception) -> SyncFailed:
     """Why the TLS handshake with host:port failed, in a sentence that says what to check."""
+    if isinstance(exc, socket.timeout):
+        return SyncFailed(
+            f"The laptop at {host}:{port} did not answer within {CLIENT_HANDSHAKE_SECONDS:g} s: it may be busy "
+            "with many connections; try again in a minute, and check the address if it keeps happening."
+        )
     reason = _tls_reason(exc)
     if "ALERT" in reason:
         # The other side speaks TLS with this event's certificate but refused this laptop's.
@@ -188,22 +328,24 @@ def _handshake_failed(host: str, port: int, exc: Exception) -> SyncFailed:
     )
 
 
-def sync_with(
-    store: Store,
-    host: str,
-    port: int,
-    *,
-    progress: Callable[[int], None] | None = None,
-    on_plan: Callable[[int], None] | None = None,
-) -> SyncSummary:
-    """Sync with the laptop serving at host:port; SyncFailed or SyncRefused with a sentence."""
-    context = _context(store, ssl.PROTOCOL_TLS_CLIENT)
+def _connect(host: str, port: int) -> socket.socket:
     try:
-        raw = socket.create_connection((host, port), timeout=SESSION_TIMEOUT)
+        return socket.create_connection((host, port), timeout=CONNECT_SECONDS)
+    except socket.timeout:
+        raise SyncFailed(
+            f"The laptop at {host}:{port} did not answer within {CONNECT_SECONDS:g} s: it may be busy or off "
+            "the network; try again in a minute, and check the address if it keeps happening."
+        ) from None
     except OSError:
         raise SyncFailed(
             f"Could not reach {host}:{port}: check the address, and that `fieldkit sync serve` runs there."
         ) from None
+
+
+def _sync_once(store: Store, host: str, port: int, **kwargs) -> SyncSummary:
+    context = _context(store, ssl.PROTOCOL_TLS_CLIENT)
+    raw = _connect(host, port)
+    raw.settimeout(CLIENT_HANDSHAKE_SECONDS)
     try:
         sock = context.wrap_socket(raw)
     except (ssl.SSLError, OSError) as exc:
@@ -211,6 +353,45 @@ def sync_with(
         log.info("TLS handshake with %s:%s failed: %s", host, port, _tls_reason(exc))
         raise _handshake_failed(host, port, exc) from None
     try:
-        return _session(store, sock, initiator=True, on_plan=on_plan, progress=progress)
+        peer, refusal = None, None
+        try:
+            peer = admit(store, sock)
+        except SyncRefused as exc:
+            refusal = exc
+        return _session(store, sock, initiator=True, peer=peer, refusal=refusal, **kwargs)
     except ProtocolError as exc:
         raise SyncFailed(f"The sync stopped: {exc}. Run it again: it resumes where it stopped.") from None
+    finally:
+        sock.close()
+
+
+def sync_with(
+    store: Store,
+    host: str,
+    port: int,
+    *,
+    progress: Callable[[int], None] | None = None,
+    on_plan: Callable[[int], None] | None = None,
+    on_busy: Callable[[str], None] | None = None,
+    busy_waits: tuple[float, ...] = BUSY_WAITS,
+) -> SyncSummary:
+    """Sync with the laptop serving at host:port; SyncFailed or SyncRefused with a sentence.
+
+    A server that turns this laptop away because it is busy is tried again after each of
+    `busy_waits` seconds; `on_busy` gets the sentence saying so each time.
+    """
+    waits = iter(busy_waits)
+    while True:
+        try:
+            return _sync_once(store, host, port, on_plan=on_plan, progress=progress)
+        except PeerBusy:
+            wait = next(waits, None)
+            if wait is None:
+                raise SyncFailed(
+                    f"The laptop at {host}:{port} is busy with other laptops: try again in a minute."
+                ) from None
+            note = f"The laptop at {host}:{port} is busy; trying again in {wait:g} s."
+            log.info(note)
+            if on_busy is not None:
+                on_busy(note)
+            time.sleep(wait)

@@ -95,7 +95,7 @@ def test_import_registrations_counts_and_is_idempotent(event_db):
     csv_file = str(SAMPLE_EVENTS / "wellbeing-popup-registrations.csv")
     first = run("import", "registrations", csv_file, "--db", str(event_db), env=env)
     assert first.exit_code == 0, first.output
-    assert "Recognised a eventbrite export" in first.output and "44 imported" in first.output
+    assert "Recognised an Eventbrite export" in first.output and "44 imported" in first.output
     again = run("import", "registrations", csv_file, "--db", str(event_db), env=env)
     assert "0 imported, 44 already here" in again.output
 

@@ -185,3 +185,27 @@ def test_a_wrong_passphrase_changes_nothing_for_any_command(event_db, command, t
     result = run(*command, "--db", path, env={"FIELDKIT_PASSPHRASE": "wrong"})
     refused(result, "The passphrase does not open")
     assert path.read_bytes() == before and not (tmp_path / "x.csv").exists()
+
+
+@pytest.mark.parametrize("how", ["env", "prompt"])
+def test_a_database_passphrase_under_twelve_characters_is_refused_in_one_sentence(tmp_path, how):
+    path = tmp_path / "event.db"
+    sentence = "A database passphrase needs 12 characters or more: choose a longer one, a few words you will remember."
+    if how == "env":
+        result = run("init", TEMPLATE, "--db", path, env={"FIELDKIT_PASSPHRASE": "abc"})
+        refused(result, sentence)
+        assert not path.exists()
+    else:  # asked again at the prompt until it is long enough, then confirmed
+        result = CliRunner().invoke(main, ["init", str(TEMPLATE), "--db", str(path)],
+                                    input="abc\n" + "a good long passphrase\n" * 2, env={"FIELDKIT_PASSPHRASE": ""})
+        assert result.exit_code == 0, result.output
+        assert result.output.count(sentence) == 1 and path.exists()
+
+
+def test_the_store_itself_refuses_a_short_passphrase(tmp_path):
+    from fieldkit.store import WeakPassphrase, create_store
+
+    with pytest.raises(WeakPassphrase) as info:
+        create_store(tmp_path / "x.db", "eleven char", device_name="desk", role="desk")
+    assert info.value.code == "weak_passphrase" and not (tmp_path / "x.db").exists()
+    create_store(tmp_path / "y.db", "twelve chars", device_name="desk", role="desk").close()

@@ -37,6 +37,10 @@ def give(db, person, *extra):
     return run("consent", "give", person, "--db", db, "--method", "spoken", *extra)
 
 
+def pdf_text_of(pdf) -> str:
+    return " ".join(PdfReader(pdf).pages[0].extract_text().split())
+
+
 def test_give_status_revoke_and_receipt(event_db, tmp_path):
     db, person = event_db
     result = give(db, person, "--permit", "record_attendance", "--permit", "contact_for_followup",
@@ -58,12 +62,12 @@ def test_give_status_revoke_and_receipt(event_db, tmp_path):
     assert data["piiPrincipalId"] == person and data["collectionMethod"] == "Spoken"
     assert data["piiControllers"][0]["piiController"].startswith("Northside Neighbours CIC")
     purposes = {p["purposeId"]: p for p in data["services"][0]["purposes"]}
-    assert purposes["contact_for_followup"]["decision"] == "permit"
+    # Only what was consented to is listed as consent: not the "no", not the never asked.
+    assert set(purposes) == {"record_attendance", "contact_for_followup"}
     assert purposes["contact_for_followup"]["textVersion"] == "1"
-    assert purposes["share_intake_with_practitioners"]["decision"] == "deny"
-    assert purposes["aggregate_reporting"]["decision"] == "not_asked"
+    assert "Share what you tell us" in pdf_text_of(tmp_path / "receipt.pdf")  # the paper states every decision
     assert "Ελένη" not in receipt.stdout  # the JSON names no one
-    pdf_text = " ".join(PdfReader(tmp_path / "receipt.pdf").pages[0].extract_text().split())
+    pdf_text = pdf_text_of(tmp_path / "receipt.pdf")
     assert "Name: Ελένη Παπαδάκη" in pdf_text and data["consentReceiptID"] in pdf_text
     assert "Contact you afterwards: Yes" in pdf_text
 
@@ -73,7 +77,7 @@ def test_give_status_revoke_and_receipt(event_db, tmp_path):
     again = run("consent", "receipt", person, "--db", db)
     changed = json.loads(again.output)
     assert changed["consentReceiptID"] != data["consentReceiptID"]
-    assert {p["purposeId"]: p["decision"] for p in changed["services"][0]["purposes"]}["contact_for_followup"] == "revoked"
+    assert [p["purposeId"] for p in changed["services"][0]["purposes"]] == ["record_attendance"]  # withdrawn: no longer consent
 
 
 @pytest.mark.parametrize(

@@ -82,3 +82,21 @@ def test_sample_registrations_have_forty_plus_people_in_several_scripts():
         assert len(rows) >= 40
         scripts = {unicodedata.name(ch).split()[0] for row in rows for cell in row for ch in cell if ch.isalpha()}
         assert {"LATIN", "GREEK", "CYRILLIC"} <= scripts
+
+
+def test_an_event_made_before_the_receipt_fields_still_opens(store):
+    """A template kept in an older event record lacks the controller's details: it loads, with them empty."""
+    import json
+
+    from fieldkit.event.template import load_template, template_from_json
+    from tests.conftest import SAMPLE_EVENTS
+
+    raw = json.loads(load_template(SAMPLE_EVENTS / "wellbeing-popup.toml").to_json())
+    for key in ("controller_contact", "controller_address", "controller_email", "controller_phone", "policy_url"):
+        raw["consent"].pop(key)
+    for purpose in raw["consent"]["purposes"]:
+        purpose.pop("purpose_category", None)
+        purpose.pop("pii_category", None)
+    old = template_from_json(json.dumps(raw))
+    assert old.consent.policy_url == "" and old.consent.controller_email == ""
+    assert [p.id for p in old.consent.purposes]

@@ -1,7 +1,8 @@
-"""Attendee passes: the signed token and the printed words of each registration."""
+"""Attendee passes: the signed token and the printed words of each registration, on paper or as images."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
@@ -12,6 +13,8 @@ from fieldkit.store import Store
 from fieldkit.tokens import PASS, sign_token, signer_for
 from printables.fonts import FontMissing
 from printables.passes import PassCard, PassSheet, render_passes
+
+_UNSAFE_IN_FILE_NAMES = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def pass_sheet(store: Store) -> PassSheet:
@@ -30,20 +33,31 @@ def pass_token(store: Store, registration_id: str) -> str:
     return sign_token(store, PASS, registration_id)
 
 
-def pass_cards(store: Store, registration_ids: Iterable[str] | None = None) -> list[PassCard]:
-    """One card per registration of this event (or of those given), sorted by name."""
+def passes_by_file_name(store: Store, registration_ids: Iterable[str] | None = None) -> dict[str, PassCard]:
+    """Each registration's pass (sorted by name), keyed by a file name that holds no name:
+    the platform's own number (`pretix-WK1DE-1`), so an image can be matched to the
+    platform's export for mailing, or Field Kit's registration id when there is none."""
     signer = signer_for(store)
     rows = store.db.execute(
-        "SELECT r.id, p.display_name, r.ticket FROM registrations r JOIN people p ON p.id = r.person_id"
-        " WHERE r.event_id = ? ORDER BY p.search_name, r.id",
+        "SELECT r.id, p.display_name, r.ticket, r.source, r.external_id FROM registrations r"
+        " JOIN people p ON p.id = r.person_id WHERE r.event_id = ? ORDER BY p.search_name, r.id",
         [store.event_id],
     ).fetchall()
     wanted = set(registration_ids) if registration_ids is not None else None
-    return [
-        PassCard(name=name, token=sign_token(signer, PASS, reg_id), ticket=ticket)
-        for reg_id, name, ticket in rows
-        if wanted is None or reg_id in wanted
-    ]
+    passes: dict[str, PassCard] = {}
+    for reg_id, name, ticket, source, external_id in rows:
+        if wanted is not None and reg_id not in wanted:
+            continue
+        stem = _UNSAFE_IN_FILE_NAMES.sub("-", f"pass-{source}-{external_id}" if external_id else f"pass-{reg_id}")
+        passes[f"{stem}-{reg_id}" if stem in passes else stem] = PassCard(
+            name=name, token=sign_token(signer, PASS, reg_id), ticket=ticket
+        )
+    return passes
+
+
+def pass_cards(store: Store, registration_ids: Iterable[str] | None = None) -> list[PassCard]:
+    """One card per registration of this event (or of those given), sorted by name."""
+    return list(passes_by_file_name(store, registration_ids).values())
 
 
 def deliver_single_pass(sheet: PassSheet, card: PassCard, directory: Path, printer: str) -> str:

@@ -14,6 +14,7 @@ from fieldkit.cli.device import device_group
 from fieldkit.cli.directory import directory_group
 from fieldkit.cli.event import app, demo, info, init
 from fieldkit.cli.intake import intake as intake_group
+from fieldkit.cli.metrics import export_group, import_outcomes_command, import_referrals_command, report_command
 from fieldkit.cli.passes import print_passes_command
 from fieldkit.cli.people import import_group, people_group
 from fieldkit.cli.printing import printers_command
@@ -46,8 +47,11 @@ def print_group() -> None:
 for command in (print_passes_command, consent_forms_command, print_referral_cards, printers_command):
     print_group.add_command(command)
 
+for command in (import_referrals_command, import_outcomes_command):
+    import_group.add_command(command)
+
 for command in (
     init, demo, app, info, import_group, people_group, checkin_command, consent_group, intake_group,
-    referral_group, directory_group, print_group, device_group, sync_group,
+    referral_group, directory_group, print_group, device_group, sync_group, report_command, export_group,
 ):
     main.add_command(command)

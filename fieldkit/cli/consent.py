@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from fieldkit.cli.options import DbOptions, db_options
-from fieldkit.cli.printing import deliver, out_option, printer_option, write_pdf
+from fieldkit.cli.printing import deliver, out_option, printer_option, write_file
 from fieldkit.cli.words import plural, require_folder
 from fieldkit.consent import METHODS, consent_status, event_template
 from fieldkit.consent.forms import blank_forms, form_sheet, prefilled_form
@@ -103,7 +103,7 @@ def receipt_command(person_id: str, db: DbOptions, pdf: Path | None, printer: st
         template = event_template(store)
     click.echo(json.dumps(receipt_json(receipt), indent=2, ensure_ascii=False))
     if pdf:
-        write_pdf(lambda: render_receipt(sheet, printed, pdf), pdf)
+        write_file(lambda: render_receipt(sheet, printed, pdf), pdf, "--pdf")
         deliver(pdf, printer, template, title="consent receipt", quiet_stdout=True)
 
 
@@ -122,6 +122,6 @@ def consent_forms_command(db: DbOptions, out: Path, blank: int | None, person_id
         sheet = form_sheet(store)
         forms = blank_forms(store, blank) if blank is not None else [prefilled_form(store, person_id)]
         template = event_template(store)
-    pages = write_pdf(lambda: render_consent_forms(sheet, forms, out), out)
+    pages = write_file(lambda: render_consent_forms(sheet, forms, out), out)
     click.echo(f"{plural(len(forms), 'consent form')} on {plural(pages, 'page')} ({sheet.page_size}).")
     deliver(out, printer, template, title="consent forms")

@@ -82,12 +82,13 @@ def _pair(text: str, db: DbOptions, interfaces: tuple[str, ...]) -> None:
     db.require_new()
     try:
         code = parse_code(text)
+        passphrase = db.passphrase(confirm=True)  # before the one-time code is spent, so a refusal costs nothing
         click.echo("Looking for the coordinator...")
         enrollment = join_by_code(
             code, interfaces=interfaces,
             on_words=lambda words: click.echo(f"Verification words: {words} (the coordinator shows the same)"),
         )
-        store = join_event(db.path, db.passphrase(confirm=True), enrollment.bundle)
+        store = join_event(db.path, passphrase, enrollment.bundle)
     except (Refused, FileExistsError) as exc:
         raise click.ClickException(str(exc)) from None
     bundle = enrollment.bundle

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from fieldkit.cli.options import DbOptions, db_options
+from fieldkit.cli.options import DbOptions, db_options, excel_option
 from fieldkit.cli.words import plural, require_folder
 from fieldkit.event import load_event
 from fieldkit.event.template import EventTemplate, TemplateError, load_template
@@ -26,12 +26,14 @@ def intake() -> None:
 @intake.command("export")
 @db_options
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The CSV file to write.")
-def export_command(db: DbOptions, out: Path) -> None:
-    """Write de-identified timer runs and survey answers to a CSV file."""
+@excel_option
+def export_command(db: DbOptions, out: Path, excel: bool) -> None:
+    """Write de-identified timer runs and survey answers to a CSV file (cells a spreadsheet
+    would run as formulas are written as text)."""
     require_folder(out, "--out")
     with db.opened() as store:
         try:
-            timers, answered = export_csv(store, out)
+            timers, answered = export_csv(store, out, excel=excel)
         except OSError as exc:
             raise click.ClickException(f"Could not write {out} ({exc.strerror}): choose another --out path.") from None
     click.echo(f"Wrote {plural(timers, 'timer run')} and {plural(answered, 'survey response')} to {out} (de-identified).")

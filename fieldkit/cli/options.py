@@ -12,8 +12,8 @@ from pathlib import Path
 import click
 
 from fieldkit.errors import Refused
-from fieldkit.store import Store, StoreError, open_store
-from fieldkit.store.connection import read_passphrase_file
+from fieldkit.store import Store, StoreError, WeakPassphrase, open_store
+from fieldkit.store.connection import check_new_passphrase, read_passphrase_file
 
 PASSPHRASE_ENV = "FIELDKIT_PASSPHRASE"
 
@@ -45,6 +45,15 @@ def db_options(command):
     return wrapper
 
 
+def _long_enough(value: str) -> str:
+    """A prompt's check: a short passphrase is refused and asked for again."""
+    try:
+        check_new_passphrase(value)
+    except WeakPassphrase as exc:
+        raise click.UsageError(exc.message) from None
+    return value
+
+
 class DbOptions:
     """What the user said about the database; `.open()` turns it into a Store."""
 
@@ -54,6 +63,9 @@ class DbOptions:
         self.unencrypted = unencrypted
 
     def passphrase(self, *, confirm: bool = False) -> str | None:
+        """The passphrase from --passphrase-file, $FIELDKIT_PASSPHRASE or a prompt; `confirm`
+        (a new database) asks twice and holds it to the store's length rule, asking again
+        at the prompt until it is long enough."""
         if self.unencrypted:
             return None
         if self.passphrase_file is not None:
@@ -62,10 +74,16 @@ class DbOptions:
             value = os.environ[PASSPHRASE_ENV]
         else:
             value = click.prompt(
-                f"Passphrase for {self.path}", hide_input=True, confirmation_prompt=confirm
+                f"Passphrase for {self.path}", hide_input=True, confirmation_prompt=confirm,
+                value_proc=_long_enough if confirm else None,
             )
         if not value:
             raise click.ClickException("The passphrase is empty: give one, or use --unencrypted for development.")
+        if confirm:
+            try:
+                check_new_passphrase(value)
+            except WeakPassphrase as exc:
+                raise click.ClickException(exc.message) from None
         return value
 
     def require_existing(self) -> None:
@@ -95,6 +113,15 @@ class DbOptions:
             raise click.ClickException(refused.message) from None
         finally:
             store.close()
+
+
+def excel_option(command):
+    """Add `--excel` to a command that writes CSV (it receives `excel: bool`)."""
+    return click.option(
+        "--excel",
+        is_flag=True,
+        help="Start the CSV with a UTF-8 byte order mark, so Excel shows Greek, Cyrillic and accents right.",
+    )(command)
 
 
 def _ipv4_addresses(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:

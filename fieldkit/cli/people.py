@@ -8,6 +8,7 @@ import click
 
 from fieldkit.checkin import Desk
 from fieldkit.cli.options import DbOptions, db_options
+from fieldkit.cli.words import plural
 from fieldkit.event import load_event
 from fieldkit.people.importer import ImportRefused, import_registrations
 
@@ -65,7 +66,7 @@ def import_registrations_command(csv_file: Path, db: DbOptions, maps: tuple[str,
         raise click.ClickException(str(exc)) from None
     finally:
         store.close()
-    click.echo(f"Recognised a {report.source} export: " + ", ".join(f"{k} <- {v!r}" for k, v in report.mapping.items()))
+    click.echo(f"Recognised {report.source_words}: " + ", ".join(f"{k} <- {v!r}" for k, v in report.mapping.items()))
     if check:
         for row in report.new:
             click.echo(f"  line {row.line}: {row.name}" + (f" ({row.ticket})" if row.ticket else ""))
@@ -74,7 +75,7 @@ def import_registrations_command(csv_file: Path, db: DbOptions, maps: tuple[str,
     verb = "imported" if report.applied else "would import"
     click.echo(
         f"{len(report.new)} {verb}, {report.already_had} already here, "
-        f"{len(report.cancelled)} cancelled, {len(report.bad)} bad rows."
+        f"{len(report.cancelled)} cancelled, {plural(len(report.bad), 'bad row')}."
     )
     if report.bad and not skip_bad and not check:
         raise click.ClickException("Nothing was imported because of the bad rows above: fix them, or rerun with --skip-bad.")

@@ -31,32 +31,38 @@ def printer_option(command):
     return wrapper
 
 
-def _out_folder_exists(ctx: click.Context, param: click.Parameter, out: Path) -> Path:
-    # Checked before the database opens, so a long batch is not made only to fail at the end.
-    if not out.parent.is_dir():
-        raise click.ClickException(f"Could not write {out}: there is no folder {out.parent}; choose another --out path.")
+def folder_exists(ctx: click.Context, param: click.Parameter, out: Path | None) -> Path | None:
+    """An option callback: the folder `out` goes into must exist (checked before the
+    database opens, so a long batch is not made only to fail at the end)."""
+    if out is not None and not out.parent.is_dir():
+        raise click.ClickException(f"Could not write {out}: there is no folder {out.parent}; choose another {param.opts[0]} path.")
     return out
 
 
-def out_option(command):
-    """Add the required `--out FILE.pdf` every print command writes to."""
-    return click.option(
-        "--out",
-        required=True,
-        type=click.Path(dir_okay=False, writable=True, path_type=Path),
-        callback=_out_folder_exists,
-        help="Write the PDF to this file.",
-    )(command)
+def out_option(command=None, *, required: bool = True):
+    """Add `--out FILE.pdf` (required unless said otherwise) that a print command writes to."""
+
+    def add(command):
+        return click.option(
+            "--out",
+            required=required,
+            type=click.Path(dir_okay=False, writable=True, path_type=Path),
+            callback=folder_exists,
+            help="Write the PDF to this file.",
+        )(command)
+
+    return add(command) if command is not None else add
 
 
-def write_pdf(render: Callable[[], int], out: Path) -> int:
-    """Run a renderer that writes `out`; font and file problems become one sentence."""
+def write_file(render: Callable[[], int], out: Path, option: str = "--out") -> int:
+    """Run a renderer that writes `out` (a PDF, or a folder of images); font and file
+    problems become one sentence naming the `option` to change."""
     try:
         return render()
     except FontMissing as exc:
         raise click.ClickException(str(exc)) from None
     except OSError as exc:
-        raise click.ClickException(f"Could not write {out}: {exc.strerror or exc}; choose another --out path.") from None
+        raise click.ClickException(f"Could not write {out}: {exc.strerror or exc}; choose another {option} path.") from None
 
 
 def deliver(

@@ -11,12 +11,14 @@ import click
 
 from fieldkit import referrals as rf
 from fieldkit.cli.options import DbOptions, db_options
-from fieldkit.cli.printing import deliver, out_option, printer_option, write_pdf
+from fieldkit.cli.printing import deliver, out_option, printer_option, write_file
+from fieldkit.cli.words import plural
 from fieldkit.event import load_event
 from fieldkit.event.template import CHANNELS
 from fieldkit.referrals.cards import check_request, print_cards
 from fieldkit.referrals.stats import practitioner_report
 from fieldkit.store import Store
+from printables.referral_cards import LABEL, LAYOUTS, SHEET
 
 
 @contextlib.contextmanager
@@ -114,7 +116,7 @@ def list_command(db: DbOptions, status: str | None) -> None:
         found = rf.list_referrals(store, status=status)
         for referral in found:
             click.echo(describe(referral))
-        click.echo(f"{len(found)} referrals.")
+        click.echo(f"{plural(len(found), 'referral')}.")
 
 
 @referral_group.command("outcome")
@@ -173,7 +175,7 @@ def introducer_list(db: DbOptions) -> None:
         click.echo("No introducers yet: add one with `fieldkit referral introducer add NAME --db ...`.")
     for who, balance in balances:
         group = f" ({who.group_name})" if who.group_name else ""
-        click.echo(f"{who.name}{group}: {balance} credits  id {who.id}")
+        click.echo(f"{who.name}{group}: {plural(balance, 'credit')}  id {who.id}")
 
 
 @referral_group.command("credits")
@@ -192,14 +194,16 @@ def credits_command(db: DbOptions, introducer_id: str | None) -> None:
 @out_option
 @click.option("--blank", type=int, metavar="N", help="N blank cards with fresh signed codes (linked when a referral is issued).")
 @click.option("--referral", "referral_codes", multiple=True, metavar="ID", help="The card of this referral (its id or short code); repeat for more.")
-@click.option("--label", is_flag=True, help="One card per 62 mm label instead of ten business cards per sheet.")
+@click.option("--layout", type=click.Choice(LAYOUTS), default=SHEET, show_default=True,
+              help="sheet: ten 85 x 55 mm cards a page with crop marks; card: one card a page (a card printer); "
+              "label: one card a 62 mm label.")
 @click.option("--page-size", type=click.Choice(["A4", "Letter"]), help="Sheet size (default: the event's).")
 @printer_option
 def print_referral_cards(
-    db: DbOptions, out: Path, blank: int | None, referral_codes: tuple[str, ...], label: bool, page_size: str | None,
+    db: DbOptions, out: Path, blank: int | None, referral_codes: tuple[str, ...], layout: str, page_size: str | None,
     printer: str | None,
 ) -> None:
-    """Write referral cards as a PDF: 85 x 55 mm, ten to a sheet with crop marks, or labels."""
+    """Write referral cards as a PDF: 85 x 55 mm, ten to a sheet with crop marks, one a page, or labels."""
     try:
         check_request(blank, referral_codes)
     except rf.ReferralRefused as refused:
@@ -216,12 +220,11 @@ def print_referral_cards(
             bars[0].update(count - done[0])
             done[0] = count
 
-        count = write_pdf(
+        count = write_file(
             lambda: print_cards(
-                store, out, blank=blank, referrals=referral_codes, label=label, page_size=page_size, progress=progress
+                store, out, blank=blank, referrals=referral_codes, layout=layout, page_size=page_size, progress=progress
             ),
             out,
         )
-    kind = "labels" if label else "cards"
-    click.echo(f"{count} referral {kind} written.")
+    click.echo(f"{plural(count, 'referral label' if layout == LABEL else 'referral card')} written.")
     deliver(out, printer, template, title="Field Kit referral cards")

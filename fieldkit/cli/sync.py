@@ -33,7 +33,7 @@ def _parse_address(address: str) -> tuple[str, int]:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on; 0.0.0.0 to accept other laptops on the network.")
 @click.option("--once", is_flag=True, help="Stop after one sync session.")
 def serve_command(db: DbOptions, port: int, host: str, once: bool) -> None:
-    """Accept sync sessions from enrolled laptops until Ctrl+C."""
+    """Accept sync sessions from enrolled laptops until Ctrl+C, several at once."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     with db.opened() as store:
         try:
@@ -91,7 +91,9 @@ def with_command(address: str, db: DbOptions) -> None:
     bar = _Bar()
     with db.opened() as store:
         try:
-            summary: SyncSummary = sync_with(store, host, port, progress=bar.step, on_plan=bar.plan)
+            summary: SyncSummary = sync_with(
+                store, host, port, progress=bar.step, on_plan=bar.plan, on_busy=lambda note: click.echo(note, err=True)
+            )
         finally:
             bar.close()
     click.echo(summary.sentence())

@@ -27,7 +27,8 @@ def form_sheet(store: Store) -> FormSheet:
         event_name=ev.name,
         when=f"{ev.starts:%A %d %B %Y, %H:%M}-{ev.ends:%H:%M}",
         venue=ev.venue,
-        controller=template.consent.controller,
+        # Named with how to reach them, on every form and receipt.
+        controller=f"{template.consent.controller}, {template.consent.controller_email}, {template.consent.controller_phone}",
         jurisdiction=template.consent.jurisdiction,
         page_size=ev.page_size,
     )

@@ -1,5 +1,12 @@
-"""A consent receipt for one person, with fields after the Kantara Initiative's
-Consent Receipt Specification (v1.1), plus Field Kit's own per-purpose details."""
+"""A consent receipt for one person: Kantara Consent Receipt v1.1 JSON and the printed receipt.
+
+The JSON conforms to the Kantara Initiative's published v1.1 schema. It lists, as
+consent, only the purposes the person has consented to and that hold now: a "no", a
+withdrawal, an expired grant or a purpose never asked is not consent and is not listed
+(the printed receipt, in words, states every decision). Field Kit's own detail (the
+purpose id, text version and hash, when and how it was given) rides in each listed
+purpose, where the schema allows further properties.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +14,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from fieldkit.consent import METHOD_LABELS, ConsentError, consent_status, event_template
+from fieldkit.consent import METHOD_LABELS, PERMITTED, ConsentError, consent_status, event_template
 from fieldkit.consent.gate import DENY, REVOKE, utc_text
+from fieldkit.event.template import ConsentSettings
 from fieldkit.store import Store
 from printables.consent_forms import versions_line
 from printables.consent_receipt import PrintedReceipt, ReceiptLine
 
 SPEC_VERSION = "KI-CR-v1.1.0"
+SENSITIVE_CATEGORIES = ["6 - Health"]  # intake is about people's wellbeing
 
 
 @dataclass(frozen=True)
@@ -32,6 +41,13 @@ class ReceiptPurpose:
     given_at: str | None
     valid_until: str | None
     witness: str | None
+    purpose_category: tuple[str, ...]
+    pii_category: tuple[str, ...]
+
+    @property
+    def is_consent(self) -> bool:
+        """Consented to, and the consent holds now (not withdrawn, expired or for an old text)."""
+        return self.status == PERMITTED
 
 
 @dataclass(frozen=True)
@@ -41,8 +57,7 @@ class Receipt:
     person_id: str
     person_name: str
     event_name: str
-    jurisdiction: str
-    controller: str
+    settings: ConsentSettings  # the event's controller, policy and purposes
     method: str
     purposes: tuple[ReceiptPurpose, ...]
 
@@ -80,6 +95,8 @@ def build_receipt(store: Store, person_id: str, at: datetime | None = None) -> R
             given_at=utc_text(s.decision.fact.at) if s.decision.fact else None,
             valid_until=utc_text(s.decision.fact.valid_until) if s.decision.fact and s.decision.fact.valid_until else None,
             witness=s.decision.fact.witness if s.decision.fact else None,
+            purpose_category=s.purpose.purpose_category,
+            pii_category=s.purpose.pii_category,
         )
         for s in statuses
     )
@@ -90,51 +107,68 @@ def build_receipt(store: Store, person_id: str, at: datetime | None = None) -> R
         person_id=person_id,
         person_name=row[0],
         event_name=template.event.name,
-        jurisdiction=template.consent.jurisdiction,
-        controller=template.consent.controller,
+        settings=template.consent,
         method=latest.method,
         purposes=purposes,
     )
 
 
+def _termination(purpose: ReceiptPurpose, settings: ConsentSettings) -> str:
+    until = f"Until {purpose.valid_until[:10]}" if purpose.valid_until else "Until withdrawn"
+    return f"{until}, or sooner if withdrawn: tell any volunteer of the event or {settings.controller_email}."
+
+
+def _purpose_json(purpose: ReceiptPurpose, settings: ConsentSettings) -> dict:
+    return {
+        "purpose": purpose.title,
+        "purposeCategory": list(purpose.purpose_category),
+        "consentType": "EXPLICIT",
+        "piiCategory": list(purpose.pii_category),
+        "primaryPurpose": False,
+        "termination": _termination(purpose, settings),
+        "thirdPartyDisclosure": False,
+        # Field Kit's own detail (the schema allows further properties here):
+        "purposeId": purpose.id,
+        "textVersion": purpose.text_version,
+        "textSha256": purpose.text_sha256,
+        "collectionMethod": METHOD_LABELS.get(purpose.method, purpose.method),
+        "givenAt": purpose.given_at,
+        **({"validUntil": purpose.valid_until} if purpose.valid_until else {}),
+        "witnessed": purpose.witness is not None,
+    }
+
+
 def receipt_json(receipt: Receipt) -> dict:
-    """The receipt as Kantara-style JSON (personal data: only the person's id)."""
+    """The receipt as Kantara Consent Receipt v1.1 JSON (personal data: only the person's id)."""
+    settings = receipt.settings
     return {
         "version": SPEC_VERSION,
-        "jurisdiction": receipt.jurisdiction,
+        "jurisdiction": settings.jurisdiction,
         "consentTimestamp": int(receipt.timestamp.timestamp()),
         "collectionMethod": METHOD_LABELS.get(receipt.method, receipt.method),
         "consentReceiptID": receipt.receipt_id,
         "language": "en",
         "piiPrincipalId": receipt.person_id,
-        "piiControllers": [{"piiController": receipt.controller, "onBehalf": False}],
-        "sensitive": True,
-        "spiCat": ["health"],
+        "piiControllers": [
+            {
+                "piiController": settings.controller,
+                "onBehalf": False,
+                "contact": settings.controller_contact,
+                "address": {"streetAddress": settings.controller_address},
+                "email": settings.controller_email,
+                "phone": settings.controller_phone,
+            }
+        ],
+        "policyUrl": settings.policy_url,
         "services": [
             {
                 "service": receipt.event_name,
-                "purposes": [
-                    {
-                        "purpose": p.title,
-                        "purposeId": p.id,
-                        "consentType": "EXPLICIT",
-                        "primaryPurpose": False,
-                        "thirdPartyDisclosure": False,
-                        "termination": p.valid_until,
-                        "decision": p.decision,
-                        "status": p.status,
-                        "textVersion": p.text_version,
-                        "textSha256": p.text_sha256,
-                        "collectionMethod": METHOD_LABELS.get(p.method, p.method) if p.method else None,
-                        "givenAt": p.given_at,
-                        "witnessed": p.witness is not None,
-                    }
-                    for p in receipt.purposes
-                ],
+                "purposes": [_purpose_json(p, settings) for p in receipt.purposes if p.is_consent],
             }
         ],
+        "sensitive": True,
+        "spiCat": SENSITIVE_CATEGORIES,
     }
-
 
 
 def printed_receipt(store: Store, receipt: Receipt) -> PrintedReceipt:

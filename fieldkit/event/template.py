@@ -15,9 +15,11 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fieldkit.event.template_values import (
+    CARD_FORMS,
     CHANNELS,
     PAGE_SIZES,
     QUESTION_TYPES,
+    RECEIPT_CATEGORIES,
     ConsentPurpose,
     ConsentSettings,
     EventInfo,
@@ -31,6 +33,7 @@ from fieldkit.event.template_values import (
 )
 
 __all__ = [
+    "CARD_FORMS",
     "CHANNELS",
     "ConsentPurpose",
     "ConsentSettings",
@@ -54,8 +57,15 @@ __all__ = [
 class _Reader:
     """Walks a parsed TOML table, collecting typed values or raising with a path."""
 
-    def __init__(self, source: str):
+    def __init__(self, source: str, *, stored: bool = False):
         self.source = source
+        # A template kept in an event record made by an earlier Field Kit may lack fields
+        # added since (the receipt's controller details): it still opens, with them empty.
+        self.stored = stored
+
+    def added_later(self, default: Any) -> Any:
+        """The default for a field newer templates must have: required in a file, empty in a stored record."""
+        return default if self.stored else ...
 
     def fail(self, where: str, problem: str) -> TemplateError:
         return TemplateError(f"{self.source}: {where}: {problem}")
@@ -101,6 +111,13 @@ class _Reader:
             return _parse_datetime(value)
         if kind == "strs":
             return tuple(value)
+        return value
+
+    def one_of(self, data: dict, where: str, key: str, choices: tuple[str, ...], default: Any = ...) -> str:
+        """A string that must be one of `choices`."""
+        value = self.get(data, where, key, "str", default)
+        if value not in choices:
+            raise self.fail(f"{where}.{key}", f"expected one of {', '.join(choices)}")
         return value
 
     def unique_ids(self, items: list[dict], where: str) -> None:
@@ -188,9 +205,7 @@ def _intents(r: _Reader, data: dict) -> tuple[IntentCategory, ...]:
 
 
 def _question(r: _Reader, item: dict, w: str, earlier: dict[str, Question]) -> Question:
-    qtype = r.get(item, w, "type", "str")
-    if qtype not in QUESTION_TYPES:
-        raise r.fail(f"{w}.type", f"expected one of {', '.join(QUESTION_TYPES)}")
+    qtype = r.one_of(item, w, "type", QUESTION_TYPES)
     options = r.get(item, w, "options", "strs", ())
     if qtype in ("single", "multiple") and len(options) < 2:
         raise r.fail(f"{w}.options", "a choice question needs at least two options")
@@ -274,28 +289,45 @@ def _surveys(r: _Reader, data: dict) -> tuple[Survey, ...]:
     return tuple(out)
 
 
+def _purpose(r: _Reader, item: dict, w: str) -> ConsentPurpose:
+    ident = r.get(item, w, "id", "str")
+    standard = RECEIPT_CATEGORIES.get(ident)
+    categories = [
+        r.get(item, w, key, "strs", standard[n] if standard else r.added_later(()))
+        for n, key in enumerate(("purpose_category", "pii_category"))
+    ]
+    return ConsentPurpose(
+        id=ident,
+        title=r.get(item, w, "title", "str"),
+        version=r.get(item, w, "version", "str"),
+        text=r.get(item, w, "text", "str"),
+        accepted_versions=r.get(item, w, "accepted_versions", "strs", ()),
+        purpose_category=categories[0],
+        pii_category=categories[1],
+    )
+
+
 def _consent(r: _Reader, data: dict) -> ConsentSettings:
     c = r.get(data, "", "consent", "table")
     items = r.get(c, "consent", "purposes", "tables")
     r.unique_ids(items, "consent.purposes")
-    purposes = tuple(
-        ConsentPurpose(
-            id=r.get(p, f"consent.purposes[{i}]", "id", "str"),
-            title=r.get(p, f"consent.purposes[{i}]", "title", "str"),
-            version=r.get(p, f"consent.purposes[{i}]", "version", "str"),
-            text=r.get(p, f"consent.purposes[{i}]", "text", "str"),
-            accepted_versions=r.get(p, f"consent.purposes[{i}]", "accepted_versions", "strs", ()),
-        )
-        for i, p in enumerate(items)
-    )
+    purposes = tuple(_purpose(r, p, f"consent.purposes[{i}]") for i, p in enumerate(items))
     days = r.get(c, "consent", "valid_days_after_event", "int", 365)
     if days < 0:
         raise r.fail("consent.valid_days_after_event", "must be 0 or more")
+    policy_url = r.get(c, "consent", "policy_url", "str", r.added_later(""))
+    if policy_url and not policy_url.startswith(("https://", "http://")):
+        raise r.fail("consent.policy_url", "expected a web address starting with https://")
     return ConsentSettings(
         jurisdiction=r.get(c, "consent", "jurisdiction", "str"),
         controller=r.get(c, "consent", "controller", "str"),
         valid_days_after_event=days,
         purposes=purposes,
+        controller_contact=r.get(c, "consent", "controller_contact", "str", r.added_later("")),
+        controller_address=r.get(c, "consent", "controller_address", "str", r.added_later("")),
+        controller_email=r.get(c, "consent", "controller_email", "str", r.added_later("")),
+        controller_phone=r.get(c, "consent", "controller_phone", "str", r.added_later("")),
+        policy_url=policy_url,
     )
 
 
@@ -305,11 +337,12 @@ def _referrals(r: _Reader, data: dict) -> ReferralSettings:
         card_heading=r.get(ref, "referral_card", "heading", "str"),
         card_text=r.get(ref, "referral_card", "text", "str"),
         credit_milestone=r.get(ref, "referral_card", "credit_milestone", "str", "booked"),
+        single_card=r.one_of(ref, "referral_card", "single_card", CARD_FORMS, "card"),
     )
 
 
-def parse_template(data: dict, source: str) -> EventTemplate:
-    r = _Reader(source)
+def parse_template(data: dict, source: str, *, stored: bool = False) -> EventTemplate:
+    r = _Reader(source, stored=stored)
     r.table(data, "(top level)")
     return EventTemplate(
         source=source,
@@ -337,7 +370,7 @@ def load_template(path: str | Path) -> EventTemplate:
 
 def template_from_json(text: str, source: str = "event record") -> EventTemplate:
     """Rebuild the template kept in the event record."""
-    return parse_template(json.loads(text), source)
+    return parse_template(json.loads(text), source, stored=True)
 
 
 def template_as_dict(template: EventTemplate) -> dict:

@@ -12,6 +12,16 @@ from fieldkit.errors import Refused
 PAGE_SIZES = ("A4", "Letter")
 QUESTION_TYPES = ("single", "multiple", "scale", "yesno", "number", "text")
 CHANNELS = ("community", "directory", "walk_in", "practitioner")
+CARD_FORMS = ("card", "label")  # how the app prints one referral card: an 85 x 55 mm page or a 62 mm label
+# The consent receipt's categories (Kantara Consent Receipt v1.1, appendices B and C) of
+# the standard purposes: (purpose categories, categories of personal data). A template
+# names them for any other purpose.
+RECEIPT_CATEGORIES = {
+    "record_attendance": (("1 - Core Function",), ("1 - Biographical",)),
+    "share_intake_with_practitioners": (("2 - Contracted Service",), ("6 - Health",)),
+    "contact_for_followup": (("4 - Contact Requested",), ("2 - Contact",)),
+    "aggregate_reporting": (("16 - Improve Performance",), ("15 - Behavioural", "6 - Health")),
+}
 
 
 class TemplateError(Refused):
@@ -48,6 +58,8 @@ class ConsentPurpose:
     version: str
     text: str
     accepted_versions: tuple[str, ...] = ()
+    purpose_category: tuple[str, ...] = ()  # the consent receipt's categories
+    pii_category: tuple[str, ...] = ()
 
     @property
     def text_sha256(self) -> str:
@@ -91,9 +103,14 @@ class EventInfo:
 @dataclass(frozen=True)
 class ConsentSettings:
     jurisdiction: str
-    controller: str
+    controller: str  # the organisation responsible for the data, as named on forms and receipts
     valid_days_after_event: int
     purposes: tuple[ConsentPurpose, ...]
+    controller_contact: str  # whom to ask: a role or a person
+    controller_address: str
+    controller_email: str
+    controller_phone: str
+    policy_url: str  # the privacy notice the consent texts belong to
 
 
 @dataclass(frozen=True)
@@ -101,6 +118,7 @@ class ReferralSettings:
     card_heading: str
     card_text: str
     credit_milestone: str = "booked"
+    single_card: str = "card"  # one of CARD_FORMS
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,11 @@ answers, one row per answer. Rows get fresh numbers in an order unrelated to tim
 
 from __future__ import annotations
 
-import csv
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
+from fieldkit.csv_export import csv_file
 from fieldkit.event import load_event
 from fieldkit.intake.surveys import responses
 from fieldkit.intake.timers import VOID, all_timers
@@ -59,18 +59,14 @@ def export_rows(store: Store) -> Iterator[dict]:
             }
 
 
-def export_csv(store: Store, out: Path) -> tuple[int, int]:
-    """Write the export; returns (timer runs, responses) written."""
+def export_csv(store: Store, out: Path, *, excel: bool = False) -> tuple[int, int]:
+    """Write the export (with a BOM for Excel when `excel`); returns (timer runs, responses) written."""
     timers, refs = 0, set()
-    tmp = out.with_name(out.name + ".partial")
-    with open(tmp, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=COLUMNS, restval="")
-        writer.writeheader()
+    with csv_file(out, COLUMNS, excel=excel) as rows:
         for row in export_rows(store):
-            writer.writerow(row)
+            rows.write(row)
             if row["kind"] == "timer":
                 timers += 1
             else:
                 refs.add(row["ref"])
-    tmp.replace(out)  # a half-written export never looks like a whole one
     return timers, len(refs)

@@ -1,9 +1,10 @@
-"""Small-cell suppression: the one function every count shown or exported passes through.
+"""Small-cell suppression of one table with its totals: the form every per-practitioner count passes through.
 
 Counts from 1 to `threshold - 1` are shown as "<11" (for the default threshold of 11).
-Because totals are shown too, a single hidden cell in a row or column could be worked
-out by subtraction, so a second cell is hidden as well (complementary suppression),
-shown as "*". Zeros are shown: hiding them protects no one and hides real gaps.
+Because totals are shown too, a hidden cell could be worked out by subtraction (or from
+"<11" meaning at least 1), so other cells are hidden as well (complementary suppression),
+shown as "*". Zeros are shown: hiding them protects no one and hides real gaps. Reports
+with many linked tables use `disclosure.suppress_report` directly.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-DEFAULT_THRESHOLD = 11
+from fieldkit.metrics.disclosure import DEFAULT_THRESHOLD, rectangle, suppress_report
+
 COMPLEMENT = "*"
 
 
@@ -37,7 +39,9 @@ class SuppressedTable:
 def suppress(rows: Sequence[Sequence[int]], *, threshold: int = DEFAULT_THRESHOLD) -> SuppressedTable:
     """Suppress small counts in a table whose row, column and grand totals are all shown.
 
-    A one-dimensional breakdown is a table with one row: `suppress([counts]).row`.
+    A one-dimensional breakdown is a table with one row: `suppress([counts]).row`. The
+    hiding is the report's (`fieldkit/metrics/disclosure.py`): no hidden cell can be had
+    from the totals, from the other cells, or from what each label says of it.
     """
     values = [[int(v) for v in row] for row in rows]
     if any(v < 0 for row in values for v in row):
@@ -46,41 +50,22 @@ def suppress(rows: Sequence[Sequence[int]], *, threshold: int = DEFAULT_THRESHOL
     if any(len(r) != width for r in values):
         raise ValueError("Every row needs the same number of counts.")
     height = len(values)
+    if not height or not width:
+        return SuppressedTable(tuple(() for _ in values), ("0",) * height, ("0",) * width, "0")
+    figures = {("cell", r, c): rectangle([r], [c], width) for r in range(height) for c in range(width)}
+    figures |= {("row", r): rectangle([r], range(width), width) for r in range(height)}
+    figures |= {("column", c): rectangle(range(height), [c], width) for c in range(width)}
+    figures[("total",)] = rectangle(range(height), range(width), width)
+    shown = suppress_report(values, figures, threshold=threshold)
 
-    # The table grown by one column of row totals and one row of column totals;
-    # every line (row or column) of it then sums to its last entry.
-    grid = [row + [sum(row)] for row in values]
-    grid.append([sum(values[r][c] for r in range(height)) for c in range(width)] + [sum(map(sum, values))])
-    hidden = [[0 < v < threshold for v in row] for row in grid]
-    complement = [[False] * (width + 1) for _ in grid]
-
-    lines = [[(r, c) for c in range(width + 1)] for r in range(height + 1)]
-    lines += [[(r, c) for r in range(height + 1)] for c in range(width + 1)]
-    changed = True
-    while changed:
-        changed = False
-        for line in lines:
-            if sum(hidden[r][c] for r, c in line) != 1:
-                continue
-            # Exactly one hidden entry: it equals the line's total minus the rest, so hide
-            # the smallest other non-zero entry too (an entry that is 0 would reveal nothing).
-            candidates = [(grid[r][c], r, c) for r, c in line if not hidden[r][c] and grid[r][c] > 0]
-            if not candidates:
-                continue
-            _, r, c = min(candidates)
-            hidden[r][c] = complement[r][c] = True
-            changed = True
-
-    def show(r: int, c: int) -> str:
-        if not hidden[r][c]:
-            return str(grid[r][c])
-        return COMPLEMENT if complement[r][c] else small_label(threshold)
+    def label(key: tuple) -> str:
+        return COMPLEMENT if shown[key].status == "complement" else shown[key].label
 
     return SuppressedTable(
-        cells=tuple(tuple(show(r, c) for c in range(width)) for r in range(height)),
-        row_totals=tuple(show(r, width) for r in range(height)),
-        column_totals=tuple(show(height, c) for c in range(width)),
-        total=show(height, width),
+        cells=tuple(tuple(label(("cell", r, c)) for c in range(width)) for r in range(height)),
+        row_totals=tuple(label(("row", r)) for r in range(height)),
+        column_totals=tuple(label(("column", c)) for c in range(width)),
+        total=label(("total",)),
     )
 
 

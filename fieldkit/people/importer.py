@@ -51,6 +51,13 @@ _SOURCE_SIGNATURES = (
     ("pretix", ("order code",)),
     ("google-forms", ("timestamp",)),
 )
+# How each source is named in a sentence, article included.
+SOURCE_WORDS = {
+    "eventbrite": "an Eventbrite export",
+    "pretix": "a pretix export",
+    "google-forms": "a Google Forms export",
+    "csv": "a plain CSV file",
+}
 # pretix numbers positions within an order: the order code alone is not unique.
 _COMPOUND_IDS = {"pretix": ("order code", "position id")}
 _CANCELLED = {"cancelled", "canceled", "refunded", "not attending", "deleted", "declined", "expired", "c"}
@@ -87,6 +94,11 @@ class ImportReport:
     cancelled: list[int] = field(default_factory=list)
     bad: list[BadRow] = field(default_factory=list)
     applied: bool = False
+
+    @property
+    def source_words(self) -> str:
+        """The file's kind in a sentence: "an Eventbrite export"."""
+        return SOURCE_WORDS[self.source]
 
 
 @dataclass(frozen=True)
@@ -243,8 +255,10 @@ def _parse_row(line: int, values: list[str], columns: _Columns) -> _Row:
     )
 
 
-def _read_rows(text: str, path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """The header and every non-empty row with the line it starts on."""
+def csv_lines(path: Path) -> tuple[list[str] | None, list[tuple[int, list[str]]]]:
+    """A CSV export's header (None when the file is empty) and every non-empty row with
+    the line it starts on; shared by every CSV import (registrations, referral logs)."""
+    text = _read_text(path)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True)
     rows: list[tuple[int, list[str]]] = []
     headers: list[str] | None = None
@@ -260,6 +274,12 @@ def _read_rows(text: str, path: Path) -> tuple[list[str], list[tuple[int, list[s
                 rows.append((start, values))
     except csv.Error as exc:
         raise ImportRefused(f"{path.name} line {last_line + 1}: {exc}; fix the file and retry.") from None
+    return headers, rows
+
+
+def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header and every non-empty row with the line it starts on."""
+    headers, rows = csv_lines(path)
     if headers is None:
         raise ImportRefused(f"{path.name} is empty: export the registrations again and retry.")
     if not rows:
@@ -281,7 +301,7 @@ def import_registrations(
     All-or-nothing unless `skip_bad`; `check` reports and writes nothing.
     """
     path = Path(path)
-    headers, raw_rows = _read_rows(_read_text(path), path)
+    headers, raw_rows = _read_rows(path)
     source = detect_source(headers)
     columns = _find_columns(headers, source, overrides or {})
     report = ImportReport(source=source, mapping=columns.describe())

@@ -1,4 +1,7 @@
-"""Which referral cards to print and what they say: blank cards with fresh codes, or issued referrals."""
+"""Which referral cards to print and what they say: blank cards with fresh codes, or issued referrals.
+
+A card says whom to see and how to book, never what for: the need stays off paper.
+"""
 
 from __future__ import annotations
 
@@ -11,36 +14,25 @@ from fieldkit import keys
 from fieldkit.event import load_event
 from fieldkit.event.template import EventTemplate
 from fieldkit.store import Store
-from printables.referral_cards import CardBatch, Progress, ReferralCard, render_cards
+from printables.referral_cards import LAYOUTS, SHEET, CardBatch, Progress, ReferralCard, render_cards
 
 MOST_BLANK = 5000
 
 
-def card_batch(template: EventTemplate, *, label: bool = False, page_size: str | None = None) -> CardBatch:
+def card_batch(template: EventTemplate, *, layout: str = SHEET, page_size: str | None = None) -> CardBatch:
+    """What every card of a print run shares; `layout` is a sheet of ten, one card a page, or a label."""
     ev = template.event
     page_size = page_size or ev.page_size
     if page_size not in ("A4", "Letter"):
         raise rf.ReferralRefused("page_size", f"{page_size!r} is not a page size: use A4 or Letter.")
+    if layout not in LAYOUTS:
+        raise rf.ReferralRefused("layout", f"{layout!r} is not a card layout: use one of {', '.join(LAYOUTS)}.")
     return CardBatch(
         heading=template.referrals.card_heading,
         text=template.referrals.card_text,
         event=f"{ev.name} · {ev.starts:%A} {ev.starts.day} {ev.starts:%B %Y}",
         page_size=page_size,
-        label=label,
-    )
-
-
-def _what_for(template: EventTemplate, referral: rf.Referral) -> ReferralCard:
-    practitioner = template.practitioner(referral.practitioner_id) if referral.practitioner_id else None
-    if practitioner is None:
-        return ReferralCard(token="", short_code=referral.display_code)
-    offers = [s for s in practitioner.specialisms if referral.need and s.casefold() == referral.need.casefold()]
-    return ReferralCard(
-        token="",
-        short_code=referral.display_code,
-        practitioner=practitioner.name,
-        specialism=", ".join(offers or practitioner.specialisms),
-        how_to_book=practitioner.how_to_book,
+        layout=layout,
     )
 
 
@@ -63,17 +55,23 @@ def referral_cards(store: Store, codes: Sequence[str]) -> list[ReferralCard]:
     cards = []
     for code in codes:
         referral = rf.resolve(store, code)
-        what = _what_for(template, referral)
+        practitioner = template.practitioner(referral.practitioner_id) if referral.practitioner_id else None
         cards.append(
             ReferralCard(
                 token=rf.signed_code(signer, referral.card_id),
-                short_code=what.short_code,
-                practitioner=what.practitioner,
-                specialism=what.specialism,
-                how_to_book=what.how_to_book,
+                short_code=referral.display_code,
+                practitioner=practitioner.name if practitioner else None,
+                how_to_book=practitioner.how_to_book if practitioner else None,
             )
         )
     return cards
+
+
+def single_card(store: Store, referral: str) -> tuple[CardBatch, list[ReferralCard]]:
+    """What the app prints for one referral: one card on a page of its own size, or one
+    label (the template's `referral_card.single_card`), never a sheet of ten."""
+    template = load_event(store).template
+    return card_batch(template, layout=template.referrals.single_card), referral_cards(store, [referral])
 
 
 def check_request(blank: int | None, referrals: Sequence[str]) -> None:
@@ -88,13 +86,13 @@ def print_cards(
     *,
     blank: int | None = None,
     referrals: Sequence[str] = (),
-    label: bool = False,
+    layout: str = SHEET,
     page_size: str | None = None,
     progress: Progress | None = None,
 ) -> int:
     """Make the cards asked for and write them as a PDF; returns the number of cards."""
     check_request(blank, referrals)
-    batch = card_batch(load_event(store).template, label=label, page_size=page_size)
+    batch = card_batch(load_event(store).template, layout=layout, page_size=page_size)
     new: list[rf.Card] = []
     try:
         if blank is not None:

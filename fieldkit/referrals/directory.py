@@ -25,6 +25,11 @@ def languages(practitioners: Iterable[Practitioner]) -> list[str]:
     return sorted({code for p in practitioners for code in p.languages})
 
 
+def spelled_as_listed(value: str, listed: Iterable[str]) -> str | None:
+    """How the directory spells `value` (matched in any case and spacing), or None if it is not listed."""
+    return next((item for item in listed if _fold(item) == _fold(value)), None)
+
+
 def offers(practitioner: Practitioner, specialism: str) -> bool:
     return _fold(specialism) in {_fold(s) for s in practitioner.specialisms}
 

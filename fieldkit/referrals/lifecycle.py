@@ -62,6 +62,10 @@ def issue_referral(
         )
     if practitioner_id:
         practitioner_of(template, practitioner_id)
+    need = _listed(need, directory.specialisms(template.practitioners), "unknown_need",
+                   "something the practitioners of this event help with")
+    language = _listed(language, directory.languages(template.practitioners), "unknown_language",
+                       "a language the practitioners of this event speak")
     suggestions = directory.suggest(
         template.practitioners, specialism=need, language=language, open_this_week=open_this_week(store, template)
     )
@@ -98,6 +102,16 @@ def issue_referral(
             )
         append_status(store, referral_id, ISSUED, via=via)
     return get_referral(store, referral_id)
+
+
+def _listed(value: str | None, listed: list[str], code: str, what: str) -> str | None:
+    """`value` as the directory spells it; a value the directory does not list is refused with the list."""
+    if not value:
+        return None
+    found = directory.spelled_as_listed(value, listed)
+    if found is None:
+        raise ReferralRefused(code, f"{value!r} is not {what}: choose one of {', '.join(listed)}.")
+    return found
 
 
 def choose_practitioner(store: Store, referral_id: str, practitioner_id: str) -> Referral:

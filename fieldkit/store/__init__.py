@@ -7,6 +7,7 @@ from fieldkit.store.errors import (
     NotAFieldKitDatabase,
     StoreError,
     WriteRefused,
+    WeakPassphrase,
     WrongPassphrase,
 )
 from fieldkit.store.ids import new_id
@@ -23,6 +24,7 @@ __all__ = [
     "Store",
     "StoreError",
     "WriteRefused",
+    "WeakPassphrase",
     "WrongPassphrase",
     "create_store",
     "dump_json",

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import sqlcipher3
 
-from fieldkit.store.errors import EncryptionMismatch, NotAFieldKitDatabase, WrongPassphrase
+from fieldkit.store.errors import EncryptionMismatch, NotAFieldKitDatabase, WeakPassphrase, WrongPassphrase
 
 SQLITE_HEADER = b"SQLite format 3\x00"
+MIN_PASSPHRASE_LENGTH = 12  # a laptop can be lost with the event on it: a few words, not a PIN
 
 
 def _quote(value: str) -> str:
@@ -80,3 +81,12 @@ def apply_pragmas(conn: sqlite3.Connection) -> None:
 
 def read_passphrase_file(path: str | os.PathLike) -> str:
     return Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+
+
+def check_new_passphrase(passphrase: str | None) -> None:
+    """Refuse a passphrase too short to protect a new database (None: a plain development one)."""
+    if passphrase is not None and len(passphrase) < MIN_PASSPHRASE_LENGTH:
+        raise WeakPassphrase(
+            f"A database passphrase needs {MIN_PASSPHRASE_LENGTH} characters or more: choose a longer one, "
+            "a few words you will remember."
+        )

@@ -13,6 +13,12 @@ class WrongPassphrase(StoreError):
     code = "wrong_passphrase"
 
 
+class WeakPassphrase(StoreError):
+    """A passphrase too short to protect a new database."""
+
+    code = "weak_passphrase"
+
+
 class NotAFieldKitDatabase(StoreError):
     code = "not_a_fieldkit_database"
 

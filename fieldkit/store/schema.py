@@ -106,8 +106,6 @@ def m001_foundation(db: Database) -> None:
     db["registrations"].create_index(["source", "external_id"])
 
 
-
-
 # -- check-in desk (m010-m019) -------------------------------------------------
 
 
@@ -394,20 +392,36 @@ def m050_referrals(db: Database) -> None:
     db["referral_scans"].create_index(["referral_id"])
 
 
-# -- provenance and authority (m060-m069) --------------------------------------
+# -- measurement (m060-m069) ---------------------------------------------------
 
 
 @migrations()
-def m060_provenance(db: Database) -> None:
+def m060_report_reads(db: Database) -> None:
+    # The report reads every person's latest consent fact per purpose, every timer's facts in
+    # order, and every referral's steps. With these covering indexes each is one pass in
+    # index order, without a sort or a lookup into the table. The consent index starts with
+    # `purpose`, so the index on purpose alone goes. None of them is on the check-in path.
+    db.execute(
+        "CREATE INDEX consent_facts_latest ON consent_facts"
+        " (purpose, person_id, at, hlc, action, decision, text_version, text_sha256, valid_until)"
+    )
+    db.execute("DROP INDEX IF EXISTS idx_consent_facts_purpose")
+    db.execute("CREATE INDEX intent_timer_events_runs ON intent_timer_events (event_id, timer_id, hlc, kind, at, category)")
+    db.execute("CREATE INDEX referral_status_steps ON referral_status (referral_id, status, at)")
+
+
+# -- provenance and authority (m070-m079) --------------------------------------
+
+
+@migrations()
+def m070_provenance(db: Database) -> None:
     # Each change's link in its origin's hash chain and what proves it without its content
-    # (fieldkit/store/chain.py); changes received before this upgrade keep NULL in both.
+    # (chain.py); changes received before this upgrade keep NULL in both; this laptop's own
+    # are chained now. feed_signatures (local): other laptops' signed heads, to relay them.
     db.execute("ALTER TABLE changes ADD COLUMN hash BLOB")
     db.execute("ALTER TABLE changes ADD COLUMN proof BLOB")
-    # Heads of other laptops' feeds, signed by them, kept to relay their changes (local).
-    db.execute(
-        "CREATE TABLE feed_signatures (origin TEXT NOT NULL, seq INTEGER NOT NULL, signature BLOB NOT NULL,"
-        " PRIMARY KEY (origin, seq)) WITHOUT ROWID"
-    )
+    db.execute("CREATE TABLE feed_signatures (origin TEXT NOT NULL, seq INTEGER NOT NULL, signature BLOB NOT NULL,"
+               " PRIMARY KEY (origin, seq)) WITHOUT ROWID")
     # A revocation names the revoked laptop's last change the coordinator accepted.
     db.execute("ALTER TABLE device_revocations ADD COLUMN last_seq INTEGER")
     db.execute("ALTER TABLE device_revocations ADD COLUMN last_hash TEXT")

@@ -18,7 +18,7 @@ from fieldkit.store import schema
 from fieldkit.store.authority import EVENT, may_author, refusal
 from fieldkit.store.chain import ZERO, body, fact_proof, link, purge_proof, set_proof
 from fieldkit.store.changes import COMMON_COLUMNS, INSERT, PURGE, SET, Change
-from fieldkit.store.connection import apply_pragmas, connect
+from fieldkit.store.connection import apply_pragmas, check_new_passphrase, connect
 from fieldkit.store.errors import CannotCreate, NewerSchema, NotAFieldKitDatabase, WriteRefused
 from fieldkit.store.hlc import HybridClock, wall_millis
 from fieldkit.store.ids import new_id
@@ -359,6 +359,7 @@ def create_store(
     wall: Callable[[], int] = wall_millis,
 ) -> Store:
     """Create a new event database with this laptop's identity."""
+    check_new_passphrase(passphrase)
     path = Path(path)
     if path.exists() and path.stat().st_size > 0:
         raise FileExistsError(f"{path} already exists: choose another --db path or remove it first.")

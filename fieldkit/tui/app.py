@@ -36,6 +36,12 @@ def _referrals_screen() -> Screen:
     return ReferralsScreen()
 
 
+def _dashboard_screen() -> Screen:
+    from fieldkit.tui.screens.dashboard import DashboardScreen
+
+    return DashboardScreen()
+
+
 def failure_sentence(error: BaseException | None) -> str:
     """What a person reads when work in the background failed."""
     if isinstance(error, Refused):
@@ -55,7 +61,10 @@ class FieldKitApp(App):
         Path(__file__).parent / "screens" / name for name in ("checkin.tcss", "intake.tcss")
     ]
     TITLE = "Field Kit"
-    MODES = {"home": HomeScreen, "checkin": _checkin_screen, "intake": _intake_screen, "referrals": _referrals_screen}
+    MODES = {
+        "home": HomeScreen, "checkin": _checkin_screen, "intake": _intake_screen, "referrals": _referrals_screen,
+        "dashboard": _dashboard_screen,
+    }
     DEFAULT_MODE = "home"
     BINDINGS = [
         Binding("f1", "switch_mode('home')", "Home", priority=True),
@@ -63,6 +72,7 @@ class FieldKitApp(App):
         Binding("f3", "switch_mode('intake')", "Intake", priority=True),
         # Not in the footer: the intake screen's footer already fills 80 columns.
         Binding("f4", "switch_mode('referrals')", "Referrals", priority=True, show=False),
+        Binding("f6", "switch_mode('dashboard')", "Dashboard", priority=True, show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
@@ -81,6 +91,9 @@ class FieldKitApp(App):
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         # The footer leaves out the key of the mode already on screen.
         if action == "switch_mode" and parameters and parameters[0] == self.current_mode:
+            return False
+        # A check-in desk never sees intake or referral figures.
+        if action == "switch_mode" and parameters and parameters[0] == "dashboard" and self.store.role == DESK:
             return False
         return True
 

@@ -13,7 +13,10 @@ from reportlab.lib.units import mm
 from fieldkit import referrals as rf
 from fieldkit import tokens
 from fieldkit.referrals import ReferralRefused
-from fieldkit.referrals.cards import print_cards
+from fieldkit.event import load_event
+from fieldkit.referrals.cards import print_cards, single_card
+from printables.referral_cards import CARD, LABEL, SHEET, render_cards
+from tests.pdf_checks import character_boxes, qr_boxes
 
 
 def decode_all(pdf: bytes, scale: float = 1.5) -> list[list[str]]:
@@ -59,37 +62,47 @@ def test_short_code_printed_beside_each_qr_names_the_same_card(clinic):
         assert card.display_code in text
 
 
-def test_referral_cards_show_practitioner_and_booking_but_nothing_personal(clinic):
-    from fieldkit.people.registry import add_person
+def test_referral_cards_show_practitioner_and_booking_but_nothing_personal_and_no_need(clinic):
+    from fieldkit.people import add_person
 
     person = add_person(clinic, "Zoë Quantrill")
     r = rf.issue_referral(clinic, channel="walk_in", need="parenting", language="el", person_id=person)
     out = io.BytesIO()
     print_cards(clinic, out, referrals=[r.display_code])
     text = pypdf.PdfReader(io.BytesIO(out.getvalue())).pages[0].extract_text()
-    for expected in ("Ελένη Παπαδάκη", "parenting", "Email eleni.p@example.org", r.display_code,
+    for expected in ("Ελένη Παπαδάκη", "Email eleni.p@example.org", r.display_code,
                      "Northside Wellbeing Pop-up", "Your next step"):
         assert expected in text
     assert "Zoë" not in text and "Quantrill" not in text
+    practitioner = load_event(clinic).template.practitioner(r.practitioner_id)
+    for need in ("parenting", *practitioner.specialisms):  # what the person came for stays off the card
+        assert need.casefold() not in text.casefold()
     [[qr_text]] = decode_all(out.getvalue(), scale=2)
     assert rf.resolve(clinic, qr_text).id == r.id
     assert "Zo" not in qr_text and person not in qr_text
 
 
-def test_label_and_letter_layouts(clinic):
+@pytest.mark.parametrize("layout", [LABEL, CARD, SHEET])
+def test_the_printed_card_keeps_every_word_off_its_code(clinic, layout):
     r = rf.issue_referral(clinic, channel="walk_in", need="trauma")
-    label = io.BytesIO()
-    print_cards(clinic, label, referrals=[r.id, r.id], label=True)
-    reader = pypdf.PdfReader(io.BytesIO(label.getvalue()))
-    assert len(reader.pages) == 2
-    assert float(reader.pages[0].mediabox.width) == pytest.approx(62 * mm, abs=0.1)
-    assert "Олена Коваленко" in reader.pages[0].extract_text()
-    assert decode_all(label.getvalue(), scale=2)[0] == [rf.signed_code(clinic, r.card_id)]
-    letter = io.BytesIO()
-    print_cards(clinic, letter, blank=12, page_size="Letter")
-    reader = pypdf.PdfReader(io.BytesIO(letter.getvalue()))
-    assert float(reader.pages[0].mediabox.height) == pytest.approx(792, abs=0.5)
-    assert [len(p) for p in decode_all(letter.getvalue())] == [10, 2]
+    out = io.BytesIO()
+    print_cards(clinic, out, referrals=[r.id], layout=layout)
+    page = pypdfium2.PdfDocument(out.getvalue())[0]
+    [(qr_text, code)] = qr_boxes(page)
+    assert rf.resolve(clinic, qr_text).id == r.id
+    chars = character_boxes(page)
+    assert "Олена Коваленко" in page.get_textpage().get_text_range()
+    assert [char for char, box in chars if box.overlaps(code)] == []
+
+
+def test_the_app_prints_one_card_as_the_template_says_never_a_sheet(clinic):
+    r = rf.issue_referral(clinic, channel="walk_in", need="trauma")
+    batch, cards = single_card(clinic, r.display_code)
+    assert batch.layout == CARD and len(cards) == 1 and cards[0].short_code == r.display_code
+    out = io.BytesIO()
+    render_cards(batch, cards, out)
+    [page] = pypdf.PdfReader(io.BytesIO(out.getvalue())).pages
+    assert (float(page.mediabox.width), float(page.mediabox.height)) == pytest.approx((85 * mm, 55 * mm), abs=0.1)
 
 
 def test_progress_is_reported_for_long_batches(clinic):
@@ -107,6 +120,7 @@ def test_progress_is_reported_for_long_batches(clinic):
         ({"blank": 2, "referrals": ["X"]}, "what_to_print"),
         ({"referrals": ["0000-0000-0"]}, "unknown_code"),
         ({"blank": 2, "page_size": "A5"}, "page_size"),
+        ({"blank": 2, "layout": "poster"}, "layout"),
     ],
 )
 def test_bad_requests_print_and_record_nothing(clinic, kwargs, code):

@@ -203,3 +203,23 @@ def test_milestone_comes_from_the_template(clinic, template, amina, monkeypatch)
     assert rf.credit_balances(clinic)[0][1] == 1
     bad = dataclasses.replace(template, referrals=dataclasses.replace(template.referrals, credit_milestone="paid"))
     refused("bad_milestone", rf.credit_milestone, bad)
+
+
+@pytest.mark.parametrize(
+    "field, value, code, choices",
+    [
+        ("language", "klingon", "unknown_language", "choose one of el, en, es, pt, ru, uk, yo."),
+        ("need", "astrology", "unknown_need", "choose one of addiction, anxiety, displacement, family, grief, low mood"),
+        ("practitioner_id", "dr-who", "unknown_practitioner", "known: amara-okafor, eleni-papadaki"),
+    ],
+)
+def test_an_unknown_language_need_or_practitioner_is_refused_with_the_list_to_choose_from(clinic, field, value, code, choices):
+    with pytest.raises(rf.ReferralRefused) as refused:
+        rf.issue_referral(clinic, channel="walk_in", **{field: value})
+    assert refused.value.code == code and choices in refused.value.message
+    assert clinic.counts()["referrals"] == 0
+
+
+def test_needs_and_languages_are_matched_in_any_case_and_kept_as_the_directory_spells_them(clinic):
+    issued = rf.issue_referral(clinic, channel="walk_in", need="Low  Mood", language="EL")
+    assert (issued.need, issued.language) == ("low mood", "el")

@@ -134,3 +134,21 @@ def test_init_refuses_a_bad_pairing_request_before_anything_is_written(tmp_path,
     result = CliRunner().invoke(main, ["init", *args, "--db", str(db)], env={"FIELDKIT_PASSPHRASE": "x" * 12})
     assert result.exit_code != 0 and message in result.output
     assert not db.exists()
+
+
+def test_a_short_database_passphrase_is_refused_before_the_pairing_code_is_spent(coordinator_db, tmp_path):
+    coordinator = Coordinator(coordinator_db)
+    code = coordinator.line_starting("Pairing code: ").split(": ", 1)[1]
+    laptop = tmp_path / "desk.db"
+    short = subprocess.run(
+        [sys.executable, "-m", "fieldkit", "init", "--pair", code, "--db", str(laptop), "--interface", "127.0.0.1"],
+        env={**ENV, "FIELDKIT_PASSPHRASE": "abc"}, capture_output=True, text=True, timeout=60,
+    )
+    assert short.returncode == 1 and "Looking for the coordinator" not in short.stdout
+    assert short.stderr.strip() == (
+        "Error: A database passphrase needs 12 characters or more: choose a longer one, a few words you will remember."
+    )
+    assert list(tmp_path.glob("desk.db*")) == []
+    fieldkit("init", "--pair", code, "--db", str(laptop), "--interface", "127.0.0.1")  # the same code still works
+    status, said, errors = coordinator.finish()
+    assert status == 0, errors
