@@ -415,14 +415,11 @@ def m060_report_reads(db: Database) -> None:
 
 @migrations()
 def m070_provenance(db: Database) -> None:
-    # Each change's link in its origin's hash chain and what proves it without its content
-    # (chain.py); changes received before this upgrade keep NULL in both; this laptop's own
-    # are chained now. feed_signatures (local): other laptops' signed heads, to relay them.
+    # Per change its hash-chain link and proof (chain.py; this laptop's own chained now, others' received
+    # before stay NULL); others' signed heads, to relay them; a revocation's last accepted change.
     db.execute("ALTER TABLE changes ADD COLUMN hash BLOB")
     db.execute("ALTER TABLE changes ADD COLUMN proof BLOB")
-    db.execute("CREATE TABLE feed_signatures (origin TEXT NOT NULL, seq INTEGER NOT NULL, signature BLOB NOT NULL,"
-               " PRIMARY KEY (origin, seq)) WITHOUT ROWID")
-    # A revocation names the revoked laptop's last change the coordinator accepted.
+    db.execute("CREATE TABLE feed_signatures (origin TEXT, seq INTEGER, signature BLOB, PRIMARY KEY (origin, seq))")
     db.execute("ALTER TABLE device_revocations ADD COLUMN last_seq INTEGER")
     db.execute("ALTER TABLE device_revocations ADD COLUMN last_hash TEXT")
     chain_own_history(db)
