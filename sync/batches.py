@@ -10,8 +10,8 @@ signs its own runs when it sends them, with a checkpoint before each block of ch
 that some role does not receive, so a laptop holding them as placeholders can still
 relay what precedes them. `proof`
 is what a change's content cannot say by itself (docs/sync-protocol.md "Provenance"): the
-payload digest of a fact whose content is gone, the body digest of a placeholder, the
-digests of a record write's fields that later writes decide; null otherwise.
+body digest of a placeholder; the digests of the fields a fact or a record write had
+that it does not carry (a purged fact's, fields later writes decide); null otherwise.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from fieldkit.store.chain import DIGEST_SIZE, field_digest, split_digests
+from fieldkit.store.chain import DIGEST_SIZE, FIELD_DIGEST_SIZE, field_digest, split_digests
 from fieldkit.store.changes import INSERT, SET, WITHHELD, RemoteChange
 from sync.feed import Run
 from sync.frames import FrameError, encode
@@ -29,6 +29,7 @@ Signer = Callable[[str, int, bytes], bytes]  # (origin, seq, head hash) -> signa
 Scoped = Callable[[str], bool]  # whether some role does not receive a table
 _MAX_ID = 64
 _HEX_DIGEST = 2 * DIGEST_SIZE
+_HEX_FIELD = 2 * FIELD_DIGEST_SIZE
 _MAX_FIELD_DIGESTS = 256
 
 
@@ -45,12 +46,16 @@ class Arrived:
 
 
 def _wire_proof(c: RemoteChange) -> Any:
-    if c.op == WITHHELD or (c.op == INSERT and c.payload is None):
+    if c.op == WITHHELD:
         return c.proof.hex()
-    if c.op == SET and c.proof is not None and len(c.proof) != DIGEST_SIZE * len(c.payload):
-        sent = {field_digest(k, v) for k, v in c.payload.items()}
-        return [d.hex() for d in split_digests(c.proof) if d not in sent]
-    return None
+    if c.op not in (INSERT, SET):
+        return None
+    if c.payload is None:
+        return [d.hex() for d in split_digests(c.proof)]
+    sent = [field_digest(k, v) for k, v in c.payload.items() if v is not None or c.op == SET]
+    if len(c.proof) == FIELD_DIGEST_SIZE * len(sent):
+        return None  # everything it proves travels with it
+    return [d.hex() for d in split_digests(c.proof) if d not in set(sent)]
 
 
 def _own_checkpoints(run: Run, sign: Signer, scoped: Scoped) -> list[tuple[int, bytes]]:
@@ -156,11 +161,12 @@ def _checkpoint(point: Any) -> tuple[int, bytes]:
 
 
 def _proof(op: str, payload: Any, proof: Any) -> Any:
-    """The proof as bytes (a digest) or a tuple of digests, checked for shape only."""
-    if op == WITHHELD or (op == INSERT and payload is None):
+    """A placeholder's body, or the field digests a fact or record write carries as digests
+    only (a tuple); checked for shape only."""
+    if op == WITHHELD:
         return _hex(proof, _HEX_DIGEST)
     if proof is None:
-        return () if op == SET else None
-    if op == SET and isinstance(proof, list) and len(proof) <= _MAX_FIELD_DIGESTS:
-        return tuple(_hex(p, _HEX_DIGEST) for p in proof)
+        return () if op in (INSERT, SET) and payload is not None else None
+    if op in (INSERT, SET) and isinstance(proof, list) and len(proof) <= _MAX_FIELD_DIGESTS:
+        return tuple(_hex(p, _HEX_FIELD) for p in proof)
     raise _malformed("a change carries a proof it should not")

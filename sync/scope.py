@@ -45,6 +45,12 @@ def may_receive(role: str, table: str) -> bool:
     return role in TABLE_ROLES.get(table, UNKNOWN_TABLE_ROLES)
 
 
+def hidden_fields(role: str, table: str) -> frozenset[str]:
+    """The fields of `table` a laptop enrolled as `role` may not hold (none yet: every role
+    that holds a table holds all of it)."""
+    return frozenset()
+
+
 def withheld_from_some_role(table: str) -> bool:
     """Whether some role does not receive `table` (its changes reach it as placeholders)."""
     return not all(may_receive(role, table) for role in ROLES)

@@ -36,6 +36,7 @@ from fieldkit.store.changes import INSERT, PURGE, SET, RemoteChange, watermarks
 from fieldkit.store.errors import IdentityClash
 from fieldkit.store.validate import validate
 from sync.batches import Arrived
+from sync.scope import hidden_fields
 
 log = logging.getLogger("fieldkit.sync")
 _verify = True  # off only inside `unverified()`, which benchmarks/sync.py uses to time the difference
@@ -145,8 +146,12 @@ class Gate:
         prev, proven = run.prev, []
         for c, extra in zip(run.changes, run.proofs):
             validate(self.store, c)
+            if extra is None and c.op in (INSERT, SET):
+                raise self._forged(run.origin, "a change without content carries no proof")
             if c.op == INSERT:
-                proof = extra if c.payload is None else fact_proof(c.payload)
+                if c.payload is not None and len(extra) > len(hidden_fields(self.store.role, c.table)):
+                    raise self._forged(run.origin, "a fact leaves out fields this laptop may hold")
+                proof = fact_proof(c.payload or {}, extra)
             elif c.op == SET:
                 proof = set_proof(c.payload, extra)
             elif c.op == PURGE:

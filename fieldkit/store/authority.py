@@ -97,3 +97,16 @@ def refusal(principal: str, table: str, op: str, laptop: str = "This laptop") ->
         f"{laptop} ({_ROLE_WORDS.get(principal, principal)}) may not {_OP_WORDS.get(op, op)} {table}: "
         f"only {who_may(table, op)} may."
     )
+
+
+def markdown_table() -> str:
+    """AUTHORS as the table docs/threat-model.md prints (a test keeps the two the same)."""
+    lines = [
+        "| table | written (`insert` a fact, `set` a record) by | `purge` by |",
+        "| --- | --- | --- |",
+    ]
+    for table, rules in AUTHORS.items():
+        write = next(op for op in rules if op != PURGE)
+        cells = [", ".join(["event key", *sorted(rules[op])]) for op in (write, PURGE)]
+        lines.append(f"| `{table}` | {cells[0]} | {cells[1]} |")
+    return "\n".join(lines)

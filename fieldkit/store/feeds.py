@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fieldkit.store.chain import ZERO, body, fact_proof, link, proof_of
+from fieldkit.store.chain import ZERO, body, link, proof_of
 from fieldkit.store.changes import INSERT
 from fieldkit.store.content import Content
 
@@ -86,7 +86,7 @@ def chain_own_history(db: Any) -> int:
         for row in rows:
             _origin, seq, table, row_id, hlc, op = row
             payload = content[table].payload(tuple(row)) if table in content else None
-            proof = fact_proof({}) if payload is None and op == INSERT else proof_of(op, payload or {})
+            proof = b"" if payload is None and op == INSERT else proof_of(op, payload or {})
             prev = link(prev, origin, seq, table, body(row_id, hlc, op, proof))
             updates.append((prev, proof, origin, seq))
         db.conn.executemany("UPDATE changes SET hash = ?, proof = ? WHERE origin = ? AND seq = ?", updates)

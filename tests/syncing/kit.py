@@ -157,9 +157,9 @@ def signed_frame(store: Store, rows: list[list], *, origin: str | None = None, p
     origin = origin or store.device_id
     head, changes = prev, []
     for seq, table, row_id, hlc, op, payload in rows:
-        proof = proof_of(op, payload) if payload is not None else ZERO
+        proof = proof_of(op, payload) if isinstance(payload, dict) else ZERO
         head = link(head, origin, seq, table, body(row_id, hlc, op, proof))
-        wire = proof.hex() if op == WITHHELD or payload is None else None
+        wire = proof.hex() if op == WITHHELD else None
         changes.append([seq, table, row_id, hlc, op, payload, wire])
     signature = signer_for(store).private_key.sign(feed_message(origin, rows[-1][0], head))
     return {"type": "batch", "origins": [origin], "runs": [[0, prev.hex(), signature.hex(), len(rows), []]],
