@@ -52,10 +52,11 @@ def _wire_proof(c: RemoteChange) -> Any:
         return None
     if c.payload is None:
         return [d.hex() for d in split_digests(c.proof)]
-    sent = [field_digest(k, v) for k, v in c.payload.items() if v is not None or c.op == SET]
-    if len(c.proof) == FIELD_DIGEST_SIZE * len(sent):
-        return None  # everything it proves travels with it
-    return [d.hex() for d in split_digests(c.proof) if d not in set(sent)]
+    carried = [(k, v) for k, v in c.payload.items() if v is not None or c.op == SET]
+    if len(c.proof) == FIELD_DIGEST_SIZE * len(carried):
+        return None  # every field it proves travels with it (a later write or purge only ever takes fields away)
+    sent = {field_digest(k, v) for k, v in carried}
+    return [d.hex() for d in split_digests(c.proof) if d not in sent]
 
 
 def _own_checkpoints(run: Run, sign: Signer, scoped: Scoped) -> list[tuple[int, bytes]]:

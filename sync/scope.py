@@ -9,6 +9,8 @@ tables here when a desk needs them (docs/sync-protocol.md "Scoping").
 
 from __future__ import annotations
 
+import functools
+
 from fieldkit.roles import COORDINATOR, PRACTITIONER, ROLES
 
 EVERY_ROLE = frozenset(ROLES)
@@ -51,6 +53,7 @@ def hidden_fields(role: str, table: str) -> frozenset[str]:
     return frozenset()
 
 
+@functools.cache
 def withheld_from_some_role(table: str) -> bool:
     """Whether some role does not receive `table` (its changes reach it as placeholders)."""
     return not all(may_receive(role, table) for role in ROLES)

@@ -242,7 +242,7 @@ def apply_admitted(store: Store, gate: Gate, runs: list[Arrived], held_back: set
     result = ApplyResult()
     with store.transaction():
         for part in gate.admit(runs, held_back):
-            result.add(apply_changes(store, part, held_back=held_back))
+            result.add(apply_changes(store, part, held_back=held_back, validated=_verify))
     return result
 
 

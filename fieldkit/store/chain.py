@@ -88,20 +88,18 @@ def proof_of(op: str, payload: Mapping[str, Any]) -> bytes:
     raise ValueError(f"a {op} change has no content to prove")
 
 
-def _text(value: str) -> str:
-    return f"{len(value)}:{value}"
-
-
 def body(row_id: str, hlc: str, op: str, proof: bytes) -> bytes:
     """What a change says besides where it sits in its origin's feed."""
     if op == WITHHELD:
         return proof
-    return _sha256((_text(row_id) + _text(hlc) + _text(op)).encode() + _sha256(proof).digest()).digest()
+    text = f"{len(row_id)}:{row_id}{len(hlc)}:{hlc}{len(op)}:{op}"
+    return _sha256(text.encode("utf-8", "surrogatepass") + _sha256(proof).digest()).digest()
 
 
 def link(prev: bytes, origin: str, seq: int, table: str, change_body: bytes) -> bytes:
     """The hash of one change, chained to the one before it of the same origin."""
-    return _sha256(prev + f"{_text(origin)}{seq}:{_text(table)}".encode() + change_body).digest()
+    text = f"{len(origin)}:{origin}{seq}:{len(table)}:{table}"
+    return _sha256(prev + text.encode("utf-8", "surrogatepass") + change_body).digest()
 
 
 def feed_message(origin: str, seq: int, head: bytes) -> bytes:

@@ -17,7 +17,10 @@ _HELD = {"TEXT": str, "INTEGER": int, "FLOAT": float, "REAL": float}
 
 
 def is_held(value: Any, declared: str) -> bool:
+    """Whether `value` is in the one form a column of type `declared` holds (NULL always is)."""
     kind = type(value)
+    if kind is str:
+        return declared == "TEXT" or declared not in _HELD
     if value is None:
         return True
     if kind is int:

@@ -40,6 +40,7 @@ class Store:
         self.clock = HybridClock.resume(self._meta.get("hlc"), now=wall)
         self.synced = {row["name"]: row["kind"] for row in db["synced_tables"].rows}
         self._columns: dict[str, dict[str, str]] = {}
+        self._settable: dict[str, frozenset[str]] = {}
 
     # -- identity ---------------------------------------------------------
     @property
@@ -158,6 +159,12 @@ class Store:
     def columns_of(self, table: str) -> set[str]:
         """The columns of one of this database's tables."""
         return set(self.column_types(table))
+
+    def settable_columns(self, table: str) -> frozenset[str]:
+        """The columns a change may carry: all but id, origin and hlc (cached)."""
+        if table not in self._settable:
+            self._settable[table] = frozenset(self.column_types(table)) - frozenset(COMMON_COLUMNS)
+        return self._settable[table]
 
     def _check(self, table: str, kind: str, op: str, values: dict[str, Any]) -> dict[str, Any]:
         """`values` as SQLite will store them, if this laptop may write them; WriteRefused otherwise."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from fieldkit.store import schema
-from fieldkit.store.changes import COMMON_COLUMNS, INSERT, OPS, PURGE, SET, WHOLE_ROW, WITHHELD, RemoteChange
+from fieldkit.store.changes import INSERT, OPS, PURGE, SET, WHOLE_ROW, WITHHELD, RemoteChange
 from fieldkit.store.columns import is_held
 from fieldkit.store.errors import BatchRefused
 from fieldkit.store.hlc import is_stamp
@@ -14,10 +14,6 @@ if TYPE_CHECKING:
     from fieldkit.store.store import Store
 
 _MAX_TEXT_ID = 64
-
-
-def _settable_columns(store: Store, table: str) -> frozenset[str]:
-    return frozenset(store.columns_of(table) - set(COMMON_COLUMNS))
 
 
 def _text_id(value: Any) -> bool:
@@ -41,7 +37,7 @@ def validate(store: Store, change: RemoteChange) -> None:
     if not is_stamp(c.hlc):
         raise BatchRefused("a change has no valid clock stamp")
     types = store.column_types(c.table)
-    columns = _settable_columns(store, c.table)
+    columns = store.settable_columns(c.table)
     if c.op == PURGE:
         _validate_purge(c, kind, columns)
         return
@@ -51,8 +47,9 @@ def validate(store: Store, change: RemoteChange) -> None:
         return  # the sender no longer holds the row (purged): only the log entry travels
     if not isinstance(c.payload, dict) or not columns.issuperset(c.payload):
         raise BatchRefused(f"a change to {c.table} names columns it does not have")
-    if not all(is_held(v, types[k]) for k, v in c.payload.items()):
-        raise BatchRefused(f"a change to {c.table} holds a value its column does not hold")
+    for name, value in c.payload.items():
+        if not is_held(value, types[name]):
+            raise BatchRefused(f"a change to {c.table} holds a value its column does not hold")
 
 
 def _validate_purge(c: RemoteChange, kind: str, columns: set[str]) -> None:
