@@ -90,6 +90,7 @@ SENTENCES = {
         "Nobody paired within {lifetime}, so the code expired and nobody was enrolled: "
         "run `fieldkit device pair` again when the new laptop is ready."
     ),
+    "pairing_cancelled": "Pairing cancelled: the code no longer works and nobody was enrolled.",
 }
 
 

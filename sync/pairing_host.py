@@ -131,11 +131,16 @@ class PairingHost:
             ).start()
         return self
 
-    def wait(self) -> Paired:
-        """The laptop paired; PairingRefused if a wrong code spent it or nobody came before the expiry."""
+    def wait(self, cancel: threading.Event | None = None) -> Paired:
+        """The laptop paired; PairingRefused if a wrong code spent it, nobody came before the expiry,
+        or `cancel` was set first (the sync screen's Escape)."""
         while not self._done.wait(0.1):
             with self._lock:
-                if self._state == "open" and self._clock() >= self.expires_at:
+                if self._state == "open" and cancel is not None and cancel.is_set():
+                    self._state = "closed"
+                    self._failure = refusal("pairing_cancelled")
+                    self._done.set()
+                elif self._state == "open" and self._clock() >= self.expires_at:
                     self._state = "expired"
                     self._failure = refusal("pairing_timeout", lifetime=lifetime(self.ttl))
                     self._done.set()

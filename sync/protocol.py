@@ -277,6 +277,7 @@ class Session:
         self.refusal = refusal
         self.summary = SyncSummary()
         self.on_plan: Callable[[int], None] = lambda total: None
+        self.on_start: Callable[[Peer, dict[str, int], dict[str, int]], None] = lambda peer, theirs, mine: None
 
     def run(self) -> SyncSummary:
         started = time.perf_counter()
@@ -333,6 +334,7 @@ class Session:
         self.summary.peer_device = peer.device_id
         self.summary.clock_note = _clock_note(self.store, theirs)
         their_marks, my_marks = theirs["watermarks"], mine["watermarks"]
+        self.on_start(peer, their_marks, my_marks)
         self.on_plan(feed.pending(my_marks, their_marks) + feed.pending(their_marks, my_marks))
         if self.initiator:
             self._receive()

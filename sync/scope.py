@@ -30,6 +30,10 @@ TABLE_ROLES: dict[str, frozenset[str]] = {
     "registrations": EVERY_ROLE,
     "checkins": EVERY_ROLE,
     "checkin_voids": EVERY_ROLE,
+    # a walk-in taken back at a desk, and the platform tickets people arrive with (as
+    # HMAC digests: a desk admits by them offline and never learns a secret)
+    "registration_voids": EVERY_ROLE,
+    "ticket_secrets": EVERY_ROLE,
     "consent_facts": EVERY_ROLE,
     # referral cards and their status, so a desk can advance a scanned card (no person,
     # need or language: those are in referral_details, which a desk never receives)

@@ -117,6 +117,7 @@ def _session(
     peer: Peer | None,
     refusal: SyncRefused | None = None,
     on_plan: Callable[[int], None] | None = None,
+    on_start: Callable[[Peer, dict[str, int], dict[str, int]], None] | None = None,
     idle_seconds: float = IDLE_SECONDS,
     **kwargs,
 ) -> SyncSummary:
@@ -128,6 +129,8 @@ def _session(
     )
     if on_plan is not None:
         session.on_plan = on_plan
+    if on_start is not None:
+        session.on_start = on_start
     return session.run()
 
 
@@ -155,6 +158,7 @@ class SyncServer:
         self.listener = socket.create_server((host, port))
         self.address = self.listener.getsockname()[:2]
         self.stopping = threading.Event()
+        self.paused = threading.Event()  # while set, every session is turned away as busy
         self.sessions = 0  # connections accepted
         # Sessions share the store's one connection: one works on it at a time (sync/bounded.py).
         self.store_lock = threading.Lock()
@@ -271,7 +275,9 @@ class SyncServer:
         """None if a session of `device_id` may start now (and counts it); else how many run."""
         with self._counts:
             running = sum(self._running.values())
-            if running >= self.limits.sessions or self._running[device_id] >= self.limits.sessions_per_laptop:
+            if self.paused.is_set() or running >= self.limits.sessions or (
+                self._running[device_id] >= self.limits.sessions_per_laptop
+            ):
                 return running
             self._running[device_id] += 1
             return None
@@ -374,16 +380,19 @@ def sync_with(
     on_plan: Callable[[int], None] | None = None,
     on_busy: Callable[[str], None] | None = None,
     busy_waits: tuple[float, ...] = BUSY_WAITS,
+    on_start: Callable[[Peer, dict[str, int], dict[str, int]], None] | None = None,
 ) -> SyncSummary:
     """Sync with the laptop serving at host:port; SyncFailed or SyncRefused with a sentence.
 
     A server that turns this laptop away because it is busy is tried again after each of
-    `busy_waits` seconds; `on_busy` gets the sentence saying so each time.
+    `busy_waits` seconds; `on_busy` gets the sentence saying so each time. `on_start` is
+    told who the peer is (from its certificate) and both sides' watermarks once the
+    handshake is done, before any change moves.
     """
     waits = iter(busy_waits)
     while True:
         try:
-            return _sync_once(store, host, port, on_plan=on_plan, progress=progress)
+            return _sync_once(store, host, port, on_plan=on_plan, progress=progress, on_start=on_start)
         except PeerBusy:
             wait = next(waits, None)
             if wait is None:

@@ -348,8 +348,10 @@ def test_the_readme_tour_names_real_commands_options_and_choices():
     named = check_commands(commands_in(readme.split("## A short tour", 1)[1].split("\n## ", 1)[0]))
     # The story above runs each of these for real.
     assert {"init", "registrations", "passes", "enroll", "checkin", "find", "give", "serve", "with", "revoke", "info"} <= named
+    # tests/syncing/test_live_cli.py runs these for real.
+    assert {"pair", "auto", "status"} <= named
 
 
 def test_the_event_day_runbook_names_real_commands_options_and_choices():
     named = check_commands(commands_in((REPO_ROOT / "docs" / "event-day.md").read_text(encoding="utf-8")))
-    assert {"enroll", "serve", "with", "revoke", "sweep", "export"} <= named
+    assert {"pair", "app", "auto", "status", "enroll", "serve", "with", "revoke", "sweep", "export"} <= named

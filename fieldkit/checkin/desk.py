@@ -3,8 +3,9 @@
 Semantics (DESIGN.md "Check-in semantics"): a scan's nonce makes retries one check-in;
 the same person scanned again at this desk within two seconds (scanners that send
 twice) is the same check-in; a later second check-in is recorded and flagged, never
-dropped; a mistaken one is voided by a new fact. A validly signed pass whose
-registration has not reached this laptop yet is still admitted.
+dropped; a mistaken one is voided by a new fact (and a walk-in's registration with it).
+A validly signed pass whose registration has not reached this laptop yet is still
+admitted; so is the platform ticket a registration was imported with (pretix, Eventbrite).
 """
 
 from __future__ import annotations
@@ -17,10 +18,14 @@ from datetime import datetime, timedelta
 
 from ulid import ULID
 
+from fieldkit.checkin import lookup
+from fieldkit.checkin.lookup import NOT_VOIDED as _NOT_VOIDED
+from fieldkit.checkin.lookup import Attendee, Counters, RecentCheckin
 from fieldkit.errors import Refused
-from fieldkit.people.registry import add_person, add_registration, find_people
+from fieldkit.people.registry import add_person, add_registration
+from fieldkit.people.tickets import looks_like_ticket, registration_by_ticket
 from fieldkit.store import Store, new_id, utc_text
-from fieldkit.tokens import PASS, KeyRing, TokenRefused, keyring_version, parse_token
+from fieldkit.tokens import MALFORMED, PASS, PREFIX, KeyRing, TokenRefused, keyring_version, looks_like_token, parse_token
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +39,9 @@ WALK_IN_SOURCE = "walk-in"
 
 # How a check-in was made.
 BY_PASS = "pass"
+BY_TICKET = "ticket"  # the platform's own ticket (pretix, Eventbrite), found by its digest
 BY_NAME = "name"
-BY_WALK_IN = "walk_in"
+BY_WALK_IN = lookup.BY_WALK_IN
 
 # What a check-in turned out to be.
 ADMITTED = "admitted"
@@ -47,6 +53,8 @@ WRONG_KIND = "wrong_kind"
 UNKNOWN_PERSON = "unknown_person"
 NOTHING_TO_UNDO = "nothing_to_undo"
 NO_NAME = "no_name"
+NOT_A_NAME = "not_a_name"
+TAKEN_BACK = "taken_back"
 
 
 class CheckinRefused(Refused):
@@ -81,34 +89,7 @@ class VoidResult:
     checkin_id: str
     name: str | None
     at: datetime
-
-
-@dataclass(frozen=True)
-class Counters:
-    registered: int
-    checked_in: int
-    walk_ins: int
-
-
-@dataclass(frozen=True)
-class RecentCheckin:
-    checkin_id: str
-    name: str | None
-    at: datetime
-    desk: str
-    method: str
-    flagged: bool
-
-
-@dataclass(frozen=True)
-class Attendee:
-    """A name-search hit: the person, their registration and when they came in, if they did."""
-
-    person_id: str
-    name: str
-    registration_id: str | None
-    ticket: str | None
-    checked_in_at: datetime | None
+    walk_in: bool = False  # the walk-in's registration was taken back too
 
 
 def checkin_id_for(device_id: str, nonce: str) -> str:
@@ -126,7 +107,6 @@ def checkin_id_for(device_id: str, nonce: str) -> str:
     return str(ULID.from_bytes(moment + digest[:10]))
 
 
-_NOT_VOIDED = "NOT EXISTS (SELECT 1 FROM checkin_voids v WHERE v.checkin_id = c.id)"
 _KIND_WORDS = {"referral": "a referral card", "consent_form": "a consent form", "device_join": "a laptop join code"}
 
 
@@ -158,7 +138,16 @@ class Desk:
 
     # -- checking in -----------------------------------------------------------
     def scan(self, text: str, *, nonce: str | None = None) -> CheckinResult:
-        """Check in the holder of the pass `text` (a scan or typed code)."""
+        """Check in the holder of the pass `text` (a scan or typed code), or of the platform
+        ticket a registration was imported with."""
+        if not looks_like_token(text):
+            result = self.scan_ticket(text, nonce=nonce)
+            if result is None:
+                log.info("check-in refused at %s: %s", self.name, MALFORMED)
+                raise CheckinRefused(
+                    MALFORMED, "This is not a Field Kit code, nor a ticket of this event: scan it again or search by name."
+                )
+            return result
         try:
             token = parse_token(text.strip(), self.keyring(), self.store.now())
         except TokenRefused as exc:
@@ -172,22 +161,36 @@ class Desk:
                 f"This is {_KIND_WORDS.get(token.kind, 'another kind of code')}, not a pass: "
                 "ask for their pass or search by name.",
             )
-        return self._record(token.id, BY_PASS, nonce)
+        return self._record(self._live(token.id), BY_PASS, nonce)
+
+    def scan_ticket(self, text: str, *, nonce: str | None = None) -> CheckinResult | None:
+        """Check in the holder of a platform ticket (pretix, Eventbrite) imported with their
+        registration; None when `text` is no ticket of this event."""
+        registration_id = registration_by_ticket(self.store, text)
+        if registration_id is None:
+            return None
+        return self._record(self._live(registration_id), BY_TICKET, nonce)
+
+    def _live(self, registration_id: str) -> str:
+        """`registration_id`, unless it was taken back (an undone walk-in's pass)."""
+        if lookup.taken_back(self.store, registration_id):
+            log.info("check-in refused at %s: %s", self.name, TAKEN_BACK)
+            raise CheckinRefused(
+                TAKEN_BACK, "This registration was taken back at a desk (an undone walk-in): register them again with F8."
+            )
+        return registration_id
 
     def check_in_registration(self, registration_id: str, *, nonce: str | None = None, method: str = BY_NAME) -> CheckinResult:
         """Check in a registration picked from the name search."""
         if not self._registration(registration_id):
             raise CheckinRefused(UNKNOWN_PERSON, "That registration is not on this laptop: search again by name.")
-        return self._record(registration_id, method, nonce)
+        return self._record(self._live(registration_id), method, nonce)
 
     def check_in_person(self, person_id: str, *, nonce: str | None = None) -> CheckinResult:
         """Check in a person picked by name (registering them here if they have no registration)."""
-        row = self.store.db.execute(
-            "SELECT id FROM registrations WHERE person_id = ? AND event_id = ? ORDER BY id LIMIT 1",
-            [person_id, self.store.event_id],
-        ).fetchone()
-        if row is not None:
-            return self._record(row[0], BY_NAME, nonce)
+        registration_id = lookup.live_registration(self.store, person_id)
+        if registration_id is not None:
+            return self._record(registration_id, BY_NAME, nonce)
         if not self.store.db.execute("SELECT 1 FROM people WHERE id = ?", [person_id]).fetchone():
             raise CheckinRefused(UNKNOWN_PERSON, "That person is not on this laptop: search again by name.")
         with self.store.transaction():
@@ -198,6 +201,9 @@ class Desk:
         """Register someone who just walked in and check them in, in one transaction."""
         if not " ".join(name.split()):
             raise CheckinRefused(NO_NAME, "Type the person's name first, then press Enter.")
+        if looks_like_token(name) or PREFIX in name.upper() or looks_like_ticket(name):
+            # A scan glued to leftover text must never become a person.
+            raise CheckinRefused(NOT_A_NAME, "That is a code, not a name: clear the box (Escape) and scan it again.")
         nonce = nonce or new_id()
         # A retried walk-in must not register the person twice: look before adding them.
         if existing := self._result_of(checkin_id_for(self.store.device_id, nonce)):
@@ -295,57 +301,45 @@ class Desk:
         """Void this desk's latest check-in that is not voided yet (a new fact, not a delete)."""
         with self.store.transaction():
             row = self.store.db.execute(
-                f"SELECT c.id, c.registration_id, c.checked_in_at FROM checkins c"
+                f"SELECT c.id, c.registration_id, c.checked_in_at, c.method FROM checkins c"
                 f" WHERE c.origin = ? AND {_NOT_VOIDED} ORDER BY c.checked_in_at DESC, c.hlc DESC LIMIT 1",
                 [self.store.device_id],
             ).fetchone()
             if row is None:
                 raise CheckinRefused(NOTHING_TO_UNDO, "There is no check-in at this desk to undo.")
+            now = utc_text(self.store.now())
             self.store.append_fact(
-                "checkin_voids",
-                {"checkin_id": row[0], "reason": reason, "desk": self.name, "voided_at": utc_text(self.store.now())},
+                "checkin_voids", {"checkin_id": row[0], "reason": reason, "desk": self.name, "voided_at": now}
             )
+            walk_in = row[3] == BY_WALK_IN
+            if walk_in:
+                # The walk-in was a mistake too: take back the registration it made (a fact, not a delete).
+                self.store.append_fact(
+                    "registration_voids",
+                    {"registration_id": row[1], "reason": f"walk-in {reason}", "desk": self.name, "voided_at": now},
+                )
         known = self._registration(row[1])
-        return VoidResult(row[0], known[1] if known else None, datetime.fromisoformat(row[2]))
+        return VoidResult(row[0], known[1] if known else None, datetime.fromisoformat(row[2]), walk_in)
 
-    # -- what the screen shows ---------------------------------------------------
+    # -- what the screen shows (fieldkit/checkin/lookup.py) ---------------------
     def counters(self) -> Counters:
-        db = self.store.db
-        # One database holds one event, so every registration row counts.
-        registered = db.execute("SELECT count(*) FROM registrations").fetchone()[0]
-        checked_in, walk_ins = db.execute(
-            "SELECT count(DISTINCT c.registration_id),"
-            " count(DISTINCT CASE WHEN c.method = ? THEN c.registration_id END)"
-            f" FROM checkins c WHERE {_NOT_VOIDED}",
-            [BY_WALK_IN],
-        ).fetchone()
-        return Counters(registered, checked_in, walk_ins)
+        return lookup.counters(self.store)
 
     def recent(self, limit: int = 10) -> list[RecentCheckin]:
-        """The latest check-ins on this laptop (any desk, once synced), newest first."""
-        # The newest few first (by index), then their names: not a join over every check-in.
-        rows = self.store.db.execute(
-            "SELECT c.id, p.display_name, c.checked_in_at, c.desk, c.method, c.repeat_of IS NOT NULL FROM"
-            f" (SELECT * FROM checkins c WHERE {_NOT_VOIDED} ORDER BY c.checked_in_at DESC LIMIT ?) c"
-            " LEFT JOIN registrations r ON r.id = c.registration_id LEFT JOIN people p ON p.id = r.person_id"
-            " ORDER BY c.checked_in_at DESC, c.hlc DESC",
-            [limit],
-        ).fetchall()
-        return [RecentCheckin(r[0], r[1], datetime.fromisoformat(r[2]), r[3], r[4], bool(r[5])) for r in rows]
+        """The latest check-ins on this laptop (any desk, once synced), newest first, one a person."""
+        return lookup.recent(self.store, limit)
 
     def search(self, query: str, limit: int = 10) -> list[Attendee]:
         """People matching `query` with their registration and check-in time."""
-        found = []
-        for person in find_people(self.store, query, limit):
-            row = self.store.db.execute(
-                "SELECT r.id, r.ticket, (SELECT min(c.checked_in_at) FROM checkins c"
-                f" WHERE c.registration_id = r.id AND {_NOT_VOIDED})"
-                " FROM registrations r WHERE r.person_id = ? AND r.event_id = ? ORDER BY r.id LIMIT 1",
-                [person.id, self.store.event_id],
-            ).fetchone()
-            reg_id, ticket, at = row if row else (None, None, None)
-            found.append(Attendee(person.id, person.display_name, reg_id, ticket, datetime.fromisoformat(at) if at else None))
-        return found
+        return lookup.search(self.store, query, limit)
+
+    def namesakes(self, name: str) -> list[Attendee]:
+        """Registered people a walk-in called `name` may already be."""
+        return lookup.namesakes(self.store, name)
+
+    def admission(self, result: CheckinResult) -> lookup.Admission:
+        """The ticket and party of the person just checked in."""
+        return lookup.admission(self.store, result.registration_id)
 
 
 def _refusal_words(exc: TokenRefused) -> str:
@@ -370,4 +364,6 @@ def describe(result: CheckinResult, zone) -> str:
         return "Valid pass: checked in (their registration has not reached this laptop yet)"
     if result.method == BY_WALK_IN:
         return f"Welcome, {result.name}: registered as a walk-in and checked in"
+    if result.method == BY_TICKET:
+        return f"Welcome, {result.name}: checked in by their ticket"
     return f"Welcome, {result.name}: checked in"

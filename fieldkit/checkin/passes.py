@@ -40,7 +40,9 @@ def passes_by_file_name(store: Store, registration_ids: Iterable[str] | None = N
     signer = signer_for(store)
     rows = store.db.execute(
         "SELECT r.id, p.display_name, r.ticket, r.source, r.external_id FROM registrations r"
-        " JOIN people p ON p.id = r.person_id WHERE r.event_id = ? ORDER BY p.search_name, r.id",
+        " JOIN people p ON p.id = r.person_id WHERE r.event_id = ?"
+        " AND NOT EXISTS (SELECT 1 FROM registration_voids x WHERE x.registration_id = r.id)"
+        " ORDER BY p.search_name, r.id",
         [store.event_id],
     ).fetchall()
     wanted = set(registration_ids) if registration_ids is not None else None

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import io
 import os
 from pathlib import Path
 
 import click
-import qrcode
 
 from fieldkit.cli.options import DbOptions, db_options, interface_option
 from fieldkit.cli.words import require_folder
 from fieldkit.store.connection import read_passphrase_file
+from printables.terminal_qr import terminal_qr
 from sync.enroll import EnrollRefused, enroll_device, revoke_device, roster, write_join_file
+from sync.pairing_code import SENTENCES
 from sync.pairing_host import PAIRING_TTL, PairingHost, lifetime
 from sync.scope import ROLES
 
@@ -72,16 +72,6 @@ def enroll_command(name: str, role: str, out: Path, db: DbOptions, join_passphra
     click.echo(f"Enrolled {bundle['device_name']} as {role}. On that laptop run: fieldkit init --join {out} --db FILE")
 
 
-def terminal_qr(text: str) -> str:
-    """`text` as a QR code in half-block characters, light modules drawn (for dark terminals)."""
-    qr = qrcode.QRCode(border=2, error_correction=qrcode.constants.ERROR_CORRECT_L)
-    qr.add_data(text)
-    qr.make(fit=True)
-    out = io.StringIO()
-    qr.print_ascii(out=out, invert=True)
-    return out.getvalue().rstrip("\n")
-
-
 @device_group.command("pair")
 @click.argument("name")
 @click.option(
@@ -109,9 +99,7 @@ def pair_command(name: str, role: str, db: DbOptions, interfaces: tuple[str, ...
             try:
                 paired = host.wait()
             except KeyboardInterrupt:
-                raise click.ClickException(
-                    "Pairing cancelled: the code no longer works and nobody was enrolled."
-                ) from None
+                raise click.ClickException(SENTENCES["pairing_cancelled"]) from None
             click.echo(f"Paired {paired.name} ({paired.role}).")
             if not paired.delivered:
                 raise click.ClickException(

@@ -11,16 +11,15 @@ from fieldkit.cli.device import join_passphrase, join_passphrase_option
 from fieldkit.cli.options import DbOptions, db_options, interface_option
 from fieldkit.errors import Refused
 from fieldkit.event import create_event, load_event
+from fieldkit.event.demo import DEMO_PASSPHRASE, make_demo
 from fieldkit.event.template import TemplateError, load_template
-from fieldkit.people.importer import import_registrations
 from sync.enroll import join_event, read_join_file
+from sync.live import LiveSync
 from sync.pairing import join_by_code
 from sync.pairing_code import parse_code
 from sync.transport import sync_with
 
-SAMPLE_EVENTS = Path(__file__).resolve().parent.parent.parent / "sample_events"
-DEMO_PASSPHRASE = "demo-passphrase"
-DEMO_TEMPLATE = "wellbeing-popup.toml"
+__all__ = ["DEMO_PASSPHRASE", "app", "demo", "info", "init", "make_demo"]
 
 
 @click.command()
@@ -75,7 +74,10 @@ def _join(join_file: Path, db: DbOptions, join_passphrase_file: Path | None) -> 
         name = load_event(store).name
     finally:
         store.close()
-    click.echo(f"Joined {name} as {bundle['device_name']} ({bundle['role']}): {db.path}. Sync with the coordinator next.")
+    click.echo(
+        f"Joined {name} as {bundle['device_name']} ({bundle['role']}): {db.path}. Open the app (or "
+        "`fieldkit sync auto`) here and on the coordinator's laptop: they find each other and sync."
+    )
 
 
 def _pair(text: str, db: DbOptions, interfaces: tuple[str, ...]) -> None:
@@ -97,8 +99,8 @@ def _pair(text: str, db: DbOptions, interfaces: tuple[str, ...]) -> None:
         summary = sync_with(store, enrollment.host, enrollment.sync_port)
     except Refused as exc:  # the sync failed or was refused; the database stays
         raise click.ClickException(
-            f"{exc} This laptop has joined the event: sync it with the coordinator later "
-            "(`fieldkit sync with HOST:PORT` while `fieldkit sync serve` runs there)."
+            f"{exc} This laptop has joined the event: open the app (or `fieldkit sync auto`) on it and on the "
+            "coordinator's laptop, and they sync by themselves."
         ) from None
     finally:
         store.close()
@@ -108,22 +110,6 @@ def _pair(text: str, db: DbOptions, interfaces: tuple[str, ...]) -> None:
 def demo_dir() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "fieldkit" / "demo"
-
-
-def make_demo(directory: Path) -> Path:
-    """A fresh demo database from the first sample template, registrations imported."""
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / "demo.db"
-    for stale in directory.glob("demo.db*"):
-        stale.unlink()
-    template_path = SAMPLE_EVENTS / DEMO_TEMPLATE
-    store = create_event(path, load_template(template_path), DEMO_PASSPHRASE, device_name="demo-desk")
-    try:
-        registrations = template_path.with_name(template_path.stem + "-registrations.csv")
-        import_registrations(store, registrations)
-    finally:
-        store.close()
-    return path
 
 
 @click.command()
@@ -143,12 +129,28 @@ def demo(no_app: bool) -> None:
 
 @click.command()
 @db_options
-def app(db: DbOptions) -> None:
-    """Open the Field Kit app on an event database."""
-    store = db.open()
+@interface_option
+@click.option("--offline", is_flag=True, help="Do not sync while the app runs (no serving, no mDNS).")
+def app(db: DbOptions, interfaces: tuple[str, ...], offline: bool) -> None:
+    """Open the Field Kit app on an event database; it keeps in step with the event's other laptops.
+
+    Continuous sync runs in the background as `fieldkit sync auto` does, unless --offline. Without
+    a passphrase from a file or the environment, the app asks for it itself (three tries).
+    """
     from fieldkit.tui.app import FieldKitApp
 
-    FieldKitApp(store).run()
+    def engine(opener):
+        return None if offline else LiveSync(opener, interfaces=interfaces)
+
+    if db.passphrase_given:
+        store, opener = db.open_reopenable()
+        running = FieldKitApp(store, live_sync=engine(opener))
+    else:
+        db.require_existing()
+        running = FieldKitApp(database=db.path, sync_after_unlock=None if offline else engine)
+    running.run()
+    if running.return_code:
+        raise SystemExit(running.return_code)
 
 
 @click.command()

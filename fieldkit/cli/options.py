@@ -6,7 +6,7 @@ import contextlib
 import functools
 import ipaddress
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import click
@@ -62,6 +62,11 @@ class DbOptions:
         self.passphrase_file = passphrase_file
         self.unencrypted = unencrypted
 
+    @property
+    def passphrase_given(self) -> bool:
+        """True unless the passphrase would be asked for (the app asks in its own screen)."""
+        return self.unencrypted or self.passphrase_file is not None or bool(os.environ.get(PASSPHRASE_ENV))
+
     def passphrase(self, *, confirm: bool = False) -> str | None:
         """The passphrase from --passphrase-file, $FIELDKIT_PASSPHRASE or a prompt; `confirm`
         (a new database) asks twice and holds it to the store's length rule, asking again
@@ -100,6 +105,20 @@ class DbOptions:
         self.require_existing()
         try:
             return open_store(self.path, self.passphrase(), **kwargs)
+        except StoreError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    def open_reopenable(self) -> tuple[Store, Callable[[], Store]]:
+        """The open store, and a function that opens the database again for a thread's own
+        connection (continuous sync), with the passphrase asked once."""
+        self.require_existing()
+        passphrase = self.passphrase()
+
+        def open_again() -> Store:
+            return open_store(self.path, passphrase)
+
+        try:
+            return open_again(), open_again
         except StoreError as exc:
             raise click.ClickException(str(exc)) from None
 

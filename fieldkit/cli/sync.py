@@ -1,18 +1,19 @@
-"""`fieldkit sync`: serve this laptop's data to peers, or sync with one."""
+"""`fieldkit sync`: keep in step with the other laptops by itself, serve, sync with one, or say how it stands."""
 
 from __future__ import annotations
 
-import errno
+import json
 import logging
-import socket
+import signal
+import time
 
 import click
 
-from fieldkit.cli.options import DbOptions, db_options
+from fieldkit.cli.options import DbOptions, db_options, interface_option
+from sync.live import DEFAULT_PORT, PULL_SECONDS, LiveSync, cannot_listen
 from sync.protocol import SyncSummary
+from sync.standing import COLUMNS, standing_of
 from sync.transport import SyncServer, sync_with
-
-DEFAULT_PORT = 47800
 
 
 @click.group("sync")
@@ -39,7 +40,7 @@ def serve_command(db: DbOptions, port: int, host: str, once: bool) -> None:
         try:
             server = SyncServer(store, host, port)
         except OSError as exc:
-            raise click.ClickException(cannot_listen(host, port, exc)) from None
+            raise click.ClickException(cannot_listen(host, port, exc, "--host")) from None
         bound_host, bound_port = server.address
         click.echo(f"Serving sync for {store.device_name} on {bound_host}:{bound_port} (Ctrl+C to stop).")
         try:
@@ -48,18 +49,6 @@ def serve_command(db: DbOptions, port: int, host: str, once: bool) -> None:
             pass
         finally:
             server.close()
-
-
-def cannot_listen(host: str, port: int, exc: OSError) -> str:
-    """Why `sync serve` could not listen, and what to change."""
-    if exc.errno == errno.EADDRINUSE:
-        return f"Port {port} is already in use on this laptop: choose another --port, or stop the other `fieldkit sync serve`."
-    if exc.errno == errno.EACCES:
-        return f"This laptop does not allow listening on port {port}: choose a --port above 1023."
-    # create_server re-raises a failed name lookup (gaierror, negative errno) as a plain OSError.
-    if isinstance(exc, socket.gaierror) or (exc.errno or 0) < 0 or exc.errno == errno.EADDRNOTAVAIL:
-        return f"{host} is not an address of this laptop: give --host one of its own addresses, or 0.0.0.0 for all of them."
-    return f"Cannot listen on {host}:{port} ({exc.strerror or exc}): choose another --host or --port."
 
 
 class _Bar:
@@ -97,3 +86,79 @@ def with_command(address: str, db: DbOptions) -> None:
         finally:
             bar.close()
     click.echo(summary.sentence())
+
+
+def _stop_on_sigterm() -> None:
+    """`kill PID` stops `sync auto` as Ctrl+C does: withdrawn from the network, peers saved."""
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
+@sync_group.command("auto")
+@db_options
+@interface_option
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=None,
+    help=f"Port to serve on (default {DEFAULT_PORT}, or any free port if that one is taken; 0: any free port). "
+    "The other laptops learn it by mDNS.",
+)
+@click.option(
+    "--pull-every", "pull_every", type=click.FloatRange(min=0.5), default=PULL_SECONDS, show_default=True,
+    metavar="SECONDS", help="Pull from each laptop this often; a change made here is pushed at once.",
+)
+def auto_command(db: DbOptions, interfaces: tuple[str, ...], port: int | None, pull_every: float) -> None:
+    """Keep this laptop in step with every laptop of its event on the network, until Ctrl+C.
+
+    It serves, finds the others by mDNS (no address to type), pushes each change made
+    here at once and pulls every few seconds; a laptop that drops out is retried, waiting
+    longer each time, and resumes where it stopped.
+    """
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
+    store, opener = db.open_reopenable()
+    store.close()
+    engine = LiveSync(
+        opener, interfaces=interfaces, port=port, pull_seconds=pull_every,
+        on_note=lambda text: click.echo(f"{time.strftime('%H:%M:%S')} {text}"),
+    )
+    _stop_on_sigterm()
+    try:
+        engine.start()
+        engine.wait_ready(120)
+        if engine.problem:
+            raise click.ClickException(engine.problem)
+        while engine.running:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        engine.stop()
+    click.echo("Stopped: this laptop syncs again when the app or `fieldkit sync auto` runs.")
+
+
+@sync_group.command("status")
+@db_options
+@click.option("--json", "as_json", is_flag=True, help="Print it as JSON (laptop, standing, peers).")
+def status_command(db: DbOptions, as_json: bool) -> None:
+    """How this laptop stands with the others: each laptop's last sync and the changes waiting each way.
+
+    Read from what `fieldkit sync auto` or the app last saved (every few seconds while they run).
+    """
+    with db.opened() as store:
+        standing = standing_of(store)
+    now = time.time()
+    if as_json:
+        click.echo(json.dumps(standing.as_json(now), indent=2, ensure_ascii=False))
+        return
+    click.echo(f"This laptop: {standing.name} ({standing.role}), event CA fingerprint {standing.fingerprint}")
+    click.echo(f"Standing:    {standing.sentence(now)}")
+    if not standing.peers:
+        click.echo("No other laptop is enrolled yet: pair one with `fieldkit device pair`.")
+        return
+    rows = [COLUMNS] + [peer.cells(now) for peer in standing.peers]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
+    for row in rows:
+        cells = (cell.rjust(w) if i in (5, 6) else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths)))
+        click.echo("  ".join(cells).rstrip())

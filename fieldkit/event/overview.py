@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from fieldkit.checkin.lookup import registered_count
 from fieldkit.event import load_event
 from fieldkit.store import Store
 
@@ -26,9 +27,8 @@ class Overview:
 def event_overview(store: Store) -> Overview:
     event = load_event(store)
     ev = event.template.event
-    registered = store.db.execute(
-        "SELECT count(*) FROM registrations WHERE event_id = ?", [store.event_id]
-    ).fetchone()[0]
+    # A registration taken back (an undone walk-in) does not count.
+    registered = registered_count(store)
     checked_in = store.db.execute(
         "SELECT count(DISTINCT registration_id) FROM checkins c"
         " WHERE NOT EXISTS (SELECT 1 FROM checkin_voids v WHERE v.checkin_id = c.id)"

@@ -20,6 +20,7 @@ from fieldkit.event.template_values import (
     PAGE_SIZES,
     QUESTION_TYPES,
     RECEIPT_CATEGORIES,
+    CheckinSettings,
     ConsentPurpose,
     ConsentSettings,
     EventInfo,
@@ -35,6 +36,7 @@ from fieldkit.event.template_values import (
 __all__ = [
     "CARD_FORMS",
     "CHANNELS",
+    "CheckinSettings",
     "ConsentPurpose",
     "ConsentSettings",
     "EventInfo",
@@ -341,6 +343,14 @@ def _referrals(r: _Reader, data: dict) -> ReferralSettings:
     )
 
 
+def _checkin(r: _Reader, data: dict) -> CheckinSettings:
+    desk = r.get(data, "", "checkin", "table", {})
+    seconds = r.get(desk, "checkin", "result_seconds", "number", CheckinSettings.result_seconds)
+    if not 1 <= seconds <= 120:
+        raise r.fail("checkin.result_seconds", "expected a number of seconds from 1 to 120")
+    return CheckinSettings(result_seconds=float(seconds))
+
+
 def parse_template(data: dict, source: str, *, stored: bool = False) -> EventTemplate:
     r = _Reader(source, stored=stored)
     r.table(data, "(top level)")
@@ -353,6 +363,7 @@ def parse_template(data: dict, source: str, *, stored: bool = False) -> EventTem
         consent=_consent(r, data),
         referrals=_referrals(r, data),
         raw=data,
+        checkin=_checkin(r, data),
     )
 
 

@@ -122,6 +122,12 @@ class ReferralSettings:
 
 
 @dataclass(frozen=True)
+class CheckinSettings:
+    # Seconds a result stays on the desk's panel before it says "Ready" again.
+    result_seconds: float = 6.0
+
+
+@dataclass(frozen=True)
 class EventTemplate:
     source: str
     event: EventInfo
@@ -131,6 +137,7 @@ class EventTemplate:
     consent: ConsentSettings
     referrals: ReferralSettings
     raw: dict = field(repr=False, compare=False, default_factory=dict)
+    checkin: CheckinSettings = CheckinSettings()
 
     def purpose(self, purpose_id: str) -> ConsentPurpose | None:
         return next((p for p in self.consent.purposes if p.id == purpose_id), None)

@@ -248,6 +248,16 @@ def open_timers(store: Store) -> list[TimerRun]:
     ]
 
 
+def timers_of_person(store: Store, person_id: str) -> list[TimerRun]:
+    """The timers linked to a person (links exist only under the sharing consent), oldest first."""
+    return [
+        r
+        for r in _runs(store, "WHERE timer_id IN (SELECT subject_id FROM intake_links WHERE subject = 'timer'"
+                       " AND person_id = ?)", [person_id])
+        if r.started_at is not None
+    ]
+
+
 def all_timers(store: Store) -> list[TimerRun]:
     return [r for r in _runs(store, "WHERE event_id = ?", [store.event_id]) if r.started_at is not None]
 

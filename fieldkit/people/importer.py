@@ -2,8 +2,9 @@
 
 Recognised: Eventbrite attendee reports, pretix attendee/order exports, Google
 Forms/Sheets exports and plain name/email sheets; `--map` covers the rest. Only
-name, email, phone, ticket, external id and date are kept; every other column is
-dropped on the floor. Importing is all-or-nothing (unless bad rows are to be
+name, email, phone, ticket, external id, order, party size and date are kept, and
+a platform's ticket secret only as a digest (fieldkit/people/tickets.py); every
+other column is dropped on the floor. Importing is all-or-nothing (unless bad rows are to be
 skipped) and idempotent by (source, external id).
 """
 
@@ -18,9 +19,13 @@ from pathlib import Path
 
 from fieldkit.errors import Refused
 from fieldkit.people.registry import add_person, add_registration
+from fieldkit.people.tickets import keep_ticket_secret
 from fieldkit.store import Store
 
-FIELDS = ("first_name", "last_name", "name", "email", "phone", "ticket", "external_id", "registered_at", "status")
+FIELDS = (
+    "first_name", "last_name", "name", "email", "phone", "ticket", "external_id", "registered_at", "status",
+    "order", "party_size", "ticket_secret",
+)
 MAX_NAME = 200
 
 # Known header spellings, folded; the first alias present wins, so the attendee's
@@ -44,7 +49,13 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "external_id": ("attendee #", "ticket #", "order code", "order #", "registration id", "id"),
     "registered_at": ("order date", "timestamp", "registered", "registered at", "date"),
     "status": ("attendee status", "status", "order status"),
+    "order": ("order code", "order #", "order number", "order id"),
+    "party_size": ("party size", "group size", "number of people", "how many people", "quantity"),
+    # What the person's ticket QR carries: admitted by it, kept only as a digest.
+    "ticket_secret": ("ticket secret", "secret", "barcode #", "barcode"),
 }
+# Fields that may read a column another field uses too (pretix's order code is also half its id).
+_SHARED = {"order"}
 # Identifying columns of each export; a source is recognised when all are present.
 _SOURCE_SIGNATURES = (
     ("eventbrite", ("attendee #", "order #")),
@@ -183,7 +194,7 @@ def _find_columns(headers: list[str], source: str, overrides: dict[str, str]) ->
         if name in by_field:
             continue
         for alias in aliases:
-            if alias in folded and folded.index(alias) not in used:
+            if alias in folded and (folded.index(alias) not in used or name in _SHARED):
                 by_field[name] = (folded.index(alias),)
                 used.add(folded.index(alias))
                 break
@@ -214,6 +225,9 @@ class _Row:
     external_id: str
     registered_at: str
     status: str
+    order: str = ""
+    party_size: int | None = None
+    ticket_secret: str = ""
 
     def key(self) -> str:
         # Rows without an id of their own are keyed by their content, so a re-import matches.
@@ -252,7 +266,16 @@ def _parse_row(line: int, values: list[str], columns: _Columns) -> _Row:
         external_id=value("external_id"),
         registered_at=value("registered_at"),
         status=value("status"),
+        order=value("order"),
+        party_size=_party_size(value("party_size")),
+        ticket_secret=value("ticket_secret"),
     )
+
+
+def _party_size(text: str) -> int | None:
+    # "3", "3 adults": the number the form asked for; anything else is no party size.
+    found = re.match(r"\s*(\d{1,3})\b", text)
+    return int(found.group(1)) if found else None
 
 
 def csv_lines(path: Path) -> tuple[list[str] | None, list[tuple[int, list[str]]]]:
@@ -322,18 +345,22 @@ def import_registrations(
         parsed.append(row)
 
     existing = {
-        r[0]
+        r[0]: r[1]
         for r in store.db.execute(
-            "SELECT external_id FROM registrations WHERE source = ? AND event_id = ?",
+            "SELECT external_id, id FROM registrations WHERE source = ? AND event_id = ?",
             [source, store.event_id],
         )
     }
     first_line: dict[str, int] = {}
     todo: list[_Row] = []
+    # Registrations imported before their ticket secrets were kept get them on a re-import.
+    secrets_of_existing: list[tuple[str, str]] = []
     for row in parsed:
         key = row.key()
         if key in existing:
             report.already_had += 1
+            if row.ticket_secret:
+                secrets_of_existing.append((existing[key], row.ticket_secret))
         elif key in first_line:
             report.bad.append(BadRow(row.line, f"the same registration as line {first_line[key]}"))
         else:
@@ -346,13 +373,19 @@ def import_registrations(
     with store.transaction():
         for row in todo:
             person = add_person(store, row.name, email=row.email or None, phone=row.phone or None)
-            add_registration(
+            registration = add_registration(
                 store,
                 person,
                 source=source,
                 external_id=row.key(),
                 ticket=row.ticket or None,
                 registered_at=row.registered_at or None,
+                order_ref=row.order or None,
+                party_size=row.party_size,
             )
+            if row.ticket_secret:
+                keep_ticket_secret(store, registration, row.ticket_secret, source)
+        for registration, secret in secrets_of_existing:
+            keep_ticket_secret(store, registration, secret, source)
     report.applied = True
     return report

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 
+from fieldkit.names import fold_name
 from fieldkit.store import DB_ERRORS, Store
 
 
 def search_key(name: str) -> str:
-    """A name folded for search: case and diacritics ignored, any script kept."""
-    decomposed = unicodedata.normalize("NFKD", name.casefold())
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(stripped.split())
+    """A name folded for search: any script to lowercase ASCII (fieldkit/names.py)."""
+    return fold_name(name)
 
 
 @dataclass(frozen=True)
@@ -57,19 +55,23 @@ def add_registration(
     external_id: str | None = None,
     ticket: str | None = None,
     registered_at: str | None = None,
+    order_ref: str | None = None,
+    party_size: int | None = None,
 ) -> str:
-    return store.set_record(
-        "registrations",
-        None,
-        {
-            "person_id": person_id,
-            "event_id": store.event_id,
-            "source": source,
-            "external_id": external_id,
-            "ticket": ticket,
-            "registered_at": registered_at or store.now_text(),
-        },
-    )
+    fields = {
+        "person_id": person_id,
+        "event_id": store.event_id,
+        "source": source,
+        "external_id": external_id,
+        "ticket": ticket,
+        "registered_at": registered_at or store.now_text(),
+    }
+    # Only when known, so a registration made here carries no empty order fields.
+    if order_ref:
+        fields["order_ref"] = order_ref
+    if party_size and party_size > 1:
+        fields["party_size"] = party_size
+    return store.set_record("registrations", None, fields)
 
 
 # Sorts after every folded name that starts with a given prefix.
@@ -83,7 +85,13 @@ def _word_query(key: str) -> str:
 
 def find_people(store: Store, query: str, limit: int = 10) -> list[Person]:
     """People whose name, or any word of it, starts with `query` (folded), names that
-    start with it first. Both lookups use an index, so this stays fast at 100k people."""
+    start with it first; a query with an @ is an email, one with a digit an order or
+    attendee number. Every lookup uses an index, so this stays fast at 100k people."""
+    if "@" in query:
+        return _by_email(store, query.strip().lower(), limit)
+    numbered = _by_number(store, query, limit) if any(ch.isdigit() for ch in query) else []
+    if numbered:
+        return numbered
     key = search_key(query)
     if not key:
         return []
@@ -104,6 +112,31 @@ def find_people(store: Store, query: str, limit: int = 10) -> list[Person]:
             words = []
         more = sorted((r for r in words if r[0] not in seen), key=lambda r: (r[2], r[0]))
         rows += [(r[0], r[1]) for r in more[: limit - len(rows)]]
+    return [Person(*row) for row in rows]
+
+
+def _by_email(store: Store, prefix: str, limit: int) -> list[Person]:
+    # Only where emails are kept (never on a desk: sync leaves contact details off it).
+    rows = store.db.execute(
+        "SELECT id, display_name FROM people WHERE lower(email) >= ? AND lower(email) < ?"
+        " ORDER BY lower(email) LIMIT ?",
+        [prefix, prefix + _PREFIX_END, limit],
+    ).fetchall()
+    return [Person(*row) for row in rows]
+
+
+def _by_number(store: Store, query: str, limit: int) -> list[Person]:
+    """People whose order code or attendee number (as the platform printed it) starts with `query`."""
+    number = query.strip().upper()
+    if not number or " " in number:
+        return []
+    rows = store.db.execute(
+        "SELECT DISTINCT p.id, p.display_name FROM registrations r JOIN people p ON p.id = r.person_id"
+        " WHERE r.id IN (SELECT id FROM registrations WHERE upper(external_id) >= ?1 AND upper(external_id) < ?2"
+        " UNION SELECT id FROM registrations WHERE upper(order_ref) >= ?1 AND upper(order_ref) < ?2)"
+        " ORDER BY p.search_name LIMIT ?3",
+        [number, number + _PREFIX_END, limit],
+    ).fetchall()
     return [Person(*row) for row in rows]
 
 

@@ -31,6 +31,7 @@ from fieldkit.referrals.records import (
     get_referral,
     list_referrals,
     referral_for_card,
+    referrals_of_person,
 )
 from fieldkit.referrals.scanning import DeskScan, ScanResult, advance_by_scan, resolve, scan_at_desk
 from fieldkit.referrals.stock import card, find_card, issue_cards, new_cards, record_cards, signed_code
@@ -42,6 +43,6 @@ __all__ = [
     "add_introducer", "adjust_credit", "advance_by_scan", "card", "check_transition", "choose_practitioner",
     "credit_balances", "credit_ledger", "credit_milestone", "find_card", "get_referral", "introducer",
     "introducers", "issue_cards", "issue_referral", "list_referrals", "new_cards", "open_this_week",
-    "outcomes_of", "record_cards", "referral_for_card", "resolve", "scan_at_desk", "set_status",
+    "outcomes_of", "record_cards", "referral_for_card", "referrals_of_person", "resolve", "scan_at_desk", "set_status",
     "signed_code", "stamp_outcome", "suggest_practitioners", "vet",
 ]

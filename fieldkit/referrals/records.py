@@ -157,6 +157,12 @@ def list_referrals(store: Store, *, status: str | None = None, practitioner_id: 
     ]
 
 
+def referrals_of_person(store: Store, person_id: str) -> list[Referral]:
+    """A person's referrals, newest first: only those linked to them (under consent)."""
+    rows = store.db.execute(_SELECT + " WHERE d.person_id = ? ORDER BY r.issued_at DESC, r.id DESC", [person_id])
+    return [_referral(r) for r in rows]
+
+
 def existing(store: Store, referral_id: str) -> Referral:
     found = get_referral(store, referral_id)
     if found is None:

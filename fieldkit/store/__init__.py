@@ -6,8 +6,8 @@ from fieldkit.store.errors import (
     NewerSchema,
     NotAFieldKitDatabase,
     StoreError,
-    WriteRefused,
     WeakPassphrase,
+    WriteRefused,
     WrongPassphrase,
 )
 from fieldkit.store.ids import new_id

@@ -39,6 +39,8 @@ AUTHORS: dict[str, dict[str, frozenset[str]]] = {
     # records, and contact details purged when consent is withdrawn at the desk
     "people": {SET: _CPD, PURGE: _CPD},
     "registrations": {SET: _CPD, PURGE: _C},
+    "registration_voids": {INSERT: _CPD, PURGE: _C},  # a walk-in taken back at the desk
+    "ticket_secrets": {INSERT: _C, PURGE: _C},  # platform tickets, kept as digests at import
     "checkins": {INSERT: _CPD, PURGE: _C},
     "checkin_voids": {INSERT: _CPD, PURGE: _C},
     "consent_facts": {INSERT: _CPD, PURGE: _C},

@@ -12,23 +12,12 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from fieldkit.store.feeds import chain_own_history
+from fieldkit.store import schema_later
+from fieldkit.store.synced import FACT, RECORD, create_synced_table, register_synced
+
+__all__ = ["FACT", "RECORD", "create_synced_table", "register_synced", "migrations", "schema_version"]
 
 migrations = Migrations("fieldkit")
-
-FACT = "fact"
-RECORD = "record"
-
-
-def register_synced(db: Database, table: str, kind: str) -> None:
-    db["synced_tables"].insert({"name": table, "kind": kind}, replace=True)
-
-
-def create_synced_table(db: Database, table: str, kind: str, columns: dict, **kwargs) -> None:
-    """Create a synced table with the common columns first, then register it."""
-    db[table].create({"id": str, "origin": str, "hlc": str, **columns}, pk="id", **kwargs)
-    register_synced(db, table, kind)
-
 
 def known_migrations() -> list[str]:
     return [m.name for m in migrations._migrations]
@@ -104,6 +93,8 @@ def m001_foundation(db: Database) -> None:
     )
     db["registrations"].create_index(["person_id"])
     db["registrations"].create_index(["source", "external_id"])
+
+
 
 
 # -- check-in desk (m010-m019) -------------------------------------------------
@@ -392,34 +383,7 @@ def m050_referrals(db: Database) -> None:
     db["referral_scans"].create_index(["referral_id"])
 
 
-# -- measurement (m060-m069) ---------------------------------------------------
+# -- from measurement on (m060-): defined in schema_later.py, registered here in order --
 
-
-@migrations()
-def m060_report_reads(db: Database) -> None:
-    # The report reads every person's latest consent fact per purpose, every timer's facts in
-    # order, and every referral's steps. With these covering indexes each is one pass in
-    # index order, without a sort or a lookup into the table. The consent index starts with
-    # `purpose`, so the index on purpose alone goes. None of them is on the check-in path.
-    db.execute(
-        "CREATE INDEX consent_facts_latest ON consent_facts"
-        " (purpose, person_id, at, hlc, action, decision, text_version, text_sha256, valid_until)"
-    )
-    db.execute("DROP INDEX IF EXISTS idx_consent_facts_purpose")
-    db.execute("CREATE INDEX intent_timer_events_runs ON intent_timer_events (event_id, timer_id, hlc, kind, at, category)")
-    db.execute("CREATE INDEX referral_status_steps ON referral_status (referral_id, status, at)")
-
-
-# -- provenance and authority (m070-m079) --------------------------------------
-
-
-@migrations()
-def m070_provenance(db: Database) -> None:
-    # Per change its hash-chain link and proof (chain.py; this laptop's own chained now, others' received
-    # before stay NULL); others' signed heads, to relay them; a revocation's last accepted change.
-    db.execute("ALTER TABLE changes ADD COLUMN hash BLOB")
-    db.execute("ALTER TABLE changes ADD COLUMN proof BLOB")
-    db.execute("CREATE TABLE feed_signatures (origin TEXT, seq INTEGER, signature BLOB, PRIMARY KEY (origin, seq))")
-    db.execute("ALTER TABLE device_revocations ADD COLUMN last_seq INTEGER")
-    db.execute("ALTER TABLE device_revocations ADD COLUMN last_hash TEXT")
-    chain_own_history(db)
+for _step in schema_later.STEPS:
+    migrations()(_step)

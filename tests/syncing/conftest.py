@@ -1,4 +1,4 @@
-"""Fixtures for sync tests: an event with an enrolled laptop, and a TLS server in a thread."""
+"""Fixtures for sync tests: an event with an enrolled laptop, a TLS server in a thread, `sync auto` processes."""
 
 from __future__ import annotations
 
@@ -52,3 +52,20 @@ def serving():
     for server, thread in servers:
         server.close()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def auto_sync():
+    """auto_sync(db, *args) -> a running live_kit.AutoSync; every one still running is stopped afterwards (by pid)."""
+    from live_kit import AutoSync  # beside the tests that use it (tests/security imports this module too)
+
+    started: list[AutoSync] = []
+
+    def _start(db, *args: str, **kwargs) -> AutoSync:
+        laptop = AutoSync(db, *args, **kwargs)
+        started.append(laptop)
+        return laptop
+
+    yield _start
+    for laptop in started:
+        laptop.stop()

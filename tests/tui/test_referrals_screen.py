@@ -68,13 +68,17 @@ async def test_issue_vet_and_print_a_card(store, monkeypatch):
         assert len(rows(app)) == 1
 
         # Printing the card runs in a worker and says where the PDF is.
-        await pilot.press("ctrl+o")
+        await pilot.press("ctrl+k")
         await app.workers.wait_for_complete()
         await pilot.pause()
         pdf = cards_directory(store.path) / f"referral-{issued.display_code}.pdf"
         assert f"Card saved: {pdf}" in message(app)
         document = pypdfium2.PdfDocument(str(pdf))
         try:
+            # One card on a page of its own (85 x 55 mm), not an A4 sheet of ten.
+            assert len(document) == 1
+            width_mm, height_mm = (round(v * 25.4 / 72) for v in document[0].get_size())
+            assert (width_mm, height_mm) == (85, 55)
             image = document[0].render(scale=2).to_pil()
         finally:
             document.close()
@@ -87,7 +91,7 @@ async def test_fits_at_80_by_24_and_refusals_are_in_words(store):
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("f4")
         await pilot.pause()
-        await pilot.press("ctrl+o")
+        await pilot.press("ctrl+k")
         assert "Pick a referral in the list" in message(app)
         await pilot.press("ctrl+t")
         assert "Pick a referral in the list and a new status" in message(app)
@@ -113,6 +117,10 @@ async def test_referring_a_person_links_only_with_consent(store):
             await pilot.press("ctrl+s")
             await pilot.pause()
             assert ("Linked to the person." if linked else "Not linked: no consent") in message(app)
+            # The form keeps the person after issuing (issue 14 item 11); Ctrl+N makes it anonymous.
+            assert "linked only with their consent" in str(app.screen.query_one("#for-person", Static).render())
+            await pilot.press("ctrl+n")
+            await pilot.pause()
             assert "Anonymous" in str(app.screen.query_one("#for-person", Static).render())
         assert {r.person_id for r in rf.list_referrals(store)} == {None, grace}
 
@@ -120,7 +128,7 @@ async def test_referring_a_person_links_only_with_consent(store):
 async def test_scanning_a_card_at_the_check_in_desk_books_it_and_credits_the_introducer(store):
     from textual.widgets import Input
 
-    from tests.tui.test_checkin_screen import RecordingApp, open_checkin, text_of
+    from tests.tui.test_checkin_screen import RecordingApp, open_checkin, result_of
 
     async def type_and_enter(pilot, code: str) -> None:
         # The box holds the code as a scanner leaves it (typing 147 keys per scan is slow in Pilot), then Enter.
@@ -135,16 +143,16 @@ async def test_scanning_a_card_at_the_check_in_desk_books_it_and_credits_the_int
     async with app.run_test(size=(100, 34)) as pilot:
         screen = await open_checkin(pilot)
         await type_and_enter(pilot, rf.signed_code(store, r.card_id))
-        assert "booked recorded" in text_of(screen, "#result")
+        assert "booked recorded" in result_of(screen)
         assert rf.get_referral(store, r.id).status == rf.BOOKED
         assert rf.credit_balances(store)[0][1] == 1
         # The scanner sends it again: nothing more happens, and it says so.
         await type_and_enter(pilot, rf.signed_code(store, r.card_id))
-        assert "Already scanned today" in text_of(screen, "#result")
+        assert "Already scanned today" in result_of(screen)
         assert rf.get_referral(store, r.id).status == rf.BOOKED and app.bells == 0
         # An unvetted card is refused in words, with the bell.
         await type_and_enter(pilot, rf.signed_code(store, unvetted.card_id))
-        assert "Referral card:" in text_of(screen, "#result") and "not vetted" in text_of(screen, "#result")
+        assert "Referral card:" in result_of(screen) and "not vetted" in result_of(screen)
         assert app.bells == 1
         assert store.db.execute("SELECT count(*) FROM checkins").fetchone()[0] == 0
 

@@ -30,19 +30,20 @@ async def consent_screen(store):
 
 
 async def test_home_finds_a_person_by_name_and_opens_their_consent_page(store):
-    add_person(store, "Олена Коваленко")
-    olena_b = add_person(store, "Olena Bondar")
+    # Both fold to "olena ...": the Latin spelling finds the Cyrillic one too, sorted by the folded name.
+    olena_k = add_person(store, "Олена Коваленко")
+    add_person(store, "Olena Bondar")
     app = FieldKitApp(store)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press(*"olena")
         await pilot.pause()
         await pilot.press("down", "enter")  # the second match
         await pilot.pause()
-        assert isinstance(app.screen, PersonScreen) and app.screen.person_id == olena_b
+        assert isinstance(app.screen, PersonScreen) and app.screen.person_id == olena_k
         await pilot.press("ctrl+g")
         await pilot.pause()
         assert isinstance(app.screen, ConsentScreen)
-        assert "Olena Bondar" in shown(app, "#consent-person")
+        assert "Олена Коваленко" in shown(app, "#consent-person")
 
 
 async def test_home_says_in_words_when_nobody_matches(store):

@@ -14,34 +14,47 @@ from textual.widgets import Footer, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from fieldkit.checkin import Attendee, CheckinRefused, CheckinResult, Desk, describe
-from fieldkit.checkin.passes import deliver_single_pass, pass_cards, pass_sheet
+from fieldkit.checkin.passes import deliver_single_pass, pass_cards, pass_sheet, pass_token
 from fieldkit.event import load_event
 from fieldkit.keys import CannotSign
+from fieldkit.people.tickets import looks_like_ticket
 from fieldkit.printing import choose_printer
 from fieldkit.referrals import DeskScan, scan_at_desk
 from fieldkit.store import new_id
 from fieldkit.tokens import looks_like_token
 from fieldkit.tui.screens.base import FieldKitScreen
-from fieldkit.tui.widgets.result_panel import ResultPanel
+from fieldkit.tui.widgets.choice_dialog import Choice, ChoiceDialog, Chosen
+from fieldkit.tui.widgets.pass_qr import PassQRScreen
+from fieldkit.tui.widgets.result_panel import ADMITTED, FLAGGED, READY, REFUSED, ResultPanel
+from fieldkit.tui.widgets.scan_box import ScanBox
 from printables.passes import PassCard, PassSheet
 
 MIN_SEARCH = 2
 RECENT = 10
 IDLE_SECONDS = 2.0
+# Text typed and left in the box this long is leftover, not the start of the next scan.
+BOX_IDLE_SECONDS = 20.0
+READY_TEXT = "Ready: scan a pass or type a name."
+NEW_WALK_IN = "__new_walk_in__"  # no person id looks like this (ULIDs)
+
+
+def _sentence(words: str) -> str:
+    return words[:1].upper() + words[1:]
 
 
 class CheckinScreen(FieldKitScreen):
-    """Scan, search by name, walk-ins, undo; counters and the last ten check-ins."""
+    """Scan, search by name, walk-ins, undo; counters and the last ten people checked in."""
 
     BINDINGS = [
         Binding("down", "move(1)", "Next name", show=False),
         Binding("up", "move(-1)", "Previous name", show=False),
-        Binding("escape", "clear", "Clear"),
+        # Escape empties the box (the palette lists it): the footer keeps its room for the rest.
+        Binding("escape", "clear", "Clear", show=False),
         Binding("f8", "walk_in", "Walk-in", priority=True),
         Binding("f9", "walk_in(True)", "Walk-in + pass", priority=True),
         Binding("ctrl+z", "undo", "Undo", priority=True),
         # For the person the panel names (the last one admitted): shown only then.
-        Binding("f10", "consent", "Consent", priority=True),
+        Binding("ctrl+o", "consent", "Consent", priority=True),
         Binding("f12", "person", "Person", priority=True),
     ]
 
@@ -49,35 +62,45 @@ class CheckinScreen(FieldKitScreen):
         super().__init__()
         self.desk: Desk | None = None
         self.zone = None
-        # Whom F10/F12 open: the person of the check-in on the panel, none otherwise.
+        # Whom Ctrl+O/F12 open: the person of the check-in on the panel, none otherwise.
         self.last_admitted: str | None = None
+        self.last_name: str | None = None
+        # A name Enter found nobody for: what F8 registers once the box is empty again.
+        self.pending_name: str | None = None
+        self._shown_for: str | None = None  # the text the listed matches are for
+        self._shown: list[Attendee] = []
+        self._moved = False  # the volunteer picked a match with the arrows
+        self._ready_timer = None
+        self._last_action = self._last_key = 0.0
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="checkin"):
             with Vertical(id="checkin-main"):
-                yield Input(placeholder="Scan a pass, or type a name", id="scan")
-                yield OptionList(id="matches")
-                yield ResultPanel("Ready: scan a pass or type a name.", id="result")
+                yield ScanBox(placeholder="Scan a pass, or type a name", id="scan")
+                yield OptionList(id="matches", markup=False)
+                yield ResultPanel(id="result")
             with Vertical(id="checkin-side"):
                 yield Static(id="counters")
                 yield Static("Last check-ins", id="recent-title")
-                yield Static(id="recent")
-        # The desk's own keys fill 80 columns; Ctrl+P still opens the command palette.
-        yield Footer(show_command_palette=False)
+                yield Static(id="recent", markup=False)
+        # The desk's own keys fill 80 columns: compact, and Ctrl+P still opens the command palette.
+        yield Footer(show_command_palette=False, compact=True)
 
     def on_mount(self) -> None:
         self.desk = Desk(self.app.store)
-        self.zone = load_event(self.app.store).zone
+        event = load_event(self.app.store)
+        self.zone = event.zone
+        self.result_seconds = event.template.checkin.result_seconds
         self.query_one("#matches", OptionList).display = False
+        self.ready()
         self.refresh_side()
         # Other desks' check-ins arrive by sync: keep the side panel current.
         self.set_interval(3.0, self.refresh_side)
         self.set_interval(5.0, self.tidy_when_idle)
-        self._last_action = 0.0
 
     def on_screen_resume(self) -> None:
-        self.query_one("#scan", Input).focus()
+        self.box.focus()
         if self.desk is not None:
             self.refresh_side()
 
@@ -86,15 +109,36 @@ class CheckinScreen(FieldKitScreen):
     def result_panel(self) -> ResultPanel:
         return self.query_one("#result", ResultPanel)
 
+    @property
+    def box(self) -> ScanBox:
+        return self.query_one("#scan", ScanBox)
+
     def _local(self, moment: datetime) -> str:
         return f"{moment.astimezone(self.zone):%H:%M}"
 
-    def say(self, text: str, state: str, person_id: str | None = None) -> None:
-        """Show `text` on the panel; F10/F12 then apply to `person_id` (none: hidden)."""
-        self.result_panel.show(text, state)
+    def say(self, state: str, headline: str, detail: str = "", person_id: str | None = None,
+            name: str | None = None, verdict: str | None = None) -> None:
+        """Show a result; Ctrl+O/F12 then apply to `person_id` (none: hidden). It returns to
+        "Ready" after the event's `[checkin] result_seconds`."""
+        self.result_panel.show(state, headline, detail, verdict)
+        self.pending_name = None
         if person_id != self.last_admitted:
-            self.last_admitted = person_id
+            self.last_admitted, self.last_name = person_id, name
             self.refresh_bindings()
+        if self._ready_timer is not None:
+            self._ready_timer.stop()
+        self._ready_timer = self.set_timer(self.result_seconds, self.ready)
+
+    def ready(self) -> None:
+        """Back to "Ready" (the next person steps up); the keys for the last person stay."""
+        self._ready_timer = None
+        self.pending_name = None
+        last = f"Last: {self.last_name}. Ctrl+O their consent, F12 their page." if self.last_admitted else ""
+        self.result_panel.show(READY, READY_TEXT, last)
+
+    def hint(self, text: str) -> None:
+        """A word about what was typed, not a result: nobody is named on the panel."""
+        self.say(READY, text)
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action in ("consent", "person"):
@@ -103,33 +147,43 @@ class CheckinScreen(FieldKitScreen):
 
     def show_result(self, result: CheckinResult) -> None:
         # A pass whose registration has not synced yet names nobody to ask for consent.
-        self.say(describe(result, self.zone), "flagged" if result.flagged else "admitted", result.person_id)
-        self._reset_box()
+        admission = self.desk.admission(result)
+        detail = "  \u00b7  ".join(
+            part for part in (
+                f"Ticket: {admission.ticket}" if admission.ticket else "",
+                _sentence(admission.party.words()) if admission.party else "",
+            ) if part
+        )
+        state = FLAGGED if result.flagged else ADMITTED
+        self.say(state, describe(result, self.zone), detail, result.person_id, result.name)
+        self._after_action()
 
     def show_referral_scan(self, scan: DeskScan) -> None:
-        # Through say(): a card names nobody, so F10/F12 no longer open the last person admitted.
-        self.say(scan.message, "refused" if scan.refused else "admitted" if scan.advanced else "flagged")
+        # Through say(): a card names nobody, so Ctrl+O/F12 no longer open the last person admitted.
+        state = REFUSED if scan.refused else ADMITTED if scan.advanced else FLAGGED
+        self.say(state, scan.message, verdict="REFERRAL CARD")
         if scan.refused:
             self.app.bell()
-        self._reset_box()
+        self._after_action()
 
     def show_refusal(self, exc: CheckinRefused) -> None:
-        self.say(exc.message, "refused")
+        self.say(REFUSED, exc.message)
         self.app.bell()
-        self._reset_box()
+        self._after_action()
 
-    def _reset_box(self) -> None:
+    def _after_action(self) -> None:
         self._last_action = time.monotonic()
-        box = self.query_one("#scan", Input)
-        box.value = ""
-        box.focus()
-        self._show_matches([])
+        self.box.focus()
+        self._show_matches([], None)
         # Counters and the list after the result is on screen: the result comes first.
         self.call_after_refresh(self.refresh_side)
 
     def tidy_when_idle(self) -> None:
-        if time.monotonic() - self._last_action > IDLE_SECONDS:
+        now = time.monotonic()
+        if now - self._last_action > IDLE_SECONDS:
             self.desk.tidy()
+        if self.box.typed and now - self._last_key > BOX_IDLE_SECONDS:
+            self.box.value = ""  # leftover text must not become the start of the next scan
 
     def refresh_side(self) -> None:
         counters = self.desk.counters()
@@ -137,37 +191,53 @@ class CheckinScreen(FieldKitScreen):
             f"Registered  {counters.registered}\nChecked in  {counters.checked_in}\nWalk-ins    {counters.walk_ins}"
         )
         lines = [
-            f"{self._local(r.at)}  {r.name or '(not synced yet)'}" + ("  [flagged]" if r.flagged else "")
+            f"{self._local(r.at)}  {r.name or '(not synced yet)'}" + ("  (flagged)" if r.flagged else "")
             for r in self.desk.recent(RECENT)
         ]
         self.query_one("#recent", Static).update("\n".join(lines) or "None yet.")
 
-    def _show_matches(self, found: list[Attendee]) -> None:
+    def _label(self, hit: Attendee) -> str:
+        """A match as listed: what tells namesakes apart (ticket, order, checked in or not)."""
+        number = hit.order_ref or hit.external_id
+        parts = [
+            hit.name,
+            hit.ticket or "",
+            f"order {number}" if number and not number.startswith("sha256:") else "",
+            f"checked in {self._local(hit.checked_in_at)}" if hit.checked_in_at else "not checked in",
+        ]
+        return "  \u00b7  ".join(p for p in parts if p)
+
+    def _show_matches(self, found: list[Attendee], for_text: str | None) -> None:
         matches = self.query_one("#matches", OptionList)
         matches.clear_options()
-        for hit in found:
-            status = f"  checked in {self._local(hit.checked_in_at)}" if hit.checked_in_at else ""
-            ticket = f"  ({hit.ticket})" if hit.ticket else ""
-            matches.add_option(Option(f"{hit.name}{ticket}{status}", id=hit.person_id))
+        matches.add_options([Option(self._label(hit), id=hit.person_id) for hit in found])
         matches.display = bool(found)
+        self._shown_for, self._shown, self._moved = for_text, found, False
         if found:
             matches.highlighted = 0
 
     # -- the box -----------------------------------------------------------------
     @on(Input.Changed, "#scan")
     def search_as_typed(self, event: Input.Changed) -> None:
+        self._last_key = time.monotonic()
         text = event.value.strip()
-        if len(text) < MIN_SEARCH or looks_like_token(text) or text.upper().startswith("FK"):
-            self._show_matches([])
+        if len(text) < MIN_SEARCH or text.upper().startswith("FK") or "FK1:" in text.upper():
+            self._show_matches([], None)
             return
         found = self.desk.search(text)
-        self._show_matches(found)
-        if not found:
-            self.say(f"No one called {text!r} yet: press F8 to register them as a walk-in.", "undone")
+        self._show_matches(found, text)
+        if not found and not looks_like_ticket(text):
+            self.hint(f"No one called {text!r} yet: press F8 to register them as a walk-in.")
 
-    @on(Input.Submitted, "#scan")
-    def submit(self, event: Input.Submitted) -> None:
-        text = event.value.strip()
+    @on(ScanBox.Scanned, "#scan")
+    def scanned(self, event: ScanBox.Scanned) -> None:
+        try:
+            self.act_on(event.text)
+        finally:
+            self.box.settle()  # after the result: emptying the box repaints it
+
+    def act_on(self, text: str) -> None:
+        """What Enter sent: a pass or card, a platform ticket, or a name."""
         if not text:
             return
         try:
@@ -176,26 +246,69 @@ class CheckinScreen(FieldKitScreen):
                 referral = scan_at_desk(self.app.store, text, self.desk.keyring())
                 if referral is not None:
                     self.show_referral_scan(referral)
-                    return
-                self.show_result(self.desk.scan(text, nonce=new_id()))
+                else:
+                    self.show_result(self.desk.scan(text, nonce=new_id()))
                 return
-            matches = self.query_one("#matches", OptionList)
-            if matches.display and matches.highlighted is not None:
-                person_id = matches.get_option_at_index(matches.highlighted).id
-                self.show_result(self.desk.check_in_person(person_id, nonce=new_id()))
-            elif len(text) < MIN_SEARCH:
-                self.say("Type at least two letters of a name, or scan a pass.", "undone")
-            else:
-                self.say(f"No one called {text!r}: press F8 to register them as a walk-in.", "undone")
+            if looks_like_ticket(text) and (result := self.desk.scan_ticket(text, nonce=new_id())):
+                self.show_result(result)
+                return
+            self.by_name(text)
         except CheckinRefused as exc:
             self.show_refusal(exc)
 
-    @on(OptionList.OptionSelected, "#matches")
-    def pick(self, event: OptionList.OptionSelected) -> None:
+    def by_name(self, text: str) -> None:
+        """Enter on a name: one match is checked in; several ask which (unless one was picked
+        with the arrows); none offers F8."""
+        shown = self._shown_for == text
+        found = self._shown if shown else self.desk.search(text) if len(text) >= MIN_SEARCH else []
+        matches = self.query_one("#matches", OptionList)
+        if shown and self._moved and matches.highlighted is not None:
+            self.check_in_person(found[matches.highlighted].person_id)
+        elif len(found) == 1:
+            self.check_in_person(found[0].person_id)
+        elif found:
+            self.ask_which(found, f"{len(found)} people match \u201c{text}\u201d: who is here?")
+        elif looks_like_ticket(text):
+            self.show_refusal(CheckinRefused(
+                "malformed", "This is not a Field Kit code, nor a ticket of this event: scan it again or search by name."
+            ))
+        elif len(text) < MIN_SEARCH:
+            self.hint("Type at least two letters of a name, or scan a pass.")
+        else:
+            self.hint(f"No one called {text!r}: press F8 to register them as a walk-in.")
+            self.pending_name = text
+
+    def ask_which(self, found: list[Attendee], title: str, walk_in: str | None = None, with_pass: bool = False) -> None:
+        """Which of `found` is here (a choice dialog); with `walk_in`, the last choice registers
+        a new walk-in of that name instead."""
+        choices = [Choice(hit.person_id, self._label(hit)) for hit in found[:8]]
+        if walk_in is not None:
+            choices.append(Choice(NEW_WALK_IN, f"Someone else: register \u201c{walk_in}\u201d as a new walk-in"))
+
+        def chosen(choice: Chosen | None) -> None:
+            if choice is None:
+                self.hint("Nobody was checked in: search again, or scan their pass.")
+            elif choice.id == NEW_WALK_IN:
+                self.walk_in(walk_in, with_pass)
+            else:
+                self.check_in_person(choice.id, with_pass)
+
+        self.app.push_screen(ChoiceDialog(title, choices), chosen)
+
+    def check_in_person(self, person_id: str, with_pass: bool = False) -> None:
         try:
-            self.show_result(self.desk.check_in_person(event.option.id, nonce=new_id()))
+            result = self.desk.check_in_person(person_id, nonce=new_id())
         except CheckinRefused as exc:
             self.show_refusal(exc)
+            return
+        self.show_result(result)
+        if with_pass:
+            self.show_pass(result)
+
+    @on(OptionList.OptionSelected, "#matches")
+    def pick(self, event: OptionList.OptionSelected) -> None:
+        self.box.value = ""
+        self.check_in_person(event.option.id)
 
     # -- actions -----------------------------------------------------------------
     def action_move(self, step: int) -> None:
@@ -203,16 +316,24 @@ class CheckinScreen(FieldKitScreen):
         if matches.display and matches.option_count:
             current = matches.highlighted if matches.highlighted is not None else -step
             matches.highlighted = max(0, min(matches.option_count - 1, current + step))
+            self._moved = True
 
     def action_clear(self) -> None:
-        self.say("Ready: scan a pass or type a name.", "undone")
-        self._reset_box()
+        self.box.value = ""
+        self.say(READY, READY_TEXT)
+        self._after_action()
 
     def action_walk_in(self, with_pass: bool = False) -> None:
-        name = self.query_one("#scan", Input).value
-        if looks_like_token(name):
-            self.say("That is a code, not a name: press Enter to check it in.", "undone")
+        name = self.box.typed.strip() or self.pending_name or ""
+        self.box.value = ""  # whatever happens next, the next scan starts from an empty box
+        namesakes = self.desk.namesakes(name) if name and not looks_like_ticket(name) else []
+        if namesakes:
+            # Someone registered has this name: ask before making a second person.
+            self.ask_which(namesakes, f"\u201c{name}\u201d is registered already. Is it one of them?", name, with_pass)
             return
+        self.walk_in(name, with_pass)
+
+    def walk_in(self, name: str, with_pass: bool = False) -> None:
         try:
             result = self.desk.walk_in(name, nonce=new_id())
         except CheckinRefused as exc:
@@ -220,7 +341,7 @@ class CheckinScreen(FieldKitScreen):
             return
         self.show_result(result)
         if with_pass:
-            self.print_walk_in_pass(result.registration_id)
+            self.show_pass(result)
 
     def action_undo(self) -> None:
         try:
@@ -229,8 +350,9 @@ class CheckinScreen(FieldKitScreen):
             self.show_refusal(exc)
             return
         who = voided.name or "the last person"
-        self.say(f"Undone: {who}'s check-in at {self._local(voided.at)} was voided.", "undone")
-        self._reset_box()
+        also = " Their walk-in registration was taken back too." if voided.walk_in else ""
+        self.say(READY, f"Undone: {who}'s check-in at {self._local(voided.at)} was voided.{also}", verdict="UNDONE")
+        self._after_action()
 
     def action_consent(self) -> None:
         if self.last_admitted is not None:
@@ -240,13 +362,16 @@ class CheckinScreen(FieldKitScreen):
         if self.last_admitted is not None:
             self.app.action_open_person(self.last_admitted)
 
-    def print_walk_in_pass(self, registration_id: str) -> None:
+    # -- a walk-in's pass: on screen to photograph, and printed where there is a printer
+    def show_pass(self, result: CheckinResult) -> None:
         try:
+            token = pass_token(self.app.store, result.registration_id)
             sheet = pass_sheet(self.app.store)
-            (card,) = pass_cards(self.app.store, [registration_id])
+            (card,) = pass_cards(self.app.store, [result.registration_id])
         except CannotSign as exc:
             self.notify(str(exc), severity="warning")
             return
+        self.app.push_screen(PassQRScreen(result.name or "this person", token))
         printer = choose_printer(None, load_event(self.app.store).template)
         self._render_pass(sheet, card, Path(self.app.store.path).parent / "passes", printer)
 

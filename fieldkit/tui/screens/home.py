@@ -8,6 +8,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Footer, Header, Static
 
+from fieldkit.event.demo import demo_passphrase
 from fieldkit.event.overview import event_overview
 from fieldkit.tokens import looks_like_token
 from fieldkit.tui.screens.base import FieldKitScreen
@@ -26,7 +27,8 @@ class HomeScreen(FieldKitScreen):
             yield Static(id="event-name")
             yield Static(id="event-details")
             yield Static(id="event-counts")
-            yield PersonFinder("Find a person: type a name, then Enter for their consent page", input_id="home-find")
+            yield Static(id="home-demo", markup=False)
+            yield PersonFinder("Find a person: a name, number or email, then Enter for their page", input_id="home-find")
             yield Static(id="home-message")
         yield Footer()
 
@@ -34,6 +36,11 @@ class HomeScreen(FieldKitScreen):
         self.refresh_overview()
 
     def on_mount(self) -> None:
+        passphrase = demo_passphrase(self.app.store)
+        demo = self.query_one("#home-demo", Static)
+        demo.display = passphrase is not None
+        if passphrase:
+            demo.update(f"Demo event: its passphrase is {passphrase}. Nothing here is a real person.")
         self.refresh_overview()
         self.query_one(PersonFinder).box.focus()
 

@@ -20,11 +20,11 @@ from fieldkit.event import load_event
 from fieldkit.intake import timers as it
 from fieldkit.intake.privacy import linked_names
 from fieldkit.intake.surveys import SurveyChanged, check_surveys, find_draft
-from fieldkit.roles import DESK
 from fieldkit.tokens import looks_like_token
 from fieldkit.tui.screens.base import FieldKitScreen
 from fieldkit.tui.screens.survey import SurveyScreen
 from fieldkit.tui.widgets.choice_dialog import Choice, ChoiceDialog
+from fieldkit.tui.widgets.confirm import ConfirmScreen
 from fieldkit.tui.widgets.person_finder import PersonFinder
 from fieldkit.tui.widgets.tables import selected_key
 
@@ -36,18 +36,20 @@ VOID_CHOICE = Choice("", "Void: not counted")  # an id no intent category can ha
 
 class IntakeScreen(FieldKitScreen):
     # Every key shown must fit 80 columns, so two stay out of the footer (the command
-    # palette still lists them): Ctrl+N does what Enter on an empty box does, and F12 is
-    # named in the summary line whenever a timer waits for review.
+    # palette still lists them): Ctrl+N does what Enter on an empty box does, and Ctrl+Y is
+    # named in the summary line whenever a timer waits for review. Each key means one thing
+    # across the app (docs/decisions.md): F8 and F9 are the desk's walk-in keys.
     BINDINGS = [
         Binding("ctrl+n", "start_anonymous", "Anonymous", show=False),
-        # One key, two meanings: the footer shows the one that applies to the selected timer.
-        Binding("f8", "pause", "Pause"),
-        Binding("f8", "resume", "Resume"),
-        Binding("f9", "stop", "Stop"),
+        # One key, pause or resume: the footer shows the one that applies to the selected timer.
+        # F5 and F6 are the app's sync and dashboard modes: pausing is F7, stopping Ctrl+E (end).
+        Binding("f7", "pause", "Pause"),
+        Binding("f7", "resume", "Resume"),
+        Binding("ctrl+e", "stop", "Stop", priority=True),  # over the box's own end-of-line key
         Binding("f10", "survey", "Survey"),
         Binding("ctrl+o", "consent", "Consent"),
         Binding("ctrl+r", "refer", "Refer"),
-        Binding("f12", "review", "Review", show=False),
+        Binding("ctrl+y", "review", "Review", show=False),
         Binding("down", "match(1)", show=False),
         Binding("up", "match(-1)", show=False),
     ]
@@ -63,14 +65,7 @@ class IntakeScreen(FieldKitScreen):
         self.for_review: list[it.TimerRun] = []
         self.past_end = False
 
-    @property
-    def is_desk(self) -> bool:
-        # A check-in desk never shows intake data (DESIGN.md, "Terminal UI").
-        return self.app.store.role == DESK
-
     def check_action(self, action: str, parameters: tuple) -> bool | None:
-        if self.is_desk:
-            return False
         if action == "review":
             return bool(self.for_review)
         if action in ("pause", "resume", "stop", "consent", "refer"):
@@ -85,10 +80,6 @@ class IntakeScreen(FieldKitScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        if self.is_desk:
-            yield Static("This laptop is a check-in desk: intake is not shown here. Use a practitioner's laptop.", id="intake-refused")
-            yield Footer()
-            return
         with Vertical(id="intake"):
             yield PersonFinder("Name or scan a pass, then Enter (empty Enter: anonymous timer)", input_id="intake-find")
             yield Static(id="intake-message")
@@ -102,8 +93,6 @@ class IntakeScreen(FieldKitScreen):
         return self.app.store
 
     def on_mount(self) -> None:
-        if self.is_desk:
-            return
         self.template = load_event(self.store).template
         self.zone = ZoneInfo(self.template.event.timezone)
         table = self.query_one("#intake-timers", DataTable)
@@ -121,8 +110,7 @@ class IntakeScreen(FieldKitScreen):
         self.query_one(PersonFinder).box.focus()
 
     def on_screen_resume(self) -> None:
-        if not self.is_desk:
-            self.reload()
+        self.reload()
 
     # -- showing ----------------------------------------------------------------
     def reload(self) -> None:
@@ -176,9 +164,9 @@ class IntakeScreen(FieldKitScreen):
         summary = it.day_summary(self.store)
         labels = {c.id: c.label for c in self.template.intent_categories}
         counts = ", ".join(f"{labels[c]} {n}" for c, n in summary.counts.items()) or "nothing stopped yet"
-        # Every flagged timer, whatever day it started: the ones F12 goes through.
+        # Every flagged timer, whatever day it started: the ones Ctrl+Y goes through.
         waiting = len(self.for_review)
-        extra = f"  \u00b7  {waiting} for review (ran past the event's end): F12" if waiting else ""
+        extra = f"  \u00b7  {waiting} for review (ran past the event's end): Ctrl+Y" if waiting else ""
         self.query_one("#intake-summary", Static).update(
             f"Today: {counts}  \u00b7  median {it.format_duration(summary.median)}  \u00b7  {summary.running} open{extra}"
         )
@@ -216,6 +204,32 @@ class IntakeScreen(FieldKitScreen):
 
     # -- actions ---------------------------------------------------------------------
     def start(self, person_id: str | None, name: str | None) -> None:
+        """Start a timer; for someone whose timer is already open, ask first."""
+        running = next((r for r in self.runs if person_id and self._person_of(r) == person_id), None)
+        if running is None:
+            self._start(person_id, name)
+            return
+        since = running.started_at.astimezone(self.zone).strftime("%H:%M")
+        state = "running" if running.state == it.RUNNING else "paused"
+
+        def answered(another: bool | None) -> None:
+            if another:
+                self._start(person_id, name)
+            else:
+                self.select_timer(running.timer_id)
+                self.say(f"{name} already has a timer ({state} since {since}): it is selected.")
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"{name} already has a timer {state} (since {since}).",
+                "Start a second timer for them? Usually the one running is the conversation going on.",
+                yes="Start another",
+                no="Use that one",
+            ),
+            answered,
+        )
+
+    def _start(self, person_id: str | None, name: str | None) -> None:
         started = it.start_timer(self.store, person_id)
         if name and not started.linked:
             self.hints[started.timer_id] = name
@@ -229,7 +243,7 @@ class IntakeScreen(FieldKitScreen):
         self.select_timer(started.timer_id)
 
     def action_start_anonymous(self) -> None:
-        self.start(None, None)
+        self._start(None, None)
 
     def _run_of(self, timer_id: str | None) -> it.TimerRun | None:
         return next((r for r in self.runs if r.timer_id == timer_id), None)
@@ -251,7 +265,7 @@ class IntakeScreen(FieldKitScreen):
         run = self._selected_run()
         if run is not None and run.state == it.RUNNING:
             it.pause_timer(self.store, run.timer_id)
-            self.say(f"Timer of {self._who(run)} paused: F8 resumes it.")
+            self.say(f"Timer of {self._who(run)} paused: F7 resumes it.")
             self.reload()
 
     def action_resume(self) -> None:
@@ -291,8 +305,12 @@ class IntakeScreen(FieldKitScreen):
         """The referrals screen, preset for the selected timer's person (anonymous for an
         anonymous timer); the referral links to them only under the sharing consent."""
         run = self._selected_run()
-        if run is not None:
-            await self.app.action_refer_person(self._person_of(run))
+        if run is None:
+            return
+        # Said at once: the referrals screen takes a moment to open the first time.
+        self.say(f"Opening the referral form for {self._who(run)}...")
+        self.notify(f"Referral for {self._who(run)}: opening the form.", timeout=3)
+        self.call_after_refresh(self.app.action_refer_person, self._person_of(run))
 
     @work(exclusive=True, exit_on_error=False, group="dialog")
     async def action_review(self) -> None:
@@ -326,7 +344,7 @@ class IntakeScreen(FieldKitScreen):
         self.hints.pop(run.timer_id, None)
         self.hinted_people.pop(run.timer_id, None)
         self.reload()
-        left = f" {len(self.for_review)} more for review: F12." if self.for_review else ""
+        left = f" {len(self.for_review)} more for review: Ctrl+Y." if self.for_review else ""
         self.say(f"Timer of {who} {done}.{left}")
 
     @work(exclusive=True, exit_on_error=False, group="dialog")

@@ -1,4 +1,5 @@
-"""A person's page: their consent for each purpose, recording more, and withdrawing it."""
+"""A person's page: check-in, ticket, timers and referrals as far as the laptop's role and the
+person's consent allow; their consent for each purpose, recording more, and withdrawing it."""
 
 from __future__ import annotations
 
@@ -10,10 +11,15 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Footer, Header, Static
 
+from fieldkit.checkin.lookup import person_at_desk
 from fieldkit.consent import REASON_LABELS, ConsentError, consent_status, event_template
 from fieldkit.consent.withdrawal import coverage_of, revoke
+from fieldkit.intake import timers as it
+from fieldkit.intake.privacy import sharing
 from fieldkit.people.contact_details import kept_contact_fields
 from fieldkit.people.registry import get_person
+from fieldkit.referrals.records import referrals_of_person
+from fieldkit.roles import DESK
 from fieldkit.tui.screens.base import FieldKitScreen
 from fieldkit.tui.screens.consent import ConsentScreen
 from fieldkit.tui.widgets.confirm import ConfirmScreen
@@ -39,6 +45,7 @@ class PersonScreen(FieldKitScreen):
         with Vertical(id="person"):
             yield Static(id="person-name", markup=False)
             yield Static(id="person-contact")
+            yield Static(id="person-facts", markup=False)
             yield DataTable(id="person-table", cursor_type="row", zebra_stripes=True)
             yield Static(id="purpose-detail")
             yield Static(id="person-message")
@@ -67,11 +74,12 @@ class PersonScreen(FieldKitScreen):
         self.query_one("#person-contact", Static).update(
             f"Contact details kept: {' and '.join(kept)}." if kept else "No contact details are kept."
         )
+        zone = ZoneInfo(event_template(store).event.timezone)
+        self.query_one("#person-facts", Static).update("\n".join(self.facts(zone)))
         table = self.query_one("#person-table", DataTable)
         row = table.cursor_row
         table.clear()
         self.statuses = {s.purpose.id: s for s in consent_status(store, self.person_id)}
-        zone = ZoneInfo(event_template(store).event.timezone)
 
         def day(moment, style: str) -> str:
             return moment.astimezone(zone).strftime(style) if moment else ""
@@ -86,6 +94,41 @@ class PersonScreen(FieldKitScreen):
             table.move_cursor(row=min(row, len(self.statuses) - 1))
         self.query_one("#withdraw", Button).disabled = not self.can_withdraw()
         self.refresh_bindings()
+
+    def facts(self, zone: ZoneInfo) -> list[str]:
+        """Check-in and ticket (every role); timers and referrals only off a desk and only
+        when linked to the person, which happens only under their consent to share intake."""
+        store = self.app.store
+        desk = person_at_desk(store, self.person_id)
+        if desk.registration_id is None:
+            lines = ["Check-in: no registration for this event."]
+        else:
+            came = ", ".join(f"{at.astimezone(zone):%H:%M} at {where}" for at, where, _ in desk.checkins)
+            order = f", order {desk.order_ref}" if desk.order_ref else ""
+            party = f", {desk.party.words()}" if desk.party else ""
+            lines = [
+                f"Checked in: {came}" if came else "Checked in: not yet",
+                f"Ticket: {desk.ticket or 'no ticket type'}{order}{party}",
+            ]
+        if store.role == DESK:
+            return lines  # a desk never shows intake (DESIGN.md "Who uses it")
+        if not sharing(store, self.person_id).allowed:
+            return lines + ["Timers and referrals: kept anonymous (no consent to share intake)."]
+        template = event_template(store)
+        labels = {c.id: c.label for c in template.intent_categories}
+        runs = it.timers_of_person(store, self.person_id)
+        now = store.now()
+        timers = "; ".join(
+            f"{run.started_at.astimezone(zone):%H:%M} {it.format_duration(run.elapsed(now))}"
+            f" {labels.get(run.category, run.category) if run.category else run.state}"
+            for run in runs
+        )
+        referrals = "; ".join(
+            f"{r.display_code} {r.status_words}"
+            + (f" ({template.practitioner(r.practitioner_id).name})" if r.practitioner_id and template.practitioner(r.practitioner_id) else "")
+            for r in referrals_of_person(store, self.person_id)
+        )
+        return lines + [f"Timers: {timers or 'none'}", f"Referrals: {referrals or 'none'}"]
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         status = self.statuses.get(event.row_key.value) if event.row_key else None

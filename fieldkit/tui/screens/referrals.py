@@ -17,7 +17,7 @@ from fieldkit.event.template import CHANNELS
 from fieldkit.people.registry import get_person
 from fieldkit.printing import choose_printer, deliver
 from fieldkit.referrals import directory
-from fieldkit.referrals.cards import card_batch, referral_cards
+from fieldkit.referrals.cards import single_card
 from fieldkit.tui.screens.base import FieldKitScreen
 from fieldkit.tui.widgets.tables import selected_key
 from printables.fonts import FontMissing
@@ -51,12 +51,15 @@ class ReferralsScreen(FieldKitScreen):
     CSS_PATH = [Path(__file__).with_name("referrals.tcss")]
     # Priority, so they work while typing in a box (ctrl+u would clear an Input, ctrl+p is
     # the command palette's).
+    # Each key means one thing across the app (docs/decisions.md): Ctrl+O is consent and
+    # Ctrl+R refer on the intake screen, so printing and refreshing have keys of their own.
     BINDINGS = [
         Binding("ctrl+s", "issue", "Issue referral", priority=True),
         Binding("ctrl+t", "apply_status", "Set status", priority=True),
-        Binding("ctrl+o", "print_card", "Print card", priority=True),
+        Binding("ctrl+k", "print_card", "Print card", priority=True),
         Binding("ctrl+d", "open_directory", "Directory", priority=True),
-        Binding("ctrl+r", "refresh_list", "Refresh", show=False, priority=True),
+        Binding("ctrl+n", "anonymous", "Anonymous", show=False, priority=True),
+        Binding("ctrl+l", "refresh_list", "Refresh", show=False, priority=True),
     ]
 
     def compose(self) -> ComposeResult:
@@ -192,12 +195,26 @@ class ReferralsScreen(FieldKitScreen):
             return
         linked = referral.person_id is not None
         unlinked = self.person_id is not None and not linked
-        self.refer(None)
+        # The form keeps the person (a second referral for them is one key away); Ctrl+N
+        # makes it anonymous again.
         self.query_one("#card", Input).value = ""
         self.query_one("#status-filter", Select).value = ALL
         self.refresh_list()
         link = " Linked to the person." if linked else " Not linked: no consent to share intake." if unlinked else ""
-        self.say(f"Issued {referral.display_code} (UNVETTED until a practitioner vets it).{link} Ctrl+O prints its card.")
+        self.select_referral(referral.id)
+        self.say(f"Issued {referral.display_code} (UNVETTED until a practitioner vets it).{link} Ctrl+K prints its card.")
+
+    def select_referral(self, referral_id: str) -> None:
+        table = self.query_one("#referral-table", DataTable)
+        try:
+            table.move_cursor(row=table.get_row_index(referral_id))
+        except Exception:  # not in the list shown (filtered out): leave the cursor
+            pass
+
+    def action_anonymous(self) -> None:
+        """The next referral is anonymous (the form forgets the person)."""
+        self.refer(None)
+        self.say("The next referral is anonymous: the card's code is its only link.")
 
     def action_open_directory(self) -> None:
         from fieldkit.tui.screens.directory import DirectoryScreen
@@ -236,8 +253,8 @@ class ReferralsScreen(FieldKitScreen):
         store = self.app.store
         try:
             template = load_event(store).template
-            batch = card_batch(template)
-            cards = referral_cards(store, [referral_id])
+            # One card on a page of its own size, or one label (the template says): never a sheet of ten.
+            batch, cards = single_card(store, referral_id)
         except Refused as exc:
             self.say(str(exc), "refused")
             return

@@ -86,7 +86,8 @@ class SurveyScreen(FieldKitScreen[str | None]):
             yield Static(id="survey-step")
             yield ProgressBar(id="survey-progress", show_eta=False, show_percentage=False)
             yield Static(id="survey-prompt", markup=False)
-            yield OptionList(id="survey-choices")
+            # Plain text: an option or answer with brackets ("[x]") is shown, not read as markup.
+            yield OptionList(id="survey-choices", markup=False)
             yield Input(id="survey-input")
             yield Static(id="survey-error")
         yield Footer()

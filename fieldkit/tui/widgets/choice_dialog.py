@@ -43,9 +43,10 @@ class ChoiceDialog(ModalScreen[Chosen | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="choice-dialog"):
-            yield Static(self.title_text, id="choice-title")
+            yield Static(self.title_text, id="choice-title", markup=False)
             yield OptionList(
-                *[Option(f"{n}  {c.label}", id=c.id) for n, c in enumerate(self.choices, 1)], id="choice-list"
+                *[Option(f"{n}  {c.label}", id=c.id) for n, c in enumerate(self.choices, 1)], id="choice-list",
+                markup=False,  # labels hold names and template words: brackets are text
             )
             yield Input(placeholder=self.note_prompt, id="choice-note", max_length=200)
             yield Static(id="choice-error")

@@ -1,0 +1,218 @@
+"""What the desk reads: people by name or number with what tells namesakes apart, the
+counters, the last check-ins (one line a person), and a registration's ticket and party."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from fieldkit.people.registry import find_people, search_key
+from fieldkit.store import Store
+
+NOT_VOIDED = "NOT EXISTS (SELECT 1 FROM checkin_voids v WHERE v.checkin_id = c.id)"
+# A registration taken back (a walk-in undone) is no registration: not counted, not found.
+LIVE = "NOT EXISTS (SELECT 1 FROM registration_voids x WHERE x.registration_id = r.id)"
+BY_WALK_IN = "walk_in"
+
+
+@dataclass(frozen=True)
+class Counters:
+    registered: int
+    checked_in: int
+    walk_ins: int
+
+
+@dataclass(frozen=True)
+class RecentCheckin:
+    checkin_id: str
+    name: str | None
+    at: datetime
+    desk: str
+    method: str
+    flagged: bool
+
+
+@dataclass(frozen=True)
+class Attendee:
+    """A search hit: the person, their registration and when they came in, if they did."""
+
+    person_id: str
+    name: str
+    registration_id: str | None
+    ticket: str | None
+    checked_in_at: datetime | None
+    order_ref: str | None = None
+    external_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Party:
+    """How many people a registration stands for: a form's party size on one pass, or the
+    tickets of one order (each with its own pass), and how many of those are in."""
+
+    size: int
+    checked_in: int
+    order_ref: str | None = None
+
+    def words(self) -> str:
+        if self.order_ref is None:
+            return f"party of {self.size} on this one pass"
+        return f"party of {self.size} (order {self.order_ref}): {self.checked_in} of {self.size} in"
+
+
+@dataclass(frozen=True)
+class Admission:
+    """What the desk shows beside a name: the ticket type and the party."""
+
+    ticket: str | None
+    party: Party | None
+
+
+def search(store: Store, query: str, limit: int = 10) -> list[Attendee]:
+    """People matching `query` (name, email, order or attendee number) with their live
+    registration and check-in time; people whose only registration was taken back are left out."""
+    found = []
+    for person in find_people(store, query, limit):
+        row = store.db.execute(
+            "SELECT r.id, r.ticket, r.order_ref, r.external_id, (SELECT min(c.checked_in_at) FROM checkins c"
+            f" WHERE c.registration_id = r.id AND {NOT_VOIDED})"
+            f" FROM registrations r WHERE r.person_id = ? AND r.event_id = ? AND {LIVE} ORDER BY r.id LIMIT 1",
+            [person.id, store.event_id],
+        ).fetchone()
+        if row is None and store.db.execute("SELECT 1 FROM registrations WHERE person_id = ?", [person.id]).fetchone():
+            continue  # every registration of theirs was taken back
+        reg_id, ticket, order_ref, external_id, at = row or (None, None, None, None, None)
+        checked_in = datetime.fromisoformat(at) if at else None
+        found.append(Attendee(person.id, person.display_name, reg_id, ticket, checked_in, order_ref, external_id))
+    return found
+
+
+def namesakes(store: Store, name: str) -> list[Attendee]:
+    """Registered people whose name has the same words as `name` (folded, any order): whom a
+    walk-in of that name might already be."""
+    words = sorted(search_key(name).split())
+    if not words:
+        return []
+    return [hit for hit in search(store, name, 20) if sorted(search_key(hit.name).split()) == words]
+
+
+def live_registration(store: Store, person_id: str) -> str | None:
+    """The person's registration for this event that was not taken back, if any."""
+    row = store.db.execute(
+        f"SELECT r.id FROM registrations r WHERE r.person_id = ? AND r.event_id = ? AND {LIVE} ORDER BY r.id LIMIT 1",
+        [person_id, store.event_id],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def taken_back(store: Store, registration_id: str) -> bool:
+    return bool(
+        store.db.execute("SELECT 1 FROM registration_voids WHERE registration_id = ?", [registration_id]).fetchone()
+    )
+
+
+def registered_count(store: Store) -> int:
+    """Registrations of the event not taken back. One database holds one event, so every
+    registration row counts; the few taken back are subtracted (a NOT EXISTS per row would
+    read all 100k on every check-in)."""
+    return store.db.execute(
+        "SELECT (SELECT count(*) FROM registrations)"
+        " - (SELECT count(DISTINCT v.registration_id) FROM registration_voids v"
+        " JOIN registrations r ON r.id = v.registration_id)"
+    ).fetchone()[0]
+
+
+def counters(store: Store) -> Counters:
+    db = store.db
+    registered = registered_count(store)
+    checked_in, walk_ins = db.execute(
+        "SELECT count(DISTINCT c.registration_id),"
+        " count(DISTINCT CASE WHEN c.method = ? THEN c.registration_id END)"
+        f" FROM checkins c WHERE {NOT_VOIDED}",
+        [BY_WALK_IN],
+    ).fetchone()
+    return Counters(registered, checked_in, walk_ins)
+
+
+def recent(store: Store, limit: int = 10) -> list[RecentCheckin]:
+    """The latest check-ins on this laptop (any desk, once synced), newest first, one line a
+    person: a repeat moves them to the top and marks the line flagged."""
+    lines: dict[str, RecentCheckin] = {}
+    window = 5 * limit
+    while True:
+        # The newest few first (by index), then their names: not a join over every check-in.
+        rows = store.db.execute(
+            "SELECT c.id, p.display_name, c.checked_in_at, c.desk, c.method, c.repeat_of IS NOT NULL,"
+            " coalesce(r.person_id, c.registration_id) FROM"
+            f" (SELECT * FROM checkins c WHERE {NOT_VOIDED} ORDER BY c.checked_in_at DESC LIMIT ?) c"
+            " LEFT JOIN registrations r ON r.id = c.registration_id LEFT JOIN people p ON p.id = r.person_id"
+            " ORDER BY c.checked_in_at DESC, c.hlc DESC",
+            [window],
+        ).fetchall()
+        lines.clear()
+        repeated: set[str] = set()
+        for row in rows:
+            who = row[6]
+            if who in lines:
+                repeated.add(who)
+            else:
+                lines[who] = RecentCheckin(row[0], row[1], datetime.fromisoformat(row[2]), row[3], row[4], bool(row[5]))
+        if len(lines) >= limit or len(rows) < window:
+            break
+        window *= 4
+    return [
+        RecentCheckin(r.checkin_id, r.name, r.at, r.desk, r.method, r.flagged or who in repeated)
+        for who, r in list(lines.items())[:limit]
+    ]
+
+
+def admission(store: Store, registration_id: str) -> Admission:
+    """The ticket and party of a registration (none known when it has not synced yet)."""
+    row = store.db.execute(
+        "SELECT ticket, order_ref, party_size FROM registrations WHERE id = ?", [registration_id]
+    ).fetchone()
+    if row is None:
+        return Admission(None, None)
+    ticket, order_ref, party_size = row
+    if party_size and party_size > 1:
+        return Admission(ticket, Party(party_size, 0))
+    if not order_ref:
+        return Admission(ticket, None)
+    size, checked_in = store.db.execute(
+        "SELECT count(*), count(CASE WHEN EXISTS (SELECT 1 FROM checkins c WHERE c.registration_id = r.id"
+        f" AND {NOT_VOIDED}) THEN 1 END) FROM registrations r WHERE upper(r.order_ref) = upper(?) AND {LIVE}",
+        [order_ref],
+    ).fetchone()
+    return Admission(ticket, Party(size, checked_in, order_ref) if size > 1 else None)
+
+
+@dataclass(frozen=True)
+class PersonAtDesk:
+    """What the desk knows of one person: their registration's ticket and party, and when
+    they were checked in (voided check-ins left out)."""
+
+    registration_id: str | None
+    ticket: str | None
+    order_ref: str | None
+    party: Party | None
+    checkins: tuple[tuple[datetime, str, str], ...]  # (at, desk, method), first first
+
+
+def person_at_desk(store: Store, person_id: str) -> PersonAtDesk:
+    registration_id = live_registration(store, person_id)
+    if registration_id is None:
+        return PersonAtDesk(None, None, None, None, ())
+    row = store.db.execute("SELECT order_ref FROM registrations WHERE id = ?", [registration_id]).fetchone()
+    ticket_and_party = admission(store, registration_id)
+    checkins = store.db.execute(
+        f"SELECT c.checked_in_at, c.desk, c.method FROM checkins c WHERE c.registration_id = ? AND {NOT_VOIDED}"
+        " ORDER BY c.checked_in_at",
+        [registration_id],
+    ).fetchall()
+    return PersonAtDesk(
+        registration_id,
+        ticket_and_party.ticket,
+        row[0] if row else None,
+        ticket_and_party.party,
+        tuple((datetime.fromisoformat(at), desk, method) for at, desk, method in checkins),
+    )

@@ -1,0 +1,77 @@
+"""Migrations from measurement on (m060-), one function per step; schema.py registers STEPS in order.
+
+Append new steps at the end of STEPS: never edit or reorder one that has shipped.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+
+from fieldkit.names import fold_name
+from fieldkit.store.feeds import chain_own_history
+from fieldkit.store.synced import FACT, create_synced_table
+
+# -- measurement (m060-m069) ---------------------------------------------------
+
+
+def m060_report_reads(db: Database) -> None:
+    # The report reads every person's latest consent fact per purpose, every timer's facts in
+    # order, and every referral's steps. With these covering indexes each is one pass in
+    # index order, without a sort or a lookup into the table. The consent index starts with
+    # `purpose`, so the index on purpose alone goes. None of them is on the check-in path.
+    db.execute(
+        "CREATE INDEX consent_facts_latest ON consent_facts"
+        " (purpose, person_id, at, hlc, action, decision, text_version, text_sha256, valid_until)"
+    )
+    db.execute("DROP INDEX IF EXISTS idx_consent_facts_purpose")
+    db.execute("CREATE INDEX intent_timer_events_runs ON intent_timer_events (event_id, timer_id, hlc, kind, at, category)")
+    db.execute("CREATE INDEX referral_status_steps ON referral_status (referral_id, status, at)")
+
+
+# -- the desk's screens (issue 14) -----------------------------------------------
+
+
+def m061_desk_search_tickets_and_voids(db: Database) -> None:
+    # Names fold to ASCII now (`lukasz` finds Łukasz): every laptop re-folds its own rows.
+    rows = db.execute("SELECT id, display_name FROM people WHERE display_name IS NOT NULL").fetchall()
+    db.conn.executemany("UPDATE people SET search_name = ? WHERE id = ?", [(fold_name(n), i) for i, n in rows])
+    # Found by email (where kept), by order code or attendee number; the party of an order.
+    db.execute("CREATE INDEX people_by_email ON people (lower(email))")
+    db["registrations"].add_column("order_ref", str)
+    db["registrations"].add_column("party_size", int)
+    db.execute("CREATE INDEX registrations_by_number ON registrations (upper(external_id))")
+    db.execute("CREATE INDEX registrations_by_order ON registrations (upper(order_ref))")
+    # A platform ticket's secret as HMAC-SHA256 (it is a bearer credential): the digest is the id.
+    create_synced_table(db, "ticket_secrets", FACT, {"registration_id": str, "source": str})
+    # A registration taken back (a walk-in undone at the desk): a fact, never a delete.
+    create_synced_table(
+        db, "registration_voids", FACT, {"registration_id": str, "reason": str, "desk": str, "voided_at": str}
+    )
+    db["registration_voids"].create_index(["registration_id"])
+
+
+# -- provenance and authority (issue 11, m070-m079) -------------------------------
+
+
+def m070_provenance(db: Database) -> None:
+    # Each change's link in its origin's hash chain and what proves it without its content
+    # (chain.py): this laptop's own changes are chained now; others' received before this
+    # upgrade keep NULL in both and are never relayed (docs/sync-protocol.md "Upgrading").
+    db.execute("ALTER TABLE changes ADD COLUMN hash BLOB")
+    db.execute("ALTER TABLE changes ADD COLUMN proof BLOB")
+    # Heads of other laptops' feeds, signed by them, kept to relay their changes (local).
+    db.execute(
+        "CREATE TABLE feed_signatures (origin TEXT NOT NULL, seq INTEGER NOT NULL, signature BLOB NOT NULL,"
+        " PRIMARY KEY (origin, seq)) WITHOUT ROWID"
+    )
+    # A revocation names the revoked laptop's last change the coordinator accepted, and its hash.
+    db.execute("ALTER TABLE device_revocations ADD COLUMN last_seq INTEGER")
+    db.execute("ALTER TABLE device_revocations ADD COLUMN last_hash TEXT")
+    chain_own_history(db)
+
+
+STEPS = (
+    m060_report_reads,
+    m061_desk_search_tickets_and_voids,
+    m070_provenance,
+)
