@@ -75,7 +75,7 @@ def test_found_by_order_or_attendee_number_and_by_email(sample):
 def test_an_older_database_has_its_names_folded_again_when_opened(tmp_path):
     path = tmp_path / "old.db"
     db = Database(sqlite3.connect(path))
-    schema.migrations.apply(db, stop_before="m060_desk_search_tickets_and_voids")
+    schema.migrations.apply(db, stop_before="m061_desk_search_tickets_and_voids")
     meta = {"app": "fieldkit", "encrypted": "0", "device_id": "D1", "device_name": "desk-1", "role": "desk",
             "event_id": "E1", "hlc": "", "schema_version": str(schema.schema_version() - 1)}
     db["fieldkit_meta"].insert_all([{"key": k, "value": v} for k, v in meta.items()], replace=True)
