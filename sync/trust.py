@@ -177,7 +177,9 @@ class Gate:
         if before is None and first > 1:
             feeds.adopt_hash(db, run.origin, first - 1, run.prev)
 
-    def _within_revocation(self, origin: str, proven: list[RemoteChange], event_device: str | None) -> list[RemoteChange]:
+    def _within_revocation(
+        self, origin: str, proven: list[RemoteChange], event_device: str | None
+    ) -> list[RemoteChange]:
         row = self.store.db.execute(
             "SELECT last_seq, last_hash FROM device_revocations WHERE device_id = ? AND origin = ?"
             " ORDER BY hlc LIMIT 1",
@@ -202,7 +204,9 @@ class Gate:
 
     def _forged(self, origin: str, why: str) -> TrustRefused:
         name = self.name_of(origin)
-        log.warning("refused a batch from %s: changes of %s (%s) are not as it signed them: %s", self.peer, name, origin, why)
+        log.warning(
+            "refused a batch from %s: changes of %s (%s) are not as it signed them: %s", self.peer, name, origin, why
+        )
         return TrustRefused(
             f"{self.peer} sent changes of {name} that {name} did not sign as they are ({why}): nothing of that "
             f"batch was applied. If {self.peer} was not changed on purpose, sync it with the coordinator's laptop; "

@@ -10,10 +10,9 @@ from collections import defaultdict
 from typing import Any
 
 from fieldkit.store.changes import COMMON_COLUMNS, INSERT, PURGE, SET
+from fieldkit.store.synced import RECORD
 
 _CHUNK = 500
-FACT = "fact"  # the kinds of synced table, as schema.py registers them
-RECORD = "record"
 
 LogRow = tuple[str, int, str, str, str, str]  # (origin, seq, tbl, row_id, hlc, op)
 

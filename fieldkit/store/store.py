@@ -182,7 +182,9 @@ class Store:
     def _log(self, table: str, row_id: str, stamp: str, op: str, proof: bytes) -> None:
         """The change-log row of a write, chained to this laptop's previous change (chain.py)."""
         me = self.device_id
-        last = self.db.execute("SELECT seq, hash FROM changes WHERE origin = ? ORDER BY seq DESC LIMIT 1", [me]).fetchone()
+        last = self.db.execute(
+            "SELECT seq, hash FROM changes WHERE origin = ? ORDER BY seq DESC LIMIT 1", [me]
+        ).fetchone()
         seq, prev = (last[0] + 1, last[1] or ZERO) if last else (1, ZERO)
         head = link(prev, me, seq, table, body(row_id, stamp, op, proof))
         self.db.execute(

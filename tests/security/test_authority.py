@@ -13,7 +13,7 @@ from fieldkit.store.changes import INSERT, PURGE, SET
 from fieldkit.store.schema import FACT
 from sync.transport import sync_with
 from tests.conftest import REPO_ROOT
-from tests.syncing.conftest import coordinator, enroll, serving  # noqa: F401  (the sync tests' event)
+from tests.syncing.conftest import serving  # noqa: F401  (coordinator, enroll: conftest.py)
 
 
 def test_the_threat_model_prints_the_table_in_the_code():

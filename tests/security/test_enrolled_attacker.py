@@ -18,7 +18,7 @@ from sync.protocol import SyncRefused
 from sync.transport import sync_with
 from tests.conftest import REPO_ROOT
 from tests.security.enrolled import full_state, tampered
-from tests.syncing.conftest import PASSPHRASE, coordinator, enroll, serving  # noqa: F401  (the sync tests' event)
+from tests.syncing.conftest import PASSPHRASE, serving  # noqa: F401  (coordinator, enroll: conftest.py)
 
 
 @pytest.fixture
@@ -52,7 +52,8 @@ def _still_serves(honest, address, victim):
 
 def test_the_write_path_refuses_an_honest_desk_what_a_desk_may_not_write(event):
     _, desk, _, _ = event
-    with pytest.raises(WriteRefused, match=r"\(a desk\) may not write signing_keys: only the coordinator.s laptop that created the event may. Do it"):
+    refusal = r"\(a desk\) may not write signing_keys: only the coordinator.s laptop that created the event may. Do it"
+    with pytest.raises(WriteRefused, match=refusal):
         desk.set_record("signing_keys", "k", {"role": EVENT_ROLE})
     with pytest.raises(WriteRefused, match="may not add to device_revocations"):
         desk.append_fact("device_revocations", {"device_id": "x"})

@@ -8,7 +8,7 @@ from fieldkit.store.changes import watermarks
 from sync.enroll import revoke_device
 from sync.transport import sync_with
 from tests.security.enrolled import deliver, frames_for, full_state
-from tests.syncing.conftest import coordinator, enroll, serving  # noqa: F401  (the sync tests' event)
+from tests.syncing.conftest import serving  # noqa: F401  (coordinator, enroll: conftest.py)
 from tests.syncing.kit import new_store, signed_frame
 
 STAMP = "0000000000002-000000"

@@ -56,7 +56,8 @@ def _roster_entry(event_device, event_key, device_id, name, role, public) -> tup
     device = {"id": device_id, **common, "name": name, "role": role, "enrolled_at": "2026-01-01T00:00:00+00:00"}
     key = {
         "id": key_id_of(public), **common, "public_key": public.hex(), "device_id": device_id, "role": "device",
-        "certificate": event_key.sign(certificate_message(public, device_id)).hex(), "created_at": device["enrolled_at"],
+        "certificate": event_key.sign(certificate_message(public, device_id)).hex(),
+        "created_at": device["enrolled_at"],
     }
     rows = {"devices": [device], "signing_keys": [key]}
     clocks = [

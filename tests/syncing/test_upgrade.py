@@ -37,15 +37,15 @@ def test_own_changes_are_chained_at_the_upgrade_and_others_come_from_their_origi
     add_person(desk, "Bo Chen")
     sync_with(desk, *serving(coordinator))
     me = coordinator.device_id
-    chained = coordinator.db.execute("SELECT seq, hash, proof FROM changes WHERE origin = ? ORDER BY seq", [me]).fetchall()
+    own = "SELECT seq, hash, proof FROM changes WHERE origin = ? ORDER BY seq"
+    chained = coordinator.db.execute(own, [me]).fetchall()
     path = coordinator.path
     coordinator.close()
 
     _as_before_provenance(path)
     upgraded = open_store(path, PASSPHRASE)
     # The same chain, from the content it holds (nothing was written over or purged here).
-    assert upgraded.db.execute("SELECT seq, hash, proof FROM changes WHERE origin = ? ORDER BY seq", [me]).fetchall() \
-        == chained
+    assert upgraded.db.execute(own, [me]).fetchall() == chained
     assert upgraded.db.execute("SELECT count(*) FROM changes WHERE origin = ? AND hash IS NULL",
                                [desk.device_id]).fetchone() == (1,)
 
