@@ -18,6 +18,7 @@ from sync.protocol import SyncRefused
 from sync.transport import sync_with
 from tests.conftest import REPO_ROOT
 from tests.security.enrolled import full_state, tampered
+from tests.syncing.kit import pull
 from tests.syncing.conftest import PASSPHRASE, serving  # noqa: F401  (coordinator, enroll: conftest.py)
 
 
@@ -145,3 +146,21 @@ def test_a_real_sync_serve_process_refuses_all_three_and_serves_on(coordinator, 
     refused = [line for line in errors.splitlines() if "refused a batch from desk-2" in line]
     assert len(refused) == 1 and hostile.device_id in refused[0], errors
     assert "Traceback" not in errors
+
+
+def test_a_forbidden_change_is_refused_whoever_relays_it(event, monkeypatch, caplog):
+    coordinator, desk, relay, address = event
+    with tampered(desk):
+        desk.set_record("signing_keys", "forged", {"public_key": "00" * 32, "role": EVENT_ROLE})
+    with monkeypatch.context() as careless:  # a relay whose own check was taken out takes it
+        careless.setattr("sync.trust.may_author", lambda principal, table, op: True)
+        pull(relay, desk)
+    assert relay.db.execute("SELECT 1 FROM signing_keys WHERE id = 'forged'").fetchone()
+    before = full_state(coordinator)
+    caplog.clear()
+    with pytest.raises(SyncRefused) as refused:
+        sync_with(relay, *address)
+    assert str(refused.value).startswith("desk-3 sent a change this laptop refuses: desk-2 (a desk) may not write")
+    assert full_state(coordinator) == before
+    lines = [r.getMessage() for r in caplog.records if "refused a batch" in r.getMessage()]
+    assert len(lines) == 1 and desk.device_id in lines[0], lines
