@@ -11,6 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from fieldkit.errors import Refused
@@ -24,6 +25,7 @@ EVENT_ROLE = "event"
 DEVICE_ROLE = "device"
 _META_EVENT_KEY = "event_signing_key"
 _META_DEVICE_KEY = "device_signing_key"
+_META_EVENT_PUBLIC = "event_public_key"  # "device_id:hex", pinned when the laptop joined
 
 
 class CannotSign(Refused):
@@ -138,6 +140,53 @@ def revoke_token(store: Store, token_id: str, reason: str) -> str:
     return store.append_fact(
         "token_revocations", {"token_id": token_id, "reason": reason, "revoked_at": utc_text(store.now())}
     )
+
+
+def event_key(store: Store) -> tuple[str, bytes] | None:
+    """(device id, public key) of the event key: the laptop that holds it is the one that
+    may write the roster and the keys. Pinned on first use from this laptop's own key or
+    the row the event key's laptop wrote itself, never from a row another laptop changed."""
+    pinned = store.meta(_META_EVENT_PUBLIC)
+    if pinned:
+        device_id, _, public_hex = pinned.partition(":")
+        return device_id, bytes.fromhex(public_hex)
+    private = _private_from_meta(store, _META_EVENT_KEY)
+    if private is not None:
+        found = (store.device_id, raw_public(private.public_key()))
+    else:
+        row = store.db.execute(
+            "SELECT k.device_id, k.public_key FROM signing_keys k JOIN field_clocks f"
+            " ON f.tbl = 'signing_keys' AND f.row_id = k.id AND f.field = 'public_key' AND f.origin = k.device_id"
+            " WHERE k.role = ? AND k.origin = k.device_id ORDER BY k.hlc LIMIT 1",
+            [EVENT_ROLE],
+        ).fetchone()
+        if row is None:
+            return None
+        found = (row[0], bytes.fromhex(row[1]))
+    store.set_meta(_META_EVENT_PUBLIC, f"{found[0]}:{found[1].hex()}")
+    return found
+
+
+def certified_keys(store: Store, device_id: str) -> list[Ed25519PublicKey]:
+    """The keys the event key certified for one laptop (revoked or not: what it signed
+    before its revocation still verifies)."""
+    pinned = event_key(store)
+    if pinned is None:
+        return []
+    if device_id == pinned[0]:
+        return [Ed25519PublicKey.from_public_bytes(pinned[1])]
+    event_public = Ed25519PublicKey.from_public_bytes(pinned[1])
+    found = []
+    for public_hex, cert in store.db.execute(
+        "SELECT public_key, certificate FROM signing_keys WHERE device_id = ? AND role = ?", [device_id, DEVICE_ROLE]
+    ):
+        try:
+            public = bytes.fromhex(public_hex)
+            event_public.verify(bytes.fromhex(cert), certificate_message(public, device_id))
+            found.append(Ed25519PublicKey.from_public_bytes(public))
+        except (ValueError, TypeError, InvalidSignature):
+            continue
+    return found
 
 
 def _private_from_meta(store: Store, key: str) -> Ed25519PrivateKey | None:

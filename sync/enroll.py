@@ -22,11 +22,12 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from fieldkit.errors import Refused
 from fieldkit.event.ca import META_CA_CERT, META_CA_KEY, DeviceIdentity, install_identity, issue_certificate
-from fieldkit.keys import device_key_ids, install_device_key, issue_device_key, revoke_key
+from fieldkit.keys import device_key_ids, event_key, install_device_key, issue_device_key, revoke_key
 from fieldkit.private_files import write_private
 from fieldkit.store import Store, create_store, new_id
 from fieldkit.store.apply import apply_snapshot
-from sync.scope import COORDINATOR, ROLES
+from fieldkit.store.authority import EVENT
+from sync.scope import ROLES
 
 MAGIC = b"FIELDKIT-JOIN-1\n"
 # What a joining laptop needs before its first sync (tables a later feature adds are skipped if absent).
@@ -210,6 +211,7 @@ def join_event(path: Path, db_passphrase: str | None, bundle: dict[str, Any]) ->
             install_identity(store, bundle["ca_cert"], bundle["key"], bundle["cert"])
             apply_snapshot(store, snapshot["rows"], snapshot["field_clocks"], snapshot["tombstones"])
             install_device_key(store, bundle["signing_key"])
+            event_key(store)  # pinned now, from the coordinator's own rows: the root of what this laptop trusts
     except BaseException:
         store.close()
         for leftover in Path(path).parent.glob(Path(path).name + "*"):
@@ -219,9 +221,13 @@ def join_event(path: Path, db_passphrase: str | None, bundle: dict[str, Any]) ->
 
 
 def revoke_device(store: Store, name: str, reason: str = "lost") -> RosterEntry:
-    """Append a revocation for the laptop called `name`; it syncs like any fact."""
-    if store.role != COORDINATOR:
-        raise EnrollRefused("Only a coordinator's laptop can revoke laptops: run this there.")
+    """Append a revocation for the laptop called `name`; it syncs like any fact. It names the
+    last change of that laptop this one holds: every laptop refuses its changes after that."""
+    if store.principal != EVENT:
+        raise EnrollRefused(
+            "Only the coordinator's laptop that created the event (it holds the event key) can revoke laptops: "
+            "run this there."
+        )
     matches = [e for e in roster(store) if e.name == name and not e.revoked]
     if not matches:
         raise EnrollRefused(f"No enrolled laptop is named {name}: `fieldkit device list` shows the roster.")
@@ -229,9 +235,15 @@ def revoke_device(store: Store, name: str, reason: str = "lost") -> RosterEntry:
     if entry.device_id == store.device_id:
         raise EnrollRefused("This is the laptop you are using: revoke it from another coordinator laptop.")
     with store.transaction():
+        last = store.db.execute(
+            "SELECT seq, hash FROM changes WHERE origin = ? ORDER BY seq DESC LIMIT 1", [entry.device_id]
+        ).fetchone()
         store.append_fact(
             "device_revocations",
-            {"device_id": entry.device_id, "reason": reason, "revoked_at": store.now_text()},
+            {
+                "device_id": entry.device_id, "reason": reason, "revoked_at": store.now_text(),
+                "last_seq": last[0] if last else 0, "last_hash": last[1].hex() if last and last[1] else None,
+            },
         )
         # Its tokens stay good only for what was recorded before now (fieldkit/tokens.py).
         for key_id in device_key_ids(store, entry.device_id):

@@ -17,22 +17,21 @@ from typing import Any
 
 from fieldkit.errors import Refused
 from fieldkit.store import DB_ERRORS, Change, Store
-from fieldkit.store.apply import (
-    ApplyResult,
-    BatchRefused,
-    IdentityClash,
-    apply_changes,
-)
-from fieldkit.store.changes import RemoteChange, head_entries
+from fieldkit.store.apply import ApplyResult, BatchRefused, IdentityClash
+from fieldkit.store.changes import WITHHELD, RemoteChange, head_entries
 from fieldkit.store.forks import forked_origin, mark
 from fieldkit.store.hlc import MAX_AHEAD_MS
 from fieldkit.store.schema import schema_version
 from sync import feed, scope
-from sync.frames import Channel, FrameError, encode
+from sync.batches import decode_runs
+from sync.frames import Channel, FrameError
+from sync.outgoing import frames_for
 from sync.scope import ROLES, may_receive
+from sync.trust import Gate, TrustRefused, apply_admitted
 
-# 2: the hello carries each origin's head change and the database id (docs/sync-protocol.md).
-PROTOCOL_VERSION = 2
+# 2: the hello carries each origin's head change and the database id; 3: batches are runs
+# with their proofs and their origins' signatures (docs/sync-protocol.md).
+PROTOCOL_VERSION = 3
 log = logging.getLogger("fieldkit.sync")
 
 
@@ -69,6 +68,8 @@ class SyncSummary:
     bytes_sent: int = 0
     bytes_received: int = 0
     clock_note: str | None = None
+    strangers: int = 0  # changes of laptops this one's roster does not list yet, held back
+    after_revocation: int = 0  # changes revoked laptops made after their revocation, refused
 
     @property
     def applied(self) -> int:
@@ -95,6 +96,13 @@ class SyncSummary:
                 f" {held} changes stamped {self.result.ahead_ms // 60000} minutes ahead of this laptop's"
                 " clock were held back: set the right time on the laptop that is wrong."
             )
+        if self.strangers:
+            text += (
+                f" {self.strangers} changes of laptops this laptop's roster does not list yet were held back:"
+                " sync with the coordinator's laptop, then again."
+            )
+        if self.after_revocation:
+            text += f" {self.after_revocation} changes revoked laptops made after their revocation were refused."
         if self.clock_note:
             text += " " + self.clock_note
         return text
@@ -244,41 +252,6 @@ def _clock_note(store: Store, hello: dict) -> str | None:
     )
 
 
-def _decode_batch(message: dict) -> list[RemoteChange]:
-    origins = _field(message, "origins", list)
-    rows = _field(message, "changes", list)
-    changes = []
-    for row in rows:
-        if not isinstance(row, list) or len(row) != 7:
-            raise ProtocolError("malformed batch frame: a change is not a list of 7 items")
-        index, seq, table, row_id, hlc, op, payload = row
-        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(origins):
-            raise ProtocolError("malformed batch frame: a change names no origin")
-        if not all(isinstance(v, str) for v in (origins[index], table, row_id, hlc, op)):
-            raise ProtocolError("malformed batch frame: a change has fields of the wrong type")
-        changes.append(RemoteChange(origins[index], seq, table, row_id, hlc, op, payload))
-    return changes
-
-
-def _encode_batch(changes: list[RemoteChange]) -> list[dict]:
-    """One or more batch frames, split so that none is over the frame limit."""
-    origins = sorted({c.origin for c in changes})
-    index = {o: i for i, o in enumerate(origins)}
-    message = {
-        "type": "batch",
-        "origins": origins,
-        "changes": [[index[c.origin], c.seq, c.table, c.row_id, c.hlc, c.op, c.payload] for c in changes],
-    }
-    try:
-        encode(message)
-    except FrameError:
-        if len(changes) == 1:
-            raise ProtocolError("one change is larger than the frame limit") from None
-        half = len(changes) // 2
-        return _encode_batch(changes[:half]) + _encode_batch(changes[half:])
-    return [message]
-
-
 class Session:
     """One sync session on an open channel; `run()` returns its summary."""
 
@@ -382,13 +355,15 @@ class Session:
         return message
 
     def _send(self, their_marks: dict[str, int], peer: Peer) -> None:
-        def may_hold(table: str) -> bool:
-            return may_receive(peer.role, table)
-
-        incomplete = scope.held_in_part(self.store.role, self.store.device_id, peer.role)
-        for batch in feed.changes_since(self.store, their_marks, self.batch_size, may_hold=may_hold, incomplete=incomplete):
-            batch = [scope.scoped(change, peer.role) for change in batch]
-            for message in _encode_batch(batch):
+        outgoing = frames_for(self.store, peer.role, their_marks, self.batch_size)
+        while True:
+            try:
+                messages = next(outgoing, None)
+            except FrameError as exc:
+                raise ProtocolError(str(exc)) from None
+            if messages is None:
+                break
+            for message in messages:
                 self.channel.send(message)
                 self.summary.sent += len(message["changes"])
                 self.progress(len(message["changes"]))
@@ -396,6 +371,7 @@ class Session:
 
     def _receive(self) -> None:
         held_back: set[str] = set()
+        gate = Gate(self.store, self.summary.peer_name or "the other laptop", lambda d: device_name(self.store, d))
         while True:
             message = self.channel.recv()
             if message["type"] == "done":
@@ -404,15 +380,18 @@ class Session:
                 raise SyncRefused(str(message.get("reason", ""))[:500])
             if message["type"] != "batch":
                 raise ProtocolError(f"expected batch or done, got {message['type'][:40]!r}")
-            changes = _decode_batch(message)
-            for change in changes:
-                if (what := scope.not_to_hold(self.store.role, change)) is not None:
-                    raise ProtocolError(f"the peer sent {what[:80]}, which this laptop's role may not hold")
+            runs = decode_runs(message)
+            for change in (c for run in runs for c in run.changes):
+                self._check_scope(change)
             try:
-                result = apply_changes(self.store, changes, held_back=held_back)
+                result = apply_admitted(self.store, gate, runs, held_back)
             except IdentityClash as exc:
                 moved = self.summary.sent or self.summary.received
                 refusal = identity_clash(self.store, exc.device_id, nothing_moved=not moved)
+                self._refuse(refusal, drain=True)
+                raise refusal from None
+            except TrustRefused as exc:
+                refusal = SyncRefused(str(exc))
                 self._refuse(refusal, drain=True)
                 raise refusal from None
             except BatchRefused as exc:
@@ -420,6 +399,16 @@ class Session:
             except DB_ERRORS as exc:
                 raise ProtocolError(f"batch refused by the database: {exc.__class__.__name__}") from None
             held_back.update(result.deferred)
-            self.summary.received += len(changes)
+            count = sum(len(run.changes) for run in runs)
+            self.summary.received += count
             self.summary.result.add(result)
-            self.progress(len(changes))
+            self.summary.strangers = sum(gate.strangers.values())
+            self.summary.after_revocation = sum(gate.after_revocation.values())
+            self.progress(count)
+
+    def _check_scope(self, change: RemoteChange) -> None:
+        role = self.store.role
+        if (what := scope.not_to_hold(role, change)) is not None:
+            raise ProtocolError(f"the peer sent {what[:80]}, which this laptop's role may not hold")
+        if change.op == WITHHELD and may_receive(role, change.table):
+            raise ProtocolError(f"the peer withheld a change of {change.table[:40]}, which this laptop's role may hold")

@@ -15,6 +15,7 @@ of it to a laptop that may hold more (it could only pass on less than was writte
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -101,3 +102,10 @@ def not_to_hold(role: str, change: RemoteChange) -> str | None:
         return None
     found = hidden_fields(role, change.table) & set(change.payload)
     return f"{change.table}.{min(found)}" if found else None
+
+
+@functools.cache
+def scoped_for_some_role(table: str) -> bool:
+    """Whether some role does not receive `table`, or not all of its fields (its changes reach
+    that role as placeholders or in part, so a feed signs a checkpoint before them)."""
+    return not all(may_receive(role, table) and not hidden_fields(role, table) for role in ROLES)

@@ -46,6 +46,8 @@ def create_event(
     store = create_store(path, passphrase, device_name=device_name, role=COORDINATOR)
     ev = template.event
     with store.transaction():
+        # The event key first: the event record and the roster are written under it.
+        create_event_key(store)  # signs passes, cards and forms, and this laptop's changes
         store.set_record(
             "events",
             store.event_id,
@@ -65,8 +67,6 @@ def create_event(
             store.device_id,
             {"name": device_name, "role": COORDINATOR, "enrolled_at": store.now_text()},
         )
-        # What a new event needs besides its records, in one visible place:
-        create_event_key(store)  # signs passes, cards and forms
         create_event_ca(store)  # certifies each laptop for sync
     return store
 

@@ -43,9 +43,13 @@ class RemoteChange(Change):
     payload: insert -> the fact's columns; set -> the fields this change still
     decides; purge -> {"fields": [...], "reason": str}; withheld -> None (a
     placeholder for a change of a table the receiving laptop's role may not hold).
+    proof and hash: its place in its origin's hash chain (fieldkit/store/chain.py), as
+    the sender holds them or as verified on arrival; None for a change not proven.
     """
 
     payload: dict[str, Any] | None = None
+    proof: bytes | None = None
+    hash: bytes | None = None
 
     @property
     def stamp(self) -> Stamp:

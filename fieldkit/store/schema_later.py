@@ -9,9 +9,10 @@ from sqlite_utils import Database
 
 from fieldkit.names import fold_name
 from fieldkit.store.desk_upgrade import empty_what_desks_no_longer_hold
+from fieldkit.store.feeds import chain_own_history
 from fieldkit.store.synced import FACT, create_synced_table
 
-# -- measurement (m060-m069) ---------------------------------------------------
+# -- measurement ---------------------------------------------------------
 
 
 def m060_report_reads(db: Database) -> None:
@@ -70,9 +71,30 @@ def m063_report_people(db: Database) -> None:
     db.execute("CREATE INDEX registrations_people ON registrations (event_id, person_id, source)")
 
 
+# -- provenance and authority (issue 11) -------------------------------
+
+
+def m064_provenance(db: Database) -> None:
+    # Each change's link in its origin's hash chain and what proves it without its content
+    # (chain.py): this laptop's own changes are chained now; others' received before this
+    # upgrade keep NULL in both and are never relayed (docs/sync-protocol.md "Upgrading").
+    db.execute("ALTER TABLE changes ADD COLUMN hash BLOB")
+    db.execute("ALTER TABLE changes ADD COLUMN proof BLOB")
+    # Heads of other laptops' feeds, signed by them, kept to relay their changes (local).
+    db.execute(
+        "CREATE TABLE feed_signatures (origin TEXT NOT NULL, seq INTEGER NOT NULL, signature BLOB NOT NULL,"
+        " PRIMARY KEY (origin, seq)) WITHOUT ROWID"
+    )
+    # A revocation names the revoked laptop's last change the coordinator accepted, and its hash.
+    db.execute("ALTER TABLE device_revocations ADD COLUMN last_seq INTEGER")
+    db.execute("ALTER TABLE device_revocations ADD COLUMN last_hash TEXT")
+    chain_own_history(db)
+
+
 STEPS = (
     m060_report_reads,
     m061_desk_search_tickets_and_voids,
     m062_desks_hold_no_contact_details,
     m063_report_people,
+    m064_provenance,
 )

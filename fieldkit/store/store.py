@@ -15,7 +15,10 @@ from sqlite_utils import Database
 
 from fieldkit.roles import COORDINATOR
 from fieldkit.store import schema
+from fieldkit.store.authority import EVENT, may_author, refusal
+from fieldkit.store.chain import ZERO, body, fact_proof, link, purge_proof, set_proof
 from fieldkit.store.changes import COMMON_COLUMNS, INSERT, PURGE, SET, Change
+from fieldkit.store.columns import as_stored
 from fieldkit.store.connection import apply_pragmas, check_new_passphrase, connect
 from fieldkit.store.errors import CannotCreate, NewerSchema, NotAFieldKitDatabase, WriteRefused
 from fieldkit.store.faults import storage_fault
@@ -37,7 +40,8 @@ class Store:
         self._meta = {row["key"]: row["value"] for row in db["fieldkit_meta"].rows}
         self.clock = HybridClock.resume(self._meta.get("hlc"), now=wall)
         self.synced = {row["name"]: row["kind"] for row in db["synced_tables"].rows}
-        self._columns: dict[str, set[str]] = {}
+        self._columns: dict[str, dict[str, str]] = {}
+        self._settable: dict[str, frozenset[str]] = {}
 
     # -- identity ---------------------------------------------------------
     @property
@@ -51,6 +55,11 @@ class Store:
     @property
     def role(self) -> str:
         return self._meta.get("role", COORDINATOR)
+
+    @property
+    def principal(self) -> str:
+        """Who this laptop writes as (fieldkit/store/authority.py): the event key's holder, or its role."""
+        return EVENT if self._meta.get("event_signing_key") else self.role
 
     @property
     def event_id(self) -> str:
@@ -142,24 +151,46 @@ class Store:
             self.clock.observe(max(stamps))
             self._save_clock(self.clock.last)
 
-    def columns_of(self, table: str) -> set[str]:
-        """The columns of one of this database's tables (cached: the schema does not change while open)."""
+    def column_types(self, table: str) -> dict[str, str]:
+        """Column name -> declared type (TEXT, INTEGER...), cached: the schema does not change while open."""
         if table not in self._columns:
-            self._columns[table] = {c.name for c in self.db[table].columns}
+            self._columns[table] = {c.name: c.type.upper() for c in self.db[table].columns}
         return self._columns[table]
 
-    def _check(self, table: str, kind: str, fields: Iterable[str]) -> None:
+    def columns_of(self, table: str) -> set[str]:
+        """The columns of one of this database's tables."""
+        return set(self.column_types(table))
+
+    def settable_columns(self, table: str) -> frozenset[str]:
+        """The columns a change may carry: all but id, origin and hlc (cached)."""
+        if table not in self._settable:
+            self._settable[table] = frozenset(self.column_types(table)) - frozenset(COMMON_COLUMNS)
+        return self._settable[table]
+
+    def _check(self, table: str, kind: str, op: str, values: dict[str, Any]) -> dict[str, Any]:
+        """`values` as SQLite will store them, if this laptop may write them; WriteRefused otherwise."""
         if self.synced.get(table) != kind:
             raise WriteRefused(f"{table} is not a synced {kind} table.")
-        unknown = set(fields) - self.columns_of(table)
+        if not may_author(self.principal, table, op):
+            raise WriteRefused(refusal(self.principal, table, op) + " Do it on that laptop.")
+        types = self.column_types(table)
+        unknown = set(values) - set(types)
         if unknown:
             raise WriteRefused(f"{table} has no column {', '.join(sorted(unknown))}.")
+        # Stored exactly as hashed: what SQLite would make of the value, or a refusal.
+        return {name: as_stored(value, types[name], table, name) for name, value in values.items()}
 
-    def _log(self, table: str, row_id: str, stamp: str, op: str) -> None:
+    def _log(self, table: str, row_id: str, stamp: str, op: str, proof: bytes) -> None:
+        """The change-log row of a write, chained to this laptop's previous change (chain.py)."""
+        me = self.device_id
+        last = self.db.execute(
+            "SELECT seq, hash FROM changes WHERE origin = ? ORDER BY seq DESC LIMIT 1", [me]
+        ).fetchone()
+        seq, prev = (last[0] + 1, last[1] or ZERO) if last else (1, ZERO)
+        head = link(prev, me, seq, table, body(row_id, stamp, op, proof))
         self.db.execute(
-            "INSERT INTO changes (origin, seq, tbl, row_id, hlc, op) VALUES"
-            " (?, (SELECT coalesce(max(seq), 0) + 1 FROM changes WHERE origin = ?), ?, ?, ?, ?)",
-            [self.device_id, self.device_id, table, row_id, stamp, op],
+            "INSERT INTO changes (origin, seq, tbl, row_id, hlc, op, hash, proof) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [me, seq, table, row_id, stamp, op, head, proof],
         )
 
     def _stamp_fields(self, table: str, row_id: str, fields: Iterable[str], stamp: str) -> None:
@@ -178,7 +209,8 @@ class Store:
         entry are committed together or not at all."""
         row = dict(values)
         row.setdefault("id", new_id())
-        self._check(table, schema.FACT, row)
+        row = self._check(table, schema.FACT, INSERT, row)
+        proof = fact_proof({k: v for k, v in row.items() if k not in COMMON_COLUMNS})
         with self._stamped_write() as stamp:
             row["origin"], row["hlc"] = self.device_id, stamp
             names = list(row)
@@ -187,15 +219,15 @@ class Store:
                 f" VALUES ({', '.join('?' for _ in names)})",
                 [row[n] for n in names],
             )
-            self._log(table, row["id"], stamp, INSERT)
+            self._log(table, row["id"], stamp, INSERT, proof)
         return row["id"]
 
     def set_record(self, table: str, row_id: str | None, fields: dict[str, Any]) -> str:
         """Create a record or set some of its fields; returns its id."""
         row_id = row_id or new_id()
-        self._check(table, schema.RECORD, fields)
         if set(fields) & set(COMMON_COLUMNS):
             raise WriteRefused("id, origin and hlc are set by the store.")
+        fields = self._check(table, schema.RECORD, SET, fields)
         with self._stamped_write() as stamp:
             exists = self.db.execute(f"SELECT 1 FROM [{table}] WHERE id = ?", [row_id]).fetchone()
             if exists:
@@ -212,7 +244,7 @@ class Store:
                     list(row.values()),
                 )
             self._stamp_fields(table, row_id, fields, stamp)
-            self._log(table, row_id, stamp, SET)
+            self._log(table, row_id, stamp, SET, set_proof(fields))
         return row_id
 
     def purge(self, table: str, row_id: str, reason: str, fields: Iterable[str] | None = None) -> None:
@@ -224,8 +256,10 @@ class Store:
         kind = self.synced.get(table)
         if kind is None:
             raise WriteRefused(f"{table} is not a synced table.")
+        if not may_author(self.principal, table, PURGE):
+            raise WriteRefused(refusal(self.principal, table, PURGE) + " Do it on that laptop.")
         if fields is not None:
-            self._check(table, schema.RECORD, fields)
+            self._check(table, schema.RECORD, PURGE, dict.fromkeys(fields))
         with self._stamped_write() as stamp:
             if fields is None:
                 self.db.execute(f"DELETE FROM [{table}] WHERE id = ?", [row_id])
@@ -243,7 +277,7 @@ class Store:
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 [(table, row_id, f, stamp, self.device_id, reason) for f in targets],
             )
-            self._log(table, row_id, stamp, PURGE)
+            self._log(table, row_id, stamp, PURGE, purge_proof({"fields": targets, "reason": reason}))
 
     # -- reading ------------------------------------------------------------
     def changes_of(self, origin: str, after_seq: int = 0, limit: int = 1000) -> list[Change]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from fieldkit.store import schema
-from fieldkit.store.changes import COMMON_COLUMNS, INSERT, OPS, PURGE, SET, WHOLE_ROW, WITHHELD, RemoteChange
+from fieldkit.store.changes import INSERT, OPS, PURGE, SET, WHOLE_ROW, WITHHELD, RemoteChange
+from fieldkit.store.columns import is_held
 from fieldkit.store.errors import BatchRefused
 from fieldkit.store.hlc import is_stamp
 
@@ -13,19 +14,6 @@ if TYPE_CHECKING:
     from fieldkit.store.store import Store
 
 _MAX_TEXT_ID = 64
-
-
-_SCALARS = (str, float, bool, type(None))
-
-
-def _is_scalar(value: Any) -> bool:
-    if type(value) in _SCALARS:
-        return True
-    return type(value) is int and -(2**63) <= value < 2**63
-
-
-def _settable_columns(store: Store, table: str) -> frozenset[str]:
-    return frozenset(store.columns_of(table) - set(COMMON_COLUMNS))
 
 
 def _text_id(value: Any) -> bool:
@@ -48,7 +36,8 @@ def validate(store: Store, change: RemoteChange) -> None:
         raise BatchRefused("a change has an unknown operation or no row id")
     if not is_stamp(c.hlc):
         raise BatchRefused("a change has no valid clock stamp")
-    columns = _settable_columns(store, c.table)
+    types = store.column_types(c.table)
+    columns = store.settable_columns(c.table)
     if c.op == PURGE:
         _validate_purge(c, kind, columns)
         return
@@ -58,8 +47,9 @@ def validate(store: Store, change: RemoteChange) -> None:
         return  # the sender no longer holds the row (purged): only the log entry travels
     if not isinstance(c.payload, dict) or not columns.issuperset(c.payload):
         raise BatchRefused(f"a change to {c.table} names columns it does not have")
-    if not all(_is_scalar(v) for v in c.payload.values()):
-        raise BatchRefused(f"a change to {c.table} holds a value that is not text or a number")
+    for name, value in c.payload.items():
+        if not is_held(value, types[name]):
+            raise BatchRefused(f"a change to {c.table} holds a value its column does not hold")
 
 
 def _validate_purge(c: RemoteChange, kind: str, columns: set[str]) -> None:

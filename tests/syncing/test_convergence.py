@@ -21,7 +21,7 @@ from kit import canonical_dump, new_store, sync_pair
 
 from fieldkit.store import new_id
 
-FACT = "device_revocations"
+FACT = "token_revocations"
 # Memory-backed when the machine has it: the property is about merge logic, not fsync.
 _FAST_DIR = "/dev/shm" if Path("/dev/shm").is_dir() else None
 FIELDS = ("display_name", "email", "phone")
@@ -55,7 +55,7 @@ class Laptops(RuleBasedStateMachine):
 
     @rule(index=laptop, reason=text)
     def add_fact(self, index, reason):
-        fact_id = self._pick(index).append_fact(FACT, {"device_id": "d", "reason": reason, "revoked_at": "t"})
+        fact_id = self._pick(index).append_fact(FACT, {"token_id": "d", "reason": reason, "revoked_at": "t"})
         self.appended.add(fact_id)
 
     @rule(index=laptop, person=st.sampled_from(PEOPLE), values=st.dictionaries(st.sampled_from(FIELDS), text, min_size=1))

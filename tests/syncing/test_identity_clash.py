@@ -9,7 +9,7 @@ import threading
 import time
 
 import pytest
-from kit import canonical_dump, new_store
+from kit import canonical_dump, new_store, signed_frame
 
 from fieldkit.checkin import Desk
 from fieldkit.people.registry import add_person
@@ -170,7 +170,7 @@ def test_a_change_numbered_as_the_receivers_own_is_a_clash(forked):
 def test_a_clash_found_mid_session_is_refused_with_the_sentence(forked):
     """A peer whose hello is honest but whose batch renumbers a held change (the apply-level check)."""
     desk, twin, coordinator = forked
-    coordinator.set_record("devices", desk.device_id, {"name": "desk-2", "role": "desk"})
+    coordinator.set_record("people", None, {"display_name": "Cy Diaz"})
     add_person(desk, "Ana Lima")
     apply_changes(coordinator, _everything(desk))
     add_person(twin, "Bo Chen")
@@ -194,11 +194,11 @@ def test_a_clash_found_mid_session_is_refused_with_the_sentence(forked):
         channel.send(_hello(desk, head_entries(desk)))
         assert channel.recv()["type"] == "hello"
         while channel.recv()["type"] != "done":
-            pass  # the coordinator's own roster change, which the desk may take
+            pass  # the coordinator's own change, which the desk may take
         (clashing,) = _everything(twin)
-        channel.send({"type": "batch", "origins": [clashing.origin], "changes": [[
-            0, clashing.seq, clashing.table, clashing.row_id, clashing.hlc, clashing.op, clashing.payload,
-        ]]})
+        channel.send(signed_frame(twin, [[
+            clashing.seq, clashing.table, clashing.row_id, clashing.hlc, clashing.op, clashing.payload,
+        ]]))
         assert channel.recv() == {"type": "refuse", "reason": MORE}
     finally:
         channel.close()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from kit import canonical_dump, new_store, sync_pair
+from kit import canonical_dump, new_store, pull, sync_pair
 
 from fieldkit.store import new_id
 from fieldkit.store.apply import BatchRefused, apply_changes
@@ -11,7 +11,7 @@ from fieldkit.store.changes import RemoteChange, watermarks
 from sync import feed
 from sync.protocol import ProtocolError, SyncSummary
 
-FACT = "device_revocations"
+FACT = "token_revocations"
 
 
 @pytest.fixture
@@ -25,14 +25,13 @@ def trio(tmp_path):
 
 def _pull(dst, src):
     """Apply everything src holds beyond dst's watermarks, without a socket."""
-    for batch in feed.changes_since(src, watermarks(dst), limit=3):
-        apply_changes(dst, batch)
+    pull(dst, src, limit=3)
 
 
 def test_facts_union_and_applying_twice_is_a_no_op(trio):
     a, b, _ = trio
-    a.append_fact(FACT, {"device_id": "x", "reason": "lost", "revoked_at": "t"})
-    b.append_fact(FACT, {"device_id": "y", "reason": "lost", "revoked_at": "t"})
+    a.append_fact(FACT, {"token_id": "x", "reason": "lost", "revoked_at": "t"})
+    b.append_fact(FACT, {"token_id": "y", "reason": "lost", "revoked_at": "t"})
     batch = next(feed.changes_since(a, {}))
     first = apply_changes(b, batch)
     again = apply_changes(b, batch)
@@ -73,7 +72,7 @@ def test_equal_stamps_are_decided_by_origin(tmp_path):
 
 def test_tombstone_wins_over_older_writes_and_a_purged_fact_never_returns(trio):
     a, b, c = trio
-    fid = a.append_fact(FACT, {"device_id": "x", "reason": "lost", "revoked_at": "t"})
+    fid = a.append_fact(FACT, {"token_id": "x", "reason": "lost", "revoked_at": "t"})
     pid = a.set_record("people", None, {"display_name": "Ana", "email": "a@x"})
     _pull(b, a)
     b.set_record("people", pid, {"phone": "123"})  # older than the purge below
@@ -117,7 +116,7 @@ def test_field_purge_syncs(trio):
 
 def test_changes_relay_through_a_third_laptop_with_their_original_stamps(trio):
     a, b, c = trio
-    a.append_fact(FACT, {"device_id": "x", "reason": "lost", "revoked_at": "t"})
+    a.append_fact(FACT, {"token_id": "x", "reason": "lost", "revoked_at": "t"})
     _pull(b, a)
     _pull(c, b)
     assert c.changes_of(a.device_id) == a.changes_of(a.device_id)
@@ -126,7 +125,7 @@ def test_changes_relay_through_a_third_laptop_with_their_original_stamps(trio):
 def test_a_gap_in_an_origins_sequence_is_refused_and_nothing_applies(trio):
     a, b, _ = trio
     for n in range(3):
-        a.append_fact(FACT, {"device_id": str(n), "reason": "r", "revoked_at": "t"})
+        a.append_fact(FACT, {"token_id": str(n), "reason": "r", "revoked_at": "t"})
     batch = next(feed.changes_since(a, {}))
     with pytest.raises(BatchRefused):
         apply_changes(b, [batch[0], batch[2]])
@@ -157,7 +156,7 @@ def test_malformed_changes_are_refused(trio, change):
 def test_a_far_ahead_stamp_is_held_back_without_dragging_the_clock(trio):
     a, b, _ = trio
     a.clock.now = lambda: b.wall() + 60 * 60 * 1000  # an hour ahead
-    a.append_fact(FACT, {"device_id": "x", "reason": "lost", "revoked_at": "t"})
+    a.append_fact(FACT, {"token_id": "x", "reason": "lost", "revoked_at": "t"})
     result = apply_changes(b, next(feed.changes_since(a, {})))
     assert result.applied == 0 and result.deferred == {a.device_id: 1}
     assert result.ahead_ms >= 59 * 60 * 1000
@@ -167,7 +166,7 @@ def test_a_far_ahead_stamp_is_held_back_without_dragging_the_clock(trio):
 
 def test_session_moves_both_ways_and_a_second_sync_moves_nothing(trio):
     a, b, _ = trio
-    a.append_fact(FACT, {"device_id": "x", "reason": "lost", "revoked_at": "t"})
+    a.append_fact(FACT, {"token_id": "x", "reason": "lost", "revoked_at": "t"})
     b.set_record("people", None, {"display_name": "Bo"})
     first, served = sync_pair(a, b)
     assert isinstance(first, SyncSummary), first
@@ -180,8 +179,8 @@ def test_session_moves_both_ways_and_a_second_sync_moves_nothing(trio):
 def test_a_cut_connection_resumes_without_duplicates(trio):
     a, b, _ = trio
     for n in range(25):
-        a.append_fact(FACT, {"device_id": str(n), "reason": "r", "revoked_at": "t"})
-        b.append_fact(FACT, {"device_id": f"b{n}", "reason": "r", "revoked_at": "t"})
+        a.append_fact(FACT, {"token_id": str(n), "reason": "r", "revoked_at": "t"})
+        b.append_fact(FACT, {"token_id": f"b{n}", "reason": "r", "revoked_at": "t"})
     first, served = sync_pair(a, b, cut_after=3, batch_size=4)
     assert isinstance(first, ProtocolError) and isinstance(served, ProtocolError)
     partial = a.counts()[FACT] + b.counts()[FACT]

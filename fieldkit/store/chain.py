@@ -1,0 +1,107 @@
+"""Each origin's hash chain: canonical digests of a change's content, and the links that chain one laptop's feed.
+
+Every change-log row keeps `proof`, what is needed to re-derive the change's digest
+without its content, and `hash`, the link that chains it to the previous change of the
+same origin (docs/sync-protocol.md "Provenance"):
+
+| op | proof (bytes) |
+| --- | --- |
+| insert | the field digests of the fact's columns that are not NULL, sorted and concatenated |
+| set | the field digests of the fields written (NULL included), sorted and concatenated |
+| purge | the canonical JSON `{"fields": [sorted], "reason": ...}` |
+| withheld | the change's body (below), nothing more |
+
+    field digest = SHA-256(name NUL type-letter value)[:16]   (s text, i integer, f float, n NULL)
+    body = SHA-256(len:row_id len:hlc len:op + SHA-256(proof))
+    hash = SHA-256(previous hash + len:origin seq: len:table + body)
+
+The first change of an origin follows 32 zero bytes. So a link covers origin, seq,
+table, row id, stamp, operation and content. A change whose content is gone (a purged
+fact, a placeholder for a role that may not hold it) or held in part (fields a later
+write decides, or a role may not hold) is proven by its field digests, never altered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from fieldkit.store.changes import INSERT, PURGE, SET, WITHHELD
+
+ZERO = bytes(32)
+DIGEST_SIZE = 32  # a link, a body
+FIELD_DIGEST_SIZE = 16  # a field: a relay would need a second preimage to change it
+_encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False)
+_sha256 = hashlib.sha256
+
+
+def canonical(value: Any) -> bytes:
+    """Compact JSON with sorted keys, as UTF-8: the one byte form every laptop hashes."""
+    return _encoder.encode(value).encode("utf-8", "surrogatepass")
+
+
+def field_digest(name: str, value: Any) -> bytes:
+    """One field's digest: cheap (it runs for every field of every check-in) and unambiguous."""
+    kind = type(value)
+    if kind is str:
+        text = f"{name}\x00s{value}"
+    elif value is None:
+        text = f"{name}\x00n"
+    elif kind is int:
+        text = f"{name}\x00i{value}"
+    elif kind is float:
+        text = f"{name}\x00f{value!r}"
+    else:
+        raise TypeError(f"{name} holds a {kind.__name__}, not text or a number")
+    return _sha256(text.encode("utf-8", "surrogatepass")).digest()[:FIELD_DIGEST_SIZE]
+
+
+def fact_proof(payload: Mapping[str, Any], others: tuple[bytes, ...] = ()) -> bytes:
+    """A fact's field digests; a NULL column counts as absent, so a column added later changes
+    nothing. `others` are the digests of fields sent as digests only."""
+    return b"".join(sorted([*(field_digest(k, v) for k, v in payload.items() if v is not None), *others]))
+
+
+def set_proof(payload: Mapping[str, Any], others: tuple[bytes, ...] = ()) -> bytes:
+    """A record write's field digests (a field set to NULL included)."""
+    return b"".join(sorted([*(field_digest(k, v) for k, v in payload.items()), *others]))
+
+
+def split_digests(proof: bytes) -> list[bytes]:
+    return [proof[i : i + FIELD_DIGEST_SIZE] for i in range(0, len(proof), FIELD_DIGEST_SIZE)]
+
+
+def purge_proof(payload: Mapping[str, Any]) -> bytes:
+    return canonical({"fields": sorted(payload["fields"]), "reason": payload["reason"]})
+
+
+def proof_of(op: str, payload: Mapping[str, Any]) -> bytes:
+    """The proof of a change whose whole content is at hand (the write path, the upgrade)."""
+    if op == INSERT:
+        return fact_proof(payload)
+    if op == SET:
+        return set_proof(payload)
+    if op == PURGE:
+        return purge_proof(payload)
+    raise ValueError(f"a {op} change has no content to prove")
+
+
+def body(row_id: str, hlc: str, op: str, proof: bytes) -> bytes:
+    """What a change says besides where it sits in its origin's feed."""
+    if op == WITHHELD:
+        return proof
+    text = f"{len(row_id)}:{row_id}{len(hlc)}:{hlc}{len(op)}:{op}"
+    return _sha256(text.encode("utf-8", "surrogatepass") + _sha256(proof).digest()).digest()
+
+
+def link(prev: bytes, origin: str, seq: int, table: str, change_body: bytes) -> bytes:
+    """The hash of one change, chained to the one before it of the same origin."""
+    text = f"{len(origin)}:{origin}{seq}:{len(table)}:{table}"
+    return _sha256(prev + text.encode("utf-8", "surrogatepass") + change_body).digest()
+
+
+def feed_message(origin: str, seq: int, head: bytes) -> bytes:
+    """What an origin signs: the head of its feed (the hash of its change number `seq`)."""
+    return b"FK1-feed\x00" + origin.encode() + b"\x00" + str(seq).encode() + b"\x00" + head

@@ -1,0 +1,36 @@
+"""What this laptop sends a peer: its feed beyond the peer's watermarks, scoped to the peer's
+role (whole tables, then fields), proven and signed, as batch frames.
+
+One path for the session (sync/protocol.py) and for the tests that play a peer without a
+socket, so that what they check is what a laptop sends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from fieldkit.store.store import Store
+from sync import feed, scope
+from sync.batches import encode_runs
+from sync.trust import accepted_until, feed_signer
+
+
+def frames_for(
+    store: Store, peer_role: str, their_marks: dict[str, int], limit: int = feed.DEFAULT_BATCH
+) -> Iterator[list[dict[str, Any]]]:
+    """For each batch of the feed, the frames that carry it (more than one if it is over the
+    frame limit); FrameError if one signed run cannot fit a frame."""
+    sign = feed_signer(store)
+    incomplete = scope.held_in_part(store.role, store.device_id, peer_role)
+    for runs in feed.batches(
+        store,
+        their_marks,
+        limit,
+        may_hold=lambda table: scope.may_receive(peer_role, table),
+        accepted_until=accepted_until(store),
+        incomplete=incomplete,
+    ):
+        for run in runs:  # fields the peer's role may not hold travel as their digests only
+            run.changes = [scope.scoped(change, peer_role) for change in run.changes]
+        yield encode_runs(runs, sign, scope.scoped_for_some_role)
