@@ -69,12 +69,12 @@ def end_to_end(count: int, runs: int) -> float:
     in an encrypted event database, signed, drawn and written."""
     import tempfile
 
+    from benchmarks._event import sample_template
     from fieldkit.event import create_event
-    from fieldkit.event.template import load_template
     from fieldkit.referrals.cards import print_cards
 
     with tempfile.TemporaryDirectory() as folder:
-        store = create_event(Path(folder) / "event.db", load_template(ROOT / "sample_events" / "wellbeing-popup.toml"), "bench-passphrase")
+        store = create_event(Path(folder) / "event.db", sample_template(), "bench-passphrase")
         try:
             print_cards(store, io.BytesIO(), blank=10)
             times = []

@@ -54,11 +54,11 @@ def random_name(rng: random.Random) -> str:
 
 def build_event(path: Path, size: int, rng: random.Random):
     """An encrypted event database with `size` registrations, written through the store."""
+    from benchmarks._event import sample_template
     from fieldkit.event import create_event
-    from fieldkit.event.template import load_template
     from fieldkit.people.registry import add_person, add_registration
 
-    store = create_event(path, load_template(ROOT / "sample_events" / "wellbeing-popup.toml"), PASSPHRASE)
+    store = create_event(path, sample_template(), PASSPHRASE)
     with store.transaction():
         for number in range(size):
             add_registration(store, add_person(store, random_name(rng)), source="bench", external_id=str(number))

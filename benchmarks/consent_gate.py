@@ -19,11 +19,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks._event import sample_template  # noqa: E402
 from benchmarks._timing import time_each  # noqa: E402
 from fieldkit.consent import allows, consenting_people  # noqa: E402
 from fieldkit.consent.gate import utc_text
 from fieldkit.event import create_event  # noqa: E402
-from fieldkit.event.template import load_template  # noqa: E402
 from fieldkit.store import new_id  # noqa: E402
 
 PURPOSE = "contact_for_followup"
@@ -57,7 +57,7 @@ def main() -> None:
     args = parser.parse_args()
     people = 300 if args.quick else args.people
 
-    template = load_template(ROOT / "sample_events" / "wellbeing-popup.toml")
+    template = sample_template()
     with tempfile.TemporaryDirectory() as tmp:
         store = create_event(Path(tmp) / "bench.db", template, "bench-passphrase")
         try:

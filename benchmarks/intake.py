@@ -55,12 +55,12 @@ def measure(db: Path, mode: str, seconds: float) -> dict:
 
 
 def make_event(directory: Path, timers: int) -> Path:
+    from benchmarks._event import sample_template
     from fieldkit.event import create_event
-    from fieldkit.event.template import load_template
     from fieldkit.intake.timers import start_timer
 
     path = directory / "bench.db"
-    store = create_event(path, load_template(ROOT / "sample_events" / "wellbeing-popup.toml"), PASSPHRASE)
+    store = create_event(path, sample_template(), PASSPHRASE)
     try:
         for _ in range(timers):
             start_timer(store)

@@ -28,9 +28,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.sync import PASSPHRASE, TEMPLATE, populate, serve_in_subprocess  # noqa: E402
+from benchmarks._event import sample_template  # noqa: E402
+from benchmarks.sync import PASSPHRASE, populate, serve_in_subprocess  # noqa: E402
 from fieldkit.event import create_event  # noqa: E402
-from fieldkit.event.template import load_template  # noqa: E402
 from fieldkit.store import open_store  # noqa: E402
 from sync.enroll import enroll_device, join_event  # noqa: E402
 from sync.pairing import join_by_code  # noqa: E402
@@ -119,7 +119,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="fieldkit-bench-pairing-") as tmp:
         directory = Path(tmp)
         coordinator_db = directory / "coordinator.db"
-        store = create_event(coordinator_db, load_template(TEMPLATE), PASSPHRASE)
+        store = create_event(coordinator_db, sample_template(), PASSPHRASE)
         populate(store, people * 4)
         store.close()
 

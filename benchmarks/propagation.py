@@ -32,12 +32,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks._event import sample_template  # noqa: E402
 from benchmarks._timing import percentile  # noqa: E402
 from benchmarks.pairing import PairingCoordinator, pair_in_process  # noqa: E402
-from benchmarks.sync import PASSPHRASE, TEMPLATE, serve_in_process  # noqa: E402
+from benchmarks.sync import PASSPHRASE, serve_in_process  # noqa: E402
 from fieldkit.checkin import Desk  # noqa: E402
 from fieldkit.event import create_event  # noqa: E402
-from fieldkit.event.template import load_template  # noqa: E402
 from fieldkit.store import open_store  # noqa: E402
 from fieldkit.tokens import PASS, sign_token  # noqa: E402
 from sync.enroll import enroll_device, join_event  # noqa: E402
@@ -120,7 +120,7 @@ class Watcher:
 
 def make_event(directory: Path, people: int) -> list[Path]:
     """A coordinator with `people` registrations and two desks enrolled from it; their database paths."""
-    coordinator = create_event(directory / "coordinator.db", load_template(TEMPLATE), PASSPHRASE)
+    coordinator = create_event(directory / "coordinator.db", sample_template(), PASSPHRASE)
     with coordinator.transaction():
         for n in range(people):
             person = coordinator.set_record("people", None, {"display_name": f"P {n}", "search_name": f"p {n}"})

@@ -27,15 +27,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks._event import sample_template  # noqa: E402
 from fieldkit.event import create_event  # noqa: E402
-from fieldkit.event.template import load_template  # noqa: E402
 from fieldkit.store import new_id, open_store  # noqa: E402
 from sync.enroll import enroll_device, join_event  # noqa: E402
 from sync.transport import SyncServer, sync_with  # noqa: E402
 from sync.trust import unverified  # noqa: E402
 
 PASSPHRASE = "benchmark passphrase"
-TEMPLATE = ROOT / "sample_events" / "wellbeing-popup.toml"
 COPIED_TABLES = ("people", "registrations", "checkins", "changes", "field_clocks")
 
 
@@ -55,7 +54,7 @@ def populate(store, changes: int) -> None:
 def event_pair(directory: Path, name: str, changes: int, *, peers: int = 1):
     """A coordinator holding `changes` changes and enrolled practitioner laptops holding none
     (the first, or a list of `peers` of them)."""
-    template = load_template(TEMPLATE)
+    template = sample_template()
     source = create_event(directory / f"{name}-source.db", template, PASSPHRASE)
     targets = [
         join_event(directory / f"{name}-target{n}.db", PASSPHRASE, enroll_device(source, f"peer-{n}", "practitioner"))

@@ -26,10 +26,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks._event import sample_template  # noqa: E402
 from benchmarks._timing import time_each  # noqa: E402
-from benchmarks.sync import PASSPHRASE, TEMPLATE, populate, serve_in_subprocess  # noqa: E402
+from benchmarks.sync import PASSPHRASE, populate, serve_in_subprocess  # noqa: E402
 from fieldkit.event import create_event  # noqa: E402
-from fieldkit.event.template import load_template  # noqa: E402
 from sync.enroll import enroll_device, join_event  # noqa: E402
 from sync.transport import sync_with  # noqa: E402
 
@@ -57,7 +57,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="fieldkit-bench-sync-load-") as tmp:
         directory = Path(tmp)
-        source = create_event(directory / "coordinator.db", load_template(TEMPLATE), PASSPHRASE)
+        source = create_event(directory / "coordinator.db", sample_template(), PASSPHRASE)
         populate(source, changes)
         laptops = [
             join_event(directory / f"laptop-{n}.db", PASSPHRASE, enroll_device(source, f"laptop-{n}", "practitioner"))

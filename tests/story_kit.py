@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fieldkit.store import Store, open_store
+from tests.conftest import SAMPLE_EVENTS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-TEMPLATE = REPO_ROOT / "sample_events" / "wellbeing-popup.toml"
-REGISTRATIONS = REPO_ROOT / "sample_events" / "wellbeing-popup-registrations.csv"
+TEMPLATE = SAMPLE_EVENTS / "wellbeing-popup.toml"
+REGISTRATIONS = SAMPLE_EVENTS / "wellbeing-popup-registrations.csv"
 COMMAND_TIMEOUT = 30  # seconds; every step of the story is well under one
 READY_TIMEOUT = 15  # seconds for `sync serve` to say where it listens
 

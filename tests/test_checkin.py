@@ -22,6 +22,7 @@ from fieldkit.people.registry import add_person, add_registration, find_people
 from fieldkit.store import create_store, new_id, open_store
 from fieldkit.tokens import sign_token
 from tests.conftest import PASSPHRASE
+from tests.sample_dates import sample_time
 
 LONDON = ZoneInfo("Europe/London")
 DATA = Path(__file__).parent / "data"
@@ -31,7 +32,7 @@ class FakeWall:
     """A wall clock the test moves by hand (milliseconds)."""
 
     def __init__(self):
-        self.millis = int(datetime(2026, 12, 5, 10, 32, tzinfo=timezone.utc).timestamp() * 1000)
+        self.millis = int(sample_time(10, 32).timestamp() * 1000)
 
     def __call__(self) -> int:
         return self.millis

@@ -5,14 +5,19 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import click
 import pytest
 from click.testing import CliRunner
 
+from fieldkit.checkin.desk import ADMITTED, Desk
+from fieldkit.checkin.passes import pass_token
 from fieldkit.cli import main
 from fieldkit.cli.event import DEMO_PASSPHRASE, make_demo
+from fieldkit.event.creation import load_event
+from fieldkit.store import open_store
 from tests.conftest import PASSPHRASE, REPO_ROOT, SAMPLE_EVENTS
 
 
@@ -115,3 +120,18 @@ def test_python_dash_m_fieldkit_and_demo_no_app(tmp_path):
     assert done.returncode == 0, done.stderr
     assert f"Demo passphrase: {DEMO_PASSPHRASE}" in done.stdout
     assert (Path(tmp_path) / "fieldkit" / "demo" / "demo.db").exists()
+
+
+def test_the_demo_event_is_under_way_whatever_day_it_is_made(tmp_path):
+    # Long after the sample's own date: the demo's passes still admit, its event runs now.
+    made = datetime(2027, 6, 14, 14, 20, tzinfo=timezone.utc)
+    later = int(made.timestamp() * 1000) + 5 * 60_000
+    store = open_store(make_demo(tmp_path / "demo", now=made), DEMO_PASSPHRASE, wall=lambda: later)
+    try:
+        event = load_event(store).template.event
+        assert (event.starts.hour, event.starts.minute) == (14, 0)  # 13:00 UTC is 14:00 in London in June
+        assert event.ends - event.starts == timedelta(hours=6)  # as long as the sample's
+        registration = store.db.execute("SELECT id FROM registrations LIMIT 1").fetchone()[0]
+        assert Desk(store).scan(pass_token(store, registration)).status == ADMITTED
+    finally:
+        store.close()

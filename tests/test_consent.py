@@ -13,8 +13,9 @@ from fieldkit.consent.records import record_consent
 from fieldkit.consent.withdrawal import revoke
 from fieldkit.people.registry import add_person
 from fieldkit.store import dump_json
+from tests.sample_dates import sample_time
 
-AT = datetime(2026, 12, 5, 11, 0, tzinfo=timezone.utc)
+AT = sample_time(11)
 ALL_PURPOSES = ("record_attendance", "share_intake_with_practitioners", "contact_for_followup", "aggregate_reporting")
 
 

@@ -14,6 +14,7 @@ from fieldkit.event.template import load_template
 from fieldkit.people.registry import add_person
 from tests.conftest import PASSPHRASE, SAMPLE_EVENTS
 from tests.cups_support import cups_pdf_queue  # noqa: F401  (fixture)
+from tests.sample_dates import sample_day
 
 ENV = {"FIELDKIT_PASSPHRASE": PASSPHRASE}
 
@@ -111,7 +112,7 @@ def test_sweep_reports_and_keeps_never_asked_until_the_end_of_the_event_day(even
     result = run("consent", "sweep", "--db", db)
     assert result.exit_code == 0, result.output
     assert "Purged covered data of 0 people." in result.output
-    assert "2026-12-06 00:00" in result.output
+    assert f"{sample_day(1)} 00:00" in result.output
 
 
 def test_print_blank_and_prefilled_forms(event_db, tmp_path):

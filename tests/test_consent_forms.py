@@ -20,9 +20,10 @@ from fieldkit.store import new_id
 from fieldkit.tokens import CONSENT_FORM, PASS, KeyRing, parse_token, sign_token
 from printables.consent_forms import render_consent_forms
 from tests.cups_support import cups_pdf_queue  # noqa: F401  (fixture)
+from tests.sample_dates import sample_time
 
 SCALE = 3.0
-AT = datetime(2026, 12, 5, 11, 0, tzinfo=timezone.utc)
+AT = sample_time(11)
 NAMES = ("Zoë Müller", "Ελένη Παπαδάκη", "Олена Коваленко", "Łukasz Wójcik")
 
 

@@ -18,10 +18,11 @@ from fieldkit.tokens import KeyRing, parse_token
 from printables import passes as layout
 from printables.passes import render_passes
 from tests.conftest import PASSPHRASE
+from tests.sample_dates import sample_time
 
 DATA = Path(__file__).parent / "data"
 SCALE = 3.0
-NOW = datetime(2026, 12, 5, 11, 0, tzinfo=timezone.utc)
+NOW = sample_time(11)
 
 
 def decode_passes(pdf: Path) -> list[tuple[str, str]]:

@@ -12,8 +12,9 @@ from fieldkit.consent.records import record_consent
 from fieldkit.consent.withdrawal import revoke, sweep
 from fieldkit.people.contact_details import contact_details_for_followup
 from fieldkit.people.registry import add_person
+from tests.sample_dates import sample_time
 
-AT = datetime(2026, 12, 5, 11, 0, tzinfo=timezone.utc)
+AT = sample_time(11)
 PURPOSE = "contact_for_followup"
 
 
@@ -76,7 +77,7 @@ def test_sweep_keeps_never_asked_until_end_of_event_day_then_purges(store, perso
     asked_yes = add_person(store, "Ana Silva", email="ana@example.org")
     record_consent(store, asked_yes, {PURPOSE: True}, method="spoken", at=AT)
     end_of_day = consent.end_of_event_day(template)
-    assert end_of_day == datetime(2026, 12, 6, 0, 0, tzinfo=end_of_day.tzinfo)
+    assert end_of_day == sample_time(0, days=1)
 
     report = sweep(store, at=end_of_day - timedelta(minutes=1))
     assert report.people == 0 and contact(store, person) == ("lukasz@example.org", "07700 900102")

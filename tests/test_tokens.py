@@ -14,8 +14,9 @@ from fieldkit.event import create_event
 from fieldkit.keys import CannotSign, certify_device_key, new_device_key, revoke_key, revoke_token
 from fieldkit.store import new_id
 from fieldkit.tokens import KINDS, PREFIX, KeyRing, TokenRefused, parse_token, sign_token, signer_for
+from tests.sample_dates import sample_time
 
-NOW = datetime(2026, 12, 5, 11, 0, tzinfo=timezone.utc)
+NOW = sample_time(11)
 QR_ALPHANUMERIC = re.compile(r"[0-9A-Z $%*+\-./:]+")
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"

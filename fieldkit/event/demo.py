@@ -3,10 +3,13 @@ marked as the demo so the app can say its (public) passphrase."""
 
 from __future__ import annotations
 
+import copy
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from fieldkit.event.creation import create_event
-from fieldkit.event.template import load_template
+from fieldkit.event.template import load_template, parse_template
+from fieldkit.event.template_values import EventTemplate
 from fieldkit.people.importer import import_registrations
 from fieldkit.store import Store
 
@@ -16,14 +19,17 @@ DEMO_TEMPLATE = "wellbeing-popup.toml"
 _MARK = "demo"
 
 
-def make_demo(directory: Path) -> Path:
-    """A fresh demo database from the first sample template, registrations imported."""
+def make_demo(directory: Path, now: datetime | None = None) -> Path:
+    """A fresh demo database from the first sample template, registrations imported, its event
+    under way at `now` (the current time if None): it opened an hour ago (on the hour) and runs
+    as long as the template's, so passes admit and timers run whatever day the demo is opened."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "demo.db"
     for stale in directory.glob("demo.db*"):
         stale.unlink()
     template_path = SAMPLE_EVENTS / DEMO_TEMPLATE
-    store = create_event(path, load_template(template_path), DEMO_PASSPHRASE, device_name="demo-desk")
+    template = under_way(load_template(template_path), now or datetime.now(timezone.utc))
+    store = create_event(path, template, DEMO_PASSPHRASE, device_name="demo-desk")
     try:
         store.set_meta(_MARK, "1")
         registrations = template_path.with_name(template_path.stem + "-registrations.csv")
@@ -31,6 +37,18 @@ def make_demo(directory: Path) -> Path:
     finally:
         store.close()
     return path
+
+
+def under_way(template: EventTemplate, now: datetime) -> EventTemplate:
+    """`template` with its event moved to have started on the hour before `now`, same length
+    (in the event's time zone, as the template file would say it)."""
+    event = template.event
+    local = now.astimezone(event.starts.tzinfo)
+    starts = local.replace(minute=0, second=0, microsecond=0, tzinfo=None) - timedelta(hours=1)
+    raw = copy.deepcopy(template.raw)
+    raw["event"]["starts"] = starts
+    raw["event"]["ends"] = starts + (event.ends - event.starts)
+    return parse_template(raw, template.source)
 
 
 def demo_passphrase(store: Store) -> str | None:

@@ -10,8 +10,9 @@ from fieldkit.consent.records import record_consent
 from fieldkit.consent.withdrawal import revoke
 from fieldkit.intake import privacy as intake_privacy
 from fieldkit.people.registry import add_person
+from tests.sample_dates import sample_time
 
-EVENT_DAY_11AM = datetime(2026, 12, 5, 11, 0, tzinfo=timezone.utc)  # Europe/London = UTC in December
+EVENT_DAY_11AM = sample_time(11)  # Europe/London = UTC in December
 
 
 class Wall:

@@ -9,6 +9,7 @@ import pytest
 from fieldkit.event import create_event
 from fieldkit.store import open_store
 from tests.conftest import PASSPHRASE
+from tests.sample_dates import sample_time
 
 
 class Clock:
@@ -27,7 +28,7 @@ class Clock:
 @pytest.fixture
 def clock():
     # A Saturday, the event day of the wellbeing template (10:00 London).
-    return Clock(datetime(2026, 12, 5, 10, 0, tzinfo=timezone.utc))
+    return Clock(sample_time(10))
 
 
 @pytest.fixture

@@ -17,9 +17,10 @@ from fieldkit.store import open_store
 from fieldkit.tokens import PASS, KeyRing, TokenRefused, parse_token, sign_token
 from sync.enroll import enroll_device, join_event, revoke_device
 from tests.conftest import SAMPLE_EVENTS
+from tests.sample_dates import sample_time
 
 TEMPLATE = SAMPLE_EVENTS / "wellbeing-popup.toml"
-ENDS = datetime(2026, 12, 5, 16, 0, tzinfo=timezone.utc)  # 16:00 in London in December
+ENDS = sample_time(16)  # 16:00 in London in December
 GRACE = timedelta(hours=12)  # the template default
 
 

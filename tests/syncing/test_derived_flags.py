@@ -24,10 +24,11 @@ from fieldkit.checkin import CheckinRefused, Desk
 from fieldkit.checkin.flags import double_checkins
 from fieldkit.people.registry import add_person, add_registration
 from fieldkit.store import new_id
+from tests.sample_dates import sample_time
 
 _FAST_DIR = "/dev/shm" if Path("/dev/shm").is_dir() else None
 NAMES = ("Ana Silva", "Bo Chen", "Chloé Dubois")
-START = 1_796_464_800_000  # 2026-12-05 10:00 UTC
+START = int(sample_time(10).timestamp() * 1000)  # the event day, 10:00
 
 
 def flags(desk: Desk) -> dict:

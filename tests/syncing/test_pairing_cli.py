@@ -11,13 +11,14 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from test_sync_cli import ENV, REPO_ROOT, TEMPLATE, fieldkit
+from test_sync_cli import ENV, TEMPLATE, fieldkit
 
 from fieldkit.cli import main
 from fieldkit.store import open_store
 from sync.pairing_code import SENTENCES, parse_code
+from tests.conftest import SAMPLE_EVENTS
 
-REGISTRATIONS = REPO_ROOT / "sample_events" / "wellbeing-popup-registrations.csv"
+REGISTRATIONS = SAMPLE_EVENTS / "wellbeing-popup-registrations.csv"
 
 
 class Coordinator:

@@ -13,9 +13,10 @@ import pytest
 
 from fieldkit.store import open_store
 from fieldkit.tokens import PASS, sign_token
+from tests.conftest import SAMPLE_EVENTS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE = REPO_ROOT / "sample_events" / "wellbeing-popup.toml"
+TEMPLATE = SAMPLE_EVENTS / "wellbeing-popup.toml"
 ENV = {
     **os.environ,
     "PYTHONPATH": str(REPO_ROOT),
@@ -86,7 +87,7 @@ def _sync(coordinator: Path, desk: Path) -> str:
 
 def test_a_checkin_on_each_laptop_reaches_both_and_a_second_sync_moves_nothing(two_laptops):
     coordinator, desk = two_laptops
-    csv = REPO_ROOT / "sample_events" / "wellbeing-popup-registrations.csv"
+    csv = SAMPLE_EVENTS / "wellbeing-popup-registrations.csv"
     fieldkit("import", "registrations", str(csv), "--db", str(coordinator))
     first = _sync(coordinator, desk)
     assert "Synced with coordinator: sent 0, received" in first and "already had 0" in first
@@ -133,7 +134,7 @@ def test_two_laptops_from_one_join_file_are_refused_in_one_sentence(two_laptops,
     coordinator, desk = two_laptops
     twin = tmp_path / "twin.db"
     fieldkit("init", "--join", str(tmp_path / "desk.join"), "--db", str(twin))
-    csv = REPO_ROOT / "sample_events" / "wellbeing-popup-registrations.csv"
+    csv = SAMPLE_EVENTS / "wellbeing-popup-registrations.csv"
     fieldkit("import", "registrations", str(csv), "--db", str(coordinator))
     _sync(coordinator, desk)
     fieldkit("checkin", _passes(coordinator, 1)[0], "--db", str(desk))

@@ -15,6 +15,8 @@ from fieldkit.store import open_store
 from fieldkit.tui.app import FieldKitApp
 
 SIZE = (80, 24)
+# make_demo starts the event on the hour before it is made: 10:00, as the sample template has it.
+DEMO_MADE_AT = datetime(2026, 12, 5, 11, 0, tzinfo=timezone.utc)
 # The demo event's morning: every time on screen is the same on every run.
 NOW_MS = int(datetime(2026, 12, 5, 10, 30, tzinfo=timezone.utc).timestamp() * 1000)
 
@@ -30,7 +32,7 @@ class StillApp(FieldKitApp):
 
 @pytest.fixture
 def demo(tmp_path):
-    store = open_store(make_demo(tmp_path), DEMO_PASSPHRASE, wall=lambda: NOW_MS)
+    store = open_store(make_demo(tmp_path, now=DEMO_MADE_AT), DEMO_PASSPHRASE, wall=lambda: NOW_MS)
     yield store
     store.close()
 
