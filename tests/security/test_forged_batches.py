@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from fieldkit.store import new_id
+from fieldkit.store.chain import field_digest
 from sync.protocol import ProtocolError, SyncRefused
 from tests.security.enrolled import deliver, frames_for, full_state
 from tests.syncing.kit import new_store, pull, signed_frame
@@ -187,3 +188,46 @@ def test_a_run_that_does_not_follow_what_is_held_is_refused(relay, part):
     outcome = deliver(victim, sender, [frame])
     assert isinstance(outcome, (SyncRefused, ProtocolError))
     assert full_state(victim) == before
+
+
+def _consent_frames(tmp_path, receiver_role: str):
+    """A coordinator's witnessed paper consent, as it sends it to a desk: the fact without its
+    method and witness, their two field digests in their place; and a fresh `receiver_role` laptop."""
+    event = new_id()
+    coordinator = new_store(tmp_path, "coordinator", event)
+    desk = new_store(tmp_path, "desk-1", event, role="desk")
+    receiver = new_store(tmp_path, "receiver", event, role=receiver_role)
+    person = coordinator.set_record("people", None, {"display_name": "Ana Lima"})
+    coordinator.append_fact("consent_facts", {"person_id": person, "purpose": "record_attendance", "action": "grant",
+                                              "method": "paper", "witness": "Sam Whitfield"})
+    return coordinator, desk, receiver, frames_for(coordinator, desk)
+
+
+def _consent_change(frames):
+    return next(c for frame in frames for c in frame["changes"] if c[1] == "consent_facts")
+
+
+def test_a_desk_proves_a_fact_sent_without_the_fields_it_may_not_hold(tmp_path):
+    coordinator, desk, _receiver, frames = _consent_frames(tmp_path, "desk")
+    change = _consent_change(frames)
+    assert "method" not in change[5] and "witness" not in change[5] and len(change[6]) == 2
+    assert deliver(desk, coordinator, frames) is None
+    assert desk.db.execute("SELECT purpose, method, witness FROM consent_facts").fetchall() == [
+        ("record_attendance", None, None)
+    ]
+
+
+@pytest.mark.parametrize("receiver_role", ["desk", "coordinator"])
+def test_a_fact_that_leaves_out_a_field_the_receiver_may_hold_is_refused(tmp_path, receiver_role):
+    # A relay that keeps the purpose from a desk (or the witness from a coordinator) by sending
+    # its digest instead: proven as signed, yet not what the receiver's role is owed.
+    coordinator, desk, receiver, frames = _consent_frames(tmp_path, receiver_role)
+    if receiver_role == "coordinator":
+        frames = frames_for(coordinator, receiver)
+    change = _consent_change(frames)
+    dropped = "purpose" if receiver_role == "desk" else "witness"
+    change[6] = [*(change[6] or []), field_digest(dropped, change[5].pop(dropped)).hex()]
+    before = full_state(receiver)
+    refused = deliver(receiver, coordinator, frames)
+    assert isinstance(refused, SyncRefused) and "leaves out fields this laptop may hold" in str(refused)
+    assert full_state(receiver) == before
