@@ -21,7 +21,14 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from fieldkit.errors import Refused
-from fieldkit.event.ca import META_CA_CERT, META_CA_KEY, DeviceIdentity, install_identity, issue_certificate
+from fieldkit.event.ca import (
+    META_CA_CERT,
+    META_CA_KEY,
+    DeviceIdentity,
+    install_identity,
+    issue_certificate,
+    issue_crl,
+)
 from fieldkit.keys import device_key_ids, event_key, install_device_key, issue_device_key, revoke_key
 from fieldkit.private_files import write_private
 from fieldkit.store import Store, create_store, new_id
@@ -220,6 +227,16 @@ def join_event(path: Path, db_passphrase: str | None, bundle: dict[str, Any]) ->
     return store
 
 
+def _revocation_list(store: Store, device_id: str) -> str | None:
+    """The CA's revocation list naming every laptop revoked so far and `device_id` (None on a
+    database without the CA key: laptops then refuse it after the handshake only)."""
+    ca_key, ca_cert = store.meta(META_CA_KEY), store.meta(META_CA_CERT)
+    if not (ca_key and ca_cert):
+        return None
+    revoked = [row[0] for row in store.db.execute("SELECT device_id FROM device_revocations")]
+    return issue_crl(ca_key, ca_cert, [*revoked, device_id])
+
+
 def revoke_device(store: Store, name: str, reason: str = "lost") -> RosterEntry:
     """Append a revocation for the laptop called `name`; it syncs like any fact. It names the
     last change of that laptop this one holds: every laptop refuses its changes after that."""
@@ -243,6 +260,7 @@ def revoke_device(store: Store, name: str, reason: str = "lost") -> RosterEntry:
             {
                 "device_id": entry.device_id, "reason": reason, "revoked_at": store.now_text(),
                 "last_seq": last[0] if last else 0, "last_hash": last[1].hex() if last and last[1] else None,
+                "crl": _revocation_list(store, entry.device_id),
             },
         )
         # Its tokens stay good only for what was recorded before now (fieldkit/tokens.py).

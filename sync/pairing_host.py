@@ -46,7 +46,8 @@ from sync.pairing import (
 )
 from sync.pairing_code import PairingCode, PairingRefused, new_code, refusal
 from sync.protocol import SyncSummary
-from sync.transport import SyncServer, load_identity
+from sync.tls import load_identity
+from sync.transport import SyncServer
 
 PAIRING_TTL = 600.0
 MAX_ATTEMPTS_AT_ONCE = 4

@@ -45,6 +45,10 @@ class ProtocolError(Exception):
     """The peer broke the protocol; str() is the reason logged."""
 
 
+class CertificateRevoked(ProtocolError):
+    """The peer refused this laptop's certificate as revoked (a TLS alert after the handshake)."""
+
+
 class PeerBusy(Exception):
     """The serving laptop had as many sessions as it takes and turned this one away: try again."""
 
@@ -287,6 +291,8 @@ class Session:
         except FrameError as exc:
             raise ProtocolError(str(exc)) from None
         except OSError as exc:
+            if getattr(exc, "reason", None) == "SSLV3_ALERT_CERTIFICATE_REVOKED":
+                raise CertificateRevoked("the other laptop refused this laptop's certificate as revoked") from None
             raise ProtocolError(f"the connection was lost ({exc.__class__.__name__})") from None
         finally:
             self.summary.seconds = time.perf_counter() - started

@@ -2,37 +2,46 @@
 
 Both sides present a certificate signed by the event CA and require the other's
 (CERT_REQUIRED; no host names on a pop-up network, so identity is the device id in
-the certificate). Right after the handshake, before reading a byte of the peer's,
-each side checks the peer's certificate against the event and the roster's
-revocations. The server runs sessions in threads, at most MAX_SESSIONS at once
+the certificate; sync/tls.py). A laptop on the event CA's revocation list is refused in
+the handshake; right after it, before reading a byte of the peer's, each side also checks
+the peer's certificate against the event and the roster's revocations (which covers
+revocations that carry no list). The server runs sessions in threads, at most MAX_SESSIONS at once
 (MAX_SESSIONS_PER_LAPTOP from one laptop); each has a handshake deadline and a
 whole-session deadline, and whatever goes wrong in one is one log line.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
-import os
-import secrets
 import socket
 import ssl
-import tempfile
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
-
-from fieldkit.errors import Refused
-from fieldkit.event.ca import identity_of, require_identity
+from fieldkit.event.ca import identity_of
 from fieldkit.store import Store
 from sync.bounded import BoundedSocket, drain
 from sync.frames import Channel, encode
-from sync.protocol import Peer, PeerBusy, ProtocolError, Session, SyncRefused, SyncSummary, device_name
+from sync.protocol import (
+    CertificateRevoked,
+    Peer,
+    PeerBusy,
+    ProtocolError,
+    Session,
+    SyncRefused,
+    SyncSummary,
+    device_name,
+)
+from sync.tls import (
+    SyncFailed,
+    handshake_failed,
+    revoked_here,
+    tls_context,
+    tls_reason,
+)
 
 log = logging.getLogger("fieldkit.sync")
 IDLE_SECONDS = 30.0  # a peer silent this long between or within frames is dropped
@@ -41,49 +50,6 @@ CONNECT_SECONDS = 10.0
 # waiting in its queue until a place frees up (at most its handshake deadline).
 CLIENT_HANDSHAKE_SECONDS = 30.0
 BUSY_WAITS = (1.0, 2.0, 4.0, 4.0, 4.0)  # `sync with` tries again after these when turned away
-
-
-class SyncFailed(Refused):
-    """A sync could not start or finish; str() says what to do."""
-
-    code = "sync_failed"
-
-
-def _context(store: Store, side: int) -> ssl.SSLContext:
-    return _context_for(*require_identity(store), side)
-
-
-@functools.lru_cache(maxsize=8)
-def _context_for(ca_pem: str, key_pem: str, cert_pem: str, side: int) -> ssl.SSLContext:
-    # Cached: sealing the key for the file below costs more than a whole small sync.
-    context = ssl.SSLContext(side)
-    context.minimum_version = ssl.TLSVersion.TLSv1_3
-    context.maximum_version = ssl.TLSVersion.TLSv1_3
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_REQUIRED
-    context.load_verify_locations(cadata=ca_pem)
-    load_identity(context, key_pem, cert_pem)
-    return context
-
-
-def load_identity(context: ssl.SSLContext, key_pem: str, cert_pem: str) -> None:
-    """Give `context` this laptop's key and certificate (also used by pairing's server side)."""
-    # ssl loads keys only from files: the key goes to disk encrypted under a one-time
-    # password, in a private directory that is removed at once.
-    password = secrets.token_bytes(32)
-    key = serialization.load_pem_private_key(key_pem.encode(), password=None)
-    sealed = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.BestAvailableEncryption(password),
-    )
-    with tempfile.TemporaryDirectory(prefix="fieldkit-tls-") as private:
-        cert_file, key_file = Path(private) / "cert.pem", Path(private) / "key.pem"
-        cert_file.write_text(cert_pem)
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(sealed)
-        context.load_cert_chain(cert_file, key_file, password=password)
 
 
 def revoked_devices(store: Store) -> set[str]:
@@ -154,7 +120,7 @@ class SyncServer:
     def __init__(self, store: Store, host: str = "127.0.0.1", port: int = 0, limits: ServerLimits = ServerLimits()):
         self.store = store
         self.limits = limits
-        self.context = _context(store, ssl.PROTOCOL_TLS_SERVER)
+        tls_context(store, ssl.PROTOCOL_TLS_SERVER)  # not enrolled: say so now, not at the first connection
         self.listener = socket.create_server((host, port))
         self.address = self.listener.getsockname()[:2]
         self.stopping = threading.Event()
@@ -226,12 +192,18 @@ class SyncServer:
         sock = None
         try:
             try:
-                sock = self.context.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
+                with self.store_lock:  # the newest revocation list, for this handshake
+                    context = tls_context(self.store, ssl.PROTOCOL_TLS_SERVER)
+                sock = context.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
                 sock.do_handshake()
             except (ssl.SSLError, OSError) as exc:
                 reason = (f"no handshake within {self.limits.handshake_seconds:g} s"
-                          if isinstance(exc, socket.timeout) else _tls_reason(exc))
+                          if isinstance(exc, socket.timeout) else tls_reason(exc))
                 log.warning("sync from %s refused during the TLS handshake: %s", host, reason)
+                if "certificate revoked" in reason and sock is not None:
+                    # Read (unparsed) until it hangs up, so the alert reaches it rather than a reset.
+                    with socket.fromfd(sock.fileno(), sock.family, sock.type) as raw:
+                        drain(raw, seconds=self.limits.turn_away_seconds)
                 return None
             return self._verified(sock, host)
         finally:
@@ -309,31 +281,6 @@ class SyncServer:
         self.listener.close()
 
 
-def _tls_reason(exc: Exception) -> str:
-    return getattr(exc, "reason", None) or exc.__class__.__name__
-
-
-def _handshake_failed(host: str, port: int, exc: Exception) -> SyncFailed:
-    """Why the TLS handshake with host:port failed, in a sentence that says what to check."""
-    if isinstance(exc, socket.timeout):
-        return SyncFailed(
-            f"The laptop at {host}:{port} did not answer within {CLIENT_HANDSHAKE_SECONDS:g} s: it may be busy "
-            "with many connections; try again in a minute, and check the address if it keeps happening."
-        )
-    reason = _tls_reason(exc)
-    if "ALERT" in reason:
-        # The other side speaks TLS with this event's certificate but refused this laptop's.
-        return SyncFailed(
-            f"The laptop at {host}:{port} did not accept this laptop's certificate ({reason}): "
-            "enroll both laptops from the same event."
-        )
-    # No TLS at all (it closed, or answered like a web server), or a certificate that is
-    # not from this event's CA: either way not a laptop this one can sync with.
-    return SyncFailed(
-        f"{host}:{port} is not a Field Kit laptop serving sync (or it is another event's): check the address."
-    )
-
-
 def _connect(host: str, port: int) -> socket.socket:
     try:
         return socket.create_connection((host, port), timeout=CONNECT_SECONDS)
@@ -349,15 +296,15 @@ def _connect(host: str, port: int) -> socket.socket:
 
 
 def _sync_once(store: Store, host: str, port: int, **kwargs) -> SyncSummary:
-    context = _context(store, ssl.PROTOCOL_TLS_CLIENT)
+    context = tls_context(store, ssl.PROTOCOL_TLS_CLIENT)
     raw = _connect(host, port)
     raw.settimeout(CLIENT_HANDSHAKE_SECONDS)
     try:
         sock = context.wrap_socket(raw)
     except (ssl.SSLError, OSError) as exc:
         raw.close()
-        log.info("TLS handshake with %s:%s failed: %s", host, port, _tls_reason(exc))
-        raise _handshake_failed(host, port, exc) from None
+        log.info("TLS handshake with %s:%s failed: %s", host, port, tls_reason(exc))
+        raise handshake_failed(host, port, exc, CLIENT_HANDSHAKE_SECONDS) from None
     try:
         peer, refusal = None, None
         try:
@@ -365,6 +312,8 @@ def _sync_once(store: Store, host: str, port: int, **kwargs) -> SyncSummary:
         except SyncRefused as exc:
             refusal = exc
         return _session(store, sock, initiator=True, peer=peer, refusal=refusal, **kwargs)
+    except CertificateRevoked:  # TLS 1.3: the server checks this laptop's certificate after our handshake ends
+        raise revoked_here(host, port) from None
     except ProtocolError as exc:
         raise SyncFailed(f"The sync stopped: {exc}. Run it again: it resumes where it stopped.") from None
     finally:

@@ -30,7 +30,16 @@ from fieldkit.people.registry import add_person, add_registration
 from fieldkit.people.tickets import looks_like_ticket, registration_by_ticket
 from fieldkit.store import DB_ERRORS, Store, new_id, utc_text
 from fieldkit.store.faults import storage_fault
-from fieldkit.tokens import MALFORMED, PASS, PREFIX, KeyRing, TokenRefused, keyring_version, looks_like_token, parse_token
+from fieldkit.tokens import (
+    MALFORMED,
+    PASS,
+    PREFIX,
+    KeyRing,
+    TokenRefused,
+    keyring_version,
+    looks_like_token,
+    parse_token,
+)
 
 log = logging.getLogger(__name__)
 

@@ -16,12 +16,12 @@ from fieldkit.cli.directory import directory_group
 from fieldkit.cli.event import app, demo, info, init
 from fieldkit.cli.intake import intake as intake_group
 from fieldkit.cli.metrics import export_group, import_outcomes_command, import_referrals_command, report_command
+from fieldkit.cli.options import DB_PATH_KEY
 from fieldkit.cli.passes import print_passes_command
 from fieldkit.cli.people import import_group, people_group
 from fieldkit.cli.printing import printers_command
 from fieldkit.cli.referrals import print_referral_cards, referral_group
 from fieldkit.cli.sync import sync_group
-from fieldkit.cli.options import DB_PATH_KEY
 from fieldkit.errors import Refused
 from fieldkit.store import DB_ERRORS
 from fieldkit.store.faults import storage_fault

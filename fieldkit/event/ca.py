@@ -1,14 +1,18 @@
 """The event's certificate authority: made with the event, it certifies each laptop.
 
 ECDSA P-256 keys and X.509 certificates (cryptography). A laptop's certificate names
-its device id (CN), role (OU) and event id (O). The CA's private key lives only in
-the coordinator's fieldkit_meta; every laptop holds the CA certificate and its own
-key and certificate there (the database is encrypted at rest).
+its device id (CN), role (OU) and event id (O), and its serial number is derived from
+the device id, so the certificate revocation list the CA signs when a laptop is revoked
+names it (every laptop then refuses it inside the TLS handshake). The CA's private key
+lives only in the coordinator's fieldkit_meta; every laptop holds the CA certificate and
+its own key and certificate there (the database is encrypted at rest).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -58,14 +62,21 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-def _builder(subject: x509.Name, issuer: x509.Name, public) -> x509.CertificateBuilder:
+def device_serial(device_id: str) -> int:
+    """The serial number of a laptop's certificate: derived from its device id, so a CRL can
+    name the certificate of a revoked laptop from the revocation alone (positive, 19 bytes)."""
+    digest = hashlib.sha256(b"fieldkit-device-certificate\x00" + device_id.encode()).digest()
+    return int.from_bytes(digest[:19], "big") | 1
+
+
+def _builder(subject: x509.Name, issuer: x509.Name, public, serial: int | None = None) -> x509.CertificateBuilder:
     """What every certificate of the event shares: names, key, serial, validity, key id."""
     return (
         x509.CertificateBuilder()
         .subject_name(subject)
         .issuer_name(issuer)
         .public_key(public)
-        .serial_number(x509.random_serial_number())
+        .serial_number(serial or x509.random_serial_number())
         .not_valid_before(_now() - _SKEW)
         .not_valid_after(_now() + dt.timedelta(days=_VALID_DAYS))
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
@@ -108,7 +119,7 @@ def issue_certificate(ca_key_pem: str, ca_cert_pem: str, identity: DeviceIdentit
         x509.NameAttribute(NameOID.COMMON_NAME, identity.device_id),
     ])
     cert = (
-        _builder(subject, ca_cert.subject, key.public_key())
+        _builder(subject, ca_cert.subject, key.public_key(), device_serial(identity.device_id))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(_key_usage(signs_certificates=False), critical=True)
         .add_extension(
@@ -121,6 +132,26 @@ def issue_certificate(ca_key_pem: str, ca_cert_pem: str, identity: DeviceIdentit
         .sign(ca_key, hashes.SHA256())
     )
     return _key_pem(key), _cert_pem(cert)
+
+
+def issue_crl(ca_key_pem: str, ca_cert_pem: str, revoked_device_ids: Iterable[str]) -> str:
+    """The event CA's certificate revocation list (PEM) naming the certificates of these
+    laptops; valid until the CA certificate itself, so it never goes stale on a laptop
+    that receives no newer one (each revocation issues the whole list again)."""
+    ca_key = serialization.load_pem_private_key(ca_key_pem.encode(), password=None)
+    ca_cert = x509.load_pem_x509_certificate(ca_cert_pem.encode())
+    since = _now() - _SKEW
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(ca_cert.subject)
+        .last_update(since)
+        .next_update(ca_cert.not_valid_after_utc)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_cert.public_key()), critical=False)
+    )
+    for device_id in sorted(set(revoked_device_ids)):
+        entry = x509.RevokedCertificateBuilder().serial_number(device_serial(device_id)).revocation_date(since)
+        builder = builder.add_revoked_certificate(entry.build())
+    return builder.sign(ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode()
 
 
 def identity_of(cert_der: bytes) -> DeviceIdentity:

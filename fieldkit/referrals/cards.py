@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
 
-from fieldkit import referrals as rf
 from fieldkit import keys
+from fieldkit import referrals as rf
 from fieldkit.event import load_event
 from fieldkit.event.template import EventTemplate
 from fieldkit.store import Store

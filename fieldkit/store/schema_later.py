@@ -91,10 +91,17 @@ def m064_provenance(db: Database) -> None:
     chain_own_history(db)
 
 
+def m065_revocation_lists(db: Database) -> None:
+    # A revocation carries the event CA's certificate revocation list as of it (PEM, naming
+    # every revoked laptop's certificate), so every laptop refuses them in the TLS handshake.
+    db.execute("ALTER TABLE device_revocations ADD COLUMN crl TEXT")
+
+
 STEPS = (
     m060_report_reads,
     m061_desk_search_tickets_and_voids,
     m062_desks_hold_no_contact_details,
     m063_report_people,
     m064_provenance,
+    m065_revocation_lists,
 )

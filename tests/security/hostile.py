@@ -13,7 +13,7 @@ from fieldkit.store import Store
 from fieldkit.store.schema import schema_version
 from sync.frames import MAX_FRAME
 from sync.protocol import PROTOCOL_VERSION
-from sync.transport import _context
+from sync.tls import tls_context
 
 
 def frame(body: bytes) -> bytes:
@@ -58,7 +58,7 @@ def killer_frames(store: Store) -> list[tuple[str, bytes, str]]:
 
 def client_context(store: Store) -> ssl.SSLContext:
     """The TLS client context of an enrolled laptop (its own certificate)."""
-    return _context(store, ssl.PROTOCOL_TLS_CLIENT)
+    return tls_context(store, ssl.PROTOCOL_TLS_CLIENT)
 
 
 def anonymous_context() -> ssl.SSLContext:

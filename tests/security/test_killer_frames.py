@@ -12,7 +12,8 @@ import pytest
 
 from fieldkit.people.registry import add_person
 from sync.frames import Channel
-from sync.transport import SyncFailed, _context, sync_with
+from sync.tls import tls_context
+from sync.transport import SyncFailed, sync_with
 from tests.security.hostile import KILLER_NAMES, client_context, killer_frames, send_and_wait
 from tests.syncing.kit import canonical_dump
 
@@ -63,7 +64,7 @@ def _hostile_server(store, payload: bytes) -> tuple[tuple[str, int], threading.T
     """A laptop of the event serving one session: it reads the hello and answers with `payload`."""
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(10)
-    context = _context(store, ssl.PROTOCOL_TLS_SERVER)
+    context = tls_context(store, ssl.PROTOCOL_TLS_SERVER)
 
     def answer() -> None:
         with listener:

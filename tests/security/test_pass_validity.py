@@ -4,7 +4,7 @@ sign a pass that admits after it, whatever validity it writes into the pass."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import pytest
 

@@ -17,13 +17,13 @@ from fieldkit.event.template import load_template
 from fieldkit.people.importer import import_registrations
 from fieldkit.store import open_store
 from fieldkit.store.check import check_database
+from fieldkit.store.connection import read_passphrase_file
 from fieldkit.store.errors import (
     DamagedDatabase,
     PassphraseFileRefused,
     TruncatedDatabase,
     WrongPassphrase,
 )
-from fieldkit.store.connection import read_passphrase_file
 from tests.conftest import PASSPHRASE, SAMPLE_EVENTS
 
 TEMPLATE = SAMPLE_EVENTS / "wellbeing-popup.toml"

@@ -1,6 +1,8 @@
 """Strangers on the clinic's network: no TLS, no certificate, another event's, a revoked laptop.
 
-Each is refused in or right after the TLS handshake, before anything it sends is parsed;
+Each is refused in the TLS handshake (a revoked laptop by the event CA's revocation list), or,
+for a revocation made before revocations carried that list, right after it, before anything it
+sends is parsed;
 the server's database does not change and a real laptop syncs afterwards.
 """
 
@@ -17,7 +19,8 @@ from fieldkit.event.ca import require_identity
 from fieldkit.people.registry import add_person
 from sync.enroll import revoke_device
 from sync.frames import Channel
-from sync.transport import sync_with
+from sync.protocol import SyncRefused
+from sync.transport import SyncFailed, sync_with
 from tests.security.hostile import anonymous_context, client_context, frame, hello_of, send_and_wait
 from tests.syncing.kit import canonical_dump
 
@@ -66,8 +69,60 @@ def test_a_stranger_is_refused_in_the_handshake(coordinator, enroll, server, syn
     assert summary.sent == 1 and summary.applied >= 1  # Bo Chen in, Ana Lima out
 
 
-@pytest.mark.parametrize("payload", [DEEP, b"\x00\x00\x00\x08not json", None], ids=["200k [", "garbage", "its hello"])
-def test_a_revoked_laptop_is_refused_before_anything_it_sends_is_read(coordinator, enroll, server, sync_log, payload):
+PAYLOADS = pytest.mark.parametrize(
+    "payload", [DEEP, b"\x00\x00\x00\x08not json", None], ids=["200k [", "garbage", "its hello"]
+)
+
+
+@PAYLOADS
+def test_a_revoked_laptop_is_refused_in_the_tls_handshake(coordinator, enroll, server, sync_log, payload):
+    desk, other = enroll("desk-2", "desk"), enroll("desk-3", "desk")
+    running = server(coordinator)
+    sync_with(desk, *running.address)
+    revoke_device(coordinator, "desk-2", "lost")  # it carries the event CA's revocation list
+    add_person(desk, "Made After Loss")
+    before = canonical_dump(coordinator)
+    sync_log.clear()
+
+    with socket.create_connection(running.address, timeout=10) as raw:
+        with client_context(desk).wrap_socket(raw) as sock:  # TLS 1.3: the server checks it after this
+            with pytest.raises(OSError) as refused:
+                sock.sendall(payload or hello_of(desk))
+                while sock.recv(65536):
+                    pass
+    if payload is not DEEP:  # one still sending 200 KiB is cut off after 64 KiB, maybe before it reads the alert
+        assert isinstance(refused.value, ssl.SSLError) and "CERTIFICATE_REVOKED" in str(refused.value)
+    running.wait_idle(10)  # the server logs it as the alert leaves: wait for its line
+
+    assert canonical_dump(coordinator) == before
+    lines = _warnings(sync_log)
+    assert len(lines) == 1 and "refused during the TLS handshake" in lines[0] and "certificate revoked" in lines[0]
+    with pytest.raises(SyncRefused) as said:  # what the lost laptop's own `sync with` says
+        sync_with(desk, *running.address)
+    assert "refused this laptop in the TLS handshake: the coordinator revoked it" in str(said.value)
+    add_person(other, "Bo Chen")
+    assert sync_with(other, *running.address).sent == 1
+
+
+def test_a_laptop_does_not_sync_with_a_revoked_laptops_server(coordinator, enroll, server):
+    desk, lost = enroll("desk-3", "desk"), enroll("desk-2", "desk")
+    lost_server = server(lost)
+    revoke_device(coordinator, "desk-2", "stolen")
+    sync_with(desk, *server(coordinator).address)  # the desk learns of the revocation and its list
+    add_person(desk, "Bo Chen")
+    before = canonical_dump(lost)
+    with pytest.raises(SyncFailed) as refused:
+        sync_with(desk, *lost_server.address)
+    assert "was revoked by the coordinator: this laptop does not sync with it" in str(refused.value)
+    assert canonical_dump(lost) == before
+
+
+@PAYLOADS
+def test_a_revocation_without_a_list_is_refused_before_anything_it_sends_is_read(
+    coordinator, enroll, server, sync_log, payload, monkeypatch
+):
+    # As a revocation made before revocations carried the CA's list: the check after the handshake.
+    monkeypatch.setattr("sync.enroll._revocation_list", lambda store, device_id: None)
     desk, other = enroll("desk-2", "desk"), enroll("desk-3", "desk")
     running = server(coordinator)
     sync_with(desk, *running.address)

@@ -16,7 +16,8 @@ from fieldkit.people.registry import add_person
 from fieldkit.store.schema import schema_version
 from sync.frames import MAX_FRAME
 from sync.protocol import PROTOCOL_VERSION
-from sync.transport import _context, sync_with
+from sync.tls import tls_context
+from sync.transport import sync_with
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=8),
@@ -62,7 +63,7 @@ def test_fuzzed_frames_never_crash_the_server_or_change_its_db(coordinator, enro
     host, port = serving(coordinator)
     sync_with(desk, host, port)
     before = canonical_dump(coordinator)
-    context = _context(desk, ssl.PROTOCOL_TLS_CLIENT)
+    context = tls_context(desk, ssl.PROTOCOL_TLS_CLIENT)
 
     def hello(**overrides):
         message = {"type": "hello", "protocol": PROTOCOL_VERSION, "schema": schema_version(),
