@@ -67,9 +67,7 @@ class _Problem:
         self.t = threshold
         self.sets = list(sets)
         self.value = [sum(self.x[a] for a in s) for s in self.sets]
-        self.status = [
-            SMALL if 0 < v < threshold else FIXED if f in fixed else SHOWN for f, v in enumerate(self.value)
-        ]
+        self.status = [SMALL if 0 < v < threshold else FIXED if f in fixed else SHOWN for f, v in enumerate(self.value)]
         self._add_differences()
         self.of_atom: list[list[int]] = [[] for _ in self.x]
         for f, atoms_of in enumerate(self.sets):
@@ -101,10 +99,13 @@ class _Problem:
     def _refresh(self, a: int) -> None:
         # A hash of the shown counts an atom is in: a change keeps every shown count
         # only if the signatures of what it adds and what it takes away balance.
-        self._signature[a] = sum(self._weight[f] for f in self.of_atom[a] if self.status[f] in (SHOWN, FIXED)) & (2**64 - 1)
+        self._signature[a] = sum(self._weight[f] for f in self.of_atom[a] if self.status[f] in (SHOWN, FIXED)) & (
+            2**64 - 1
+        )
 
     def _masks(self) -> None:
         """Bit masks of the counts by status and by how close each is to its bound."""
+
         def mask(test) -> int:
             return sum(1 << f for f in range(len(self.sets)) if test(self.status[f], self.value[f]))
 
@@ -115,7 +116,9 @@ class _Problem:
         self._no_up2 = self._no_up | mask(lambda st, v: st == SMALL and v == t - 2)
         # ... or down.
         self._no_down = mask(
-            lambda st, v: (st == SHOWN and v <= t) or (st == SMALL and v == 1) or (st == COMPLEMENT and v == t) or st == FIXED
+            lambda st, v: (
+                (st == SHOWN and v <= t) or (st == SMALL and v == 1) or (st == COMPLEMENT and v == t) or st == FIXED
+            )
         )
         self._no_down2 = self._no_down | mask(
             lambda st, v: (st == SHOWN and v == t + 1) or (st == SMALL and v == 2) or (st == COMPLEMENT and v == t + 1)

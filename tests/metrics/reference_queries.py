@@ -255,7 +255,11 @@ def collect(store: Store, scope: Scope, earlier: pseudonyms.Earlier | None = Non
             found.tables["arrivals"] = _rows(store, ARRIVALS, params)
             found.tables["intent"] = [row for row in _rows(store, INTENT, params) if row[1] is not None]
         store.db.execute(REFERRAL_STEPS, params)
-        for table, sql in (("referrals", REFERRALS), ("referral_days", REFERRAL_DAYS), ("referral_windows", REFERRAL_WINDOWS)):
+        for table, sql in (
+            ("referrals", REFERRALS),
+            ("referral_days", REFERRAL_DAYS),
+            ("referral_windows", REFERRAL_WINDOWS),
+        ):
             found.tables[table] = _rows(store, sql, params)
     finally:
         _drop_temp_tables(store)

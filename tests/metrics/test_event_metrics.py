@@ -64,8 +64,24 @@ def test_referrals_per_100_attendees_velocity_and_rebook(day):
     assert refs["rebook_7_days"] == expected.booked_within_7 / issued
 
 
-COUNT_KEYS = {"registered", "attended", "walk_ins", "no_shows", "double_checkins", "people", "timers", "issued",
-              "referrals", "vetted", "booked", "first_session", "third_session", "ended", "followup", "returning"}
+COUNT_KEYS = {
+    "registered",
+    "attended",
+    "walk_ins",
+    "no_shows",
+    "double_checkins",
+    "people",
+    "timers",
+    "issued",
+    "referrals",
+    "vetted",
+    "booked",
+    "first_session",
+    "third_session",
+    "ended",
+    "followup",
+    "returning",
+}
 
 
 def counts_in(value, key=None):

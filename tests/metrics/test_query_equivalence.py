@@ -66,8 +66,13 @@ def awkward_event(path, template, seed: int, people: int = 120):
                 source=rng.choice(["csv", "csv", "walk-in", None, ""]),
             )
             if rng.random() < 0.15:  # taken back at a desk (an undone walk-in), before or after the report date
-                add("registration_voids", registration_id=registration, reason="walk-in undone at the desk",
-                    desk="desk-1", voided_at=utc_text(when(60)))
+                add(
+                    "registration_voids",
+                    registration_id=registration,
+                    reason="walk-in undone at the desk",
+                    desk="desk-1",
+                    voided_at=utc_text(when(60)),
+                )
             for _ in range(rng.choice([0, 1, 1, 2, 3])):
                 checkin = add(
                     "checkins",
