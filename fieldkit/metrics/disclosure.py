@@ -8,8 +8,15 @@ label says ("<11": 1 to 10, "*": 11 or more) but changes the hidden count: then 
 published numbers cannot pin it down. This module looks for such a change (adding and
 taking one away on two or four atoms, the way a cycle moves in a table with totals);
 when it finds none it hides the fewest, smallest shown counts that let one exist
-(complementary suppression, shown as "*"). Differences of two shown counts, one inside
-the other (registered minus no-shows...), are protected the same way when they are small.
+(complementary suppression, shown as "*"). When no change of two or four atoms can do
+(a "<11" at 10 that may not rise, a "*" at 11 that may not fall, several linked
+breakdowns), alternatives.py builds wider changes of any shape. Differences of two shown
+counts, one inside the other (registered minus no-shows...), are protected the same way
+when they are small. Every relation the report publishes is a sum of atoms, so one change
+answers for all of them at once; rates and percentages are published only where both
+their counts are shown. Each hidden count keeps the change that protects it (its
+witness); once all are protected, every witness is checked again against what is finally
+shown, and any count whose witness no longer holds is protected again, until all hold.
 """
 
 from __future__ import annotations
@@ -18,8 +25,9 @@ import random
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-SHOWN, SMALL, COMPLEMENT, UNPRINTED = "shown", "small", "complement", "unprinted"
-FIXED = "fixed"  # shown, and shown elsewhere too: never hidden to protect another count
+from fieldkit.metrics import alternatives
+from fieldkit.metrics.alternatives import COMPLEMENT, FIXED, SHOWN, SMALL, UNPRINTED, Move
+
 DEFAULT_THRESHOLD = 11
 # How many changes to weigh before settling for the cheapest found so far.
 SEARCH_BUDGET = 5_000
@@ -59,9 +67,7 @@ class _Problem:
         self.t = threshold
         self.sets = list(sets)
         self.value = [sum(self.x[a] for a in s) for s in self.sets]
-        self.status = [
-            SMALL if 0 < v < threshold else FIXED if f in fixed else SHOWN for f, v in enumerate(self.value)
-        ]
+        self.status = [SMALL if 0 < v < threshold else FIXED if f in fixed else SHOWN for f, v in enumerate(self.value)]
         self._add_differences()
         self.of_atom: list[list[int]] = [[] for _ in self.x]
         for f, atoms_of in enumerate(self.sets):
@@ -75,6 +81,7 @@ class _Problem:
         for a in range(len(self.x)):
             self._refresh(a)
         self._stale = True
+        self.witness: dict[int, Move] = {}  # hidden count -> a change that keeps every shown count and changes it
 
     def _add_differences(self) -> None:
         """A shown count inside another shown count: their difference is a count too."""
@@ -92,10 +99,13 @@ class _Problem:
     def _refresh(self, a: int) -> None:
         # A hash of the shown counts an atom is in: a change keeps every shown count
         # only if the signatures of what it adds and what it takes away balance.
-        self._signature[a] = sum(self._weight[f] for f in self.of_atom[a] if self.status[f] in (SHOWN, FIXED)) & (2**64 - 1)
+        self._signature[a] = sum(self._weight[f] for f in self.of_atom[a] if self.status[f] in (SHOWN, FIXED)) & (
+            2**64 - 1
+        )
 
     def _masks(self) -> None:
         """Bit masks of the counts by status and by how close each is to its bound."""
+
         def mask(test) -> int:
             return sum(1 << f for f in range(len(self.sets)) if test(self.status[f], self.value[f]))
 
@@ -106,7 +116,9 @@ class _Problem:
         self._no_up2 = self._no_up | mask(lambda st, v: st == SMALL and v == t - 2)
         # ... or down.
         self._no_down = mask(
-            lambda st, v: (st == SHOWN and v <= t) or (st == SMALL and v == 1) or (st == COMPLEMENT and v == t) or st == FIXED
+            lambda st, v: (
+                (st == SHOWN and v <= t) or (st == SMALL and v == 1) or (st == COMPLEMENT and v == t) or st == FIXED
+            )
         )
         self._no_down2 = self._no_down | mask(
             lambda st, v: (st == SHOWN and v == t + 1) or (st == SMALL and v == 2) or (st == COMPLEMENT and v == t + 1)
@@ -176,8 +188,8 @@ class _Problem:
                         self._by_step.setdefault((s, s2, (row[s] - row[s2]) & mask), []).append(g)
         self._stale = False
 
-    def _allowed(self, f: int) -> bool:
-        """Whether some change that keeps every shown count already changes count f."""
+    def _allowed(self, f: int) -> Move | None:
+        """A change of one, two or four atoms that keeps every shown count and changes count f."""
         if self._stale:
             self._index()
         mask, w, sig = 2**64 - 1, self.width, self._signature
@@ -186,10 +198,10 @@ class _Problem:
             g, s = divmod(a, w)
             for d in (1, -1):
                 if sig[a] == 0 and self._check(((a, d),)) == 0:
-                    return True
+                    return ((a, d),)
                 for b in self._by_signature.get(sig[a], ()):
                     if b not in inside and self._check(((a, d), (b, -d))) == 0:
-                        return True
+                        return ((a, d), (b, -d))
                 for s2 in range(w):
                     if s2 == s:
                         continue
@@ -198,14 +210,16 @@ class _Problem:
                             continue
                         move = ((a, d), (g * w + s2, -d), (g2 * w + s, -d), (g2 * w + s2, d))
                         if self._changes(move, f) and self._check(move) == 0:
-                            return True
-        return False
+                            return move
+        return None
 
     def protect(self, f: int) -> None:
-        """Make sure count f cannot be worked out, hiding the cheapest other counts if need be."""
-        if self._allowed(f):
+        """Make sure count f cannot be worked out, hiding the cheapest other counts if need be,
+        and keep the change that shows it (its witness)."""
+        if move := self._allowed(f):
+            self.witness[f] = move
             return
-        best: tuple[int, int, int] | None = None  # (sum of the values to hide, how many, their mask)
+        best: tuple[int, int, int, Move] | None = None  # (sum of the values to hide, how many, their mask, the change)
         looked = 0
         for move in self._moves(f):
             looked += 1
@@ -219,7 +233,8 @@ class _Problem:
                 continue  # every count hidden costs at least the threshold: it cannot be cheaper
             cost = sum(self.value[h] for h in _bits(to_hide))
             if best is None or (cost, many) < best[:2]:
-                best = (cost, many, to_hide)
+                best = (cost, many, to_hide, move)
+        best = best or alternatives.deep(self, f, hide=True) or alternatives.wander(self, f)
         if best is None:
             raise AssertionError("no change of the atoms can hide this count")
         for h in _bits(best[2]):
@@ -228,11 +243,23 @@ class _Problem:
                 self._refresh(a)
         self._masks()
         self._stale = True
+        self.witness[f] = best[3]
 
     def run(self) -> None:
-        for f in range(len(self.sets)):
-            if self.status[f] in (SMALL, UNPRINTED):
+        """Protect every hidden count, then check every witness again against what is shown
+        in the end, protecting again any count whose witness no longer holds, until all hold.
+
+        Hiding a count only loosens what an alternative table must keep, so a witness once
+        found keeps holding; the repeat makes that a checked fact, not an assumption.
+        """
+        todo = [f for f in range(len(self.sets)) if self.status[f] in (SMALL, UNPRINTED)]
+        for f in todo:
+            self.protect(f)
+        while broken := [f for f in todo if not alternatives.holds(self, f, self.witness[f])]:
+            for f in broken:
                 self.protect(f)
+            if any(not alternatives.holds(self, f, self.witness[f]) for f in broken):
+                raise AssertionError("a hidden count could still be worked out")
 
 
 def _ones_and_twos(masks: list[int]) -> tuple[int, int]:

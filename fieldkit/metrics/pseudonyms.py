@@ -18,11 +18,13 @@ from fieldkit.store import Store
 
 KEY = "pseudonym_key"
 
-# Everyone checked in (not voided), except whoever ever said no to aggregate reporting there.
+# Everyone checked in (neither the check-in nor its registration voided: an undone walk-in did
+# not come), except whoever ever said no to aggregate reporting there.
 _ATTENDEES = (
     "SELECT DISTINCT p.id, p.search_name FROM checkins c JOIN registrations r ON r.id = c.registration_id"
     " JOIN people p ON p.id = r.person_id"
-    " WHERE NOT EXISTS (SELECT 1 FROM checkin_voids v WHERE v.checkin_id = c.id) AND p.search_name IS NOT NULL"
+    " WHERE NOT EXISTS (SELECT 1 FROM checkin_voids v WHERE v.checkin_id = c.id)"
+    " AND NOT EXISTS (SELECT 1 FROM registration_voids x WHERE x.registration_id = r.id) AND p.search_name IS NOT NULL"
     " AND p.id NOT IN (SELECT person_id FROM consent_facts WHERE purpose = 'aggregate_reporting'"
     " AND (action = 'revoke' OR decision = 'deny'))"
 )

@@ -63,13 +63,17 @@ FROM (SELECT purpose, person_id, action, decision, text_version, text_sha256, va
     return sql, {**p1, **p2}
 
 
+# Registrations taken back at the desk by the report date (undone walk-ins) count for nothing.
+_LIVE = "r.id NOT IN (SELECT registration_id FROM registration_voids WHERE voided_at <= :as_of)"
+
 # Everyone with a valid check-in: how many, and their first (time and desk, in one text).
-CAME = """
+CAME = f"""
 INSERT INTO temp.metrics_came (event_id, person_id, checkins, first)
 SELECT r.event_id, r.person_id, count(*), min(c.checked_in_at || char(31) || coalesce(c.desk, ''))
 FROM checkins c JOIN registrations r ON r.id = c.registration_id
 WHERE +c.checked_in_at <= :as_of
   AND NOT EXISTS (SELECT 1 FROM checkin_voids v WHERE v.checkin_id = c.id AND v.voided_at <= :as_of)
+  AND {_LIVE}
 GROUP BY r.event_id, r.person_id
 """
 
@@ -80,7 +84,7 @@ NOT EXISTS (SELECT 1 FROM temp.metrics_consent x
 ATTENDANCE = f"""
 WITH registered AS (
   SELECT event_id, person_id, max(coalesce(source, '') <> '{WALK_IN_SOURCE}') AS pre
-  FROM registrations WHERE event_id IN (SELECT id FROM events) GROUP BY event_id, person_id
+  FROM registrations r WHERE event_id IN (SELECT id FROM events) AND {_LIVE} GROUP BY event_id, person_id
 )
 SELECT r.event_id,
        CASE WHEN c.checkins IS NULL THEN 'no_show' WHEN r.pre THEN 'came' ELSE 'walk_in' END,
@@ -251,7 +255,11 @@ def collect(store: Store, scope: Scope, earlier: pseudonyms.Earlier | None = Non
             found.tables["arrivals"] = _rows(store, ARRIVALS, params)
             found.tables["intent"] = [row for row in _rows(store, INTENT, params) if row[1] is not None]
         store.db.execute(REFERRAL_STEPS, params)
-        for table, sql in (("referrals", REFERRALS), ("referral_days", REFERRAL_DAYS), ("referral_windows", REFERRAL_WINDOWS)):
+        for table, sql in (
+            ("referrals", REFERRALS),
+            ("referral_days", REFERRAL_DAYS),
+            ("referral_windows", REFERRAL_WINDOWS),
+        ):
             found.tables[table] = _rows(store, sql, params)
     finally:
         _drop_temp_tables(store)

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import statistics
+from datetime import timedelta
 
 import pytest
 
 from fieldkit import metrics
+from fieldkit.checkin import Desk
+from fieldkit.event import create_event
+from fieldkit.metrics import aggregates
+from fieldkit.people.registry import add_person, add_registration
+from fieldkit.store import new_id, open_store
+from fieldkit.store.times import utc_text
+from tests.conftest import PASSPHRASE
+from tests.metrics.clinic_day import EVENT_START
+from tests.referrals.conftest import Clock
 
 
 def test_people_are_counted_once_from_every_check_in_fact(day):
@@ -54,8 +64,24 @@ def test_referrals_per_100_attendees_velocity_and_rebook(day):
     assert refs["rebook_7_days"] == expected.booked_within_7 / issued
 
 
-COUNT_KEYS = {"registered", "attended", "walk_ins", "no_shows", "double_checkins", "people", "timers", "issued",
-              "referrals", "vetted", "booked", "first_session", "third_session", "ended", "followup", "returning"}
+COUNT_KEYS = {
+    "registered",
+    "attended",
+    "walk_ins",
+    "no_shows",
+    "double_checkins",
+    "people",
+    "timers",
+    "issued",
+    "referrals",
+    "vetted",
+    "booked",
+    "first_session",
+    "third_session",
+    "ended",
+    "followup",
+    "returning",
+}
 
 
 def counts_in(value, key=None):
@@ -92,3 +118,44 @@ def test_no_output_shows_a_count_from_1_to_10(day, tmp_path):
                         assert not (cell.isdigit() and 0 < int(cell) < 11), (path.name, column, cell)
     text = metrics.render(doc)
     assert "fewer than 11" in text or "<11" in text
+
+
+def test_a_walk_in_taken_back_at_the_desk_is_not_registered_attended_or_a_walk_in(db_path, template, tmp_path):
+    create_event(db_path, template, PASSPHRASE, device_name="desk-1").close()
+    clock = Clock(EVENT_START)
+    store = open_store(db_path, PASSPHRASE, wall=clock)
+    try:
+        desk = Desk(store)
+        for n in range(12):
+            person = add_person(store, f"Guest {n}")
+            desk.check_in_registration(add_registration(store, person, source="csv", external_id=f"G{n}"))
+            desk.walk_in(f"Walk-in {n}")
+            clock.advance(minutes=1)
+        desk.walk_in("Wrong Name")  # typed wrong, and undone straight away
+        assert desk.undo_last().walk_in
+        clock.advance(minutes=1)
+        raced = desk.walk_in("Sam Okoro")
+        # Another laptop checked Sam's pass in before this desk's undo reached it; its check-in
+        # arrives by sync and stands, but the registration it was made with was taken back.
+        store.db.execute(
+            "INSERT INTO checkins (id, origin, hlc, registration_id, person_id, nonce, method, desk, checked_in_at)"
+            " VALUES (?, 'laptop-2', '0000000000000-0000', ?, ?, ?, 'ticket', 'desk-2', ?)",
+            [new_id(), raced.registration_id, raced.person_id, new_id(), utc_text(store.now() + timedelta(seconds=30))],
+        )
+        before_undo = store.now() + timedelta(seconds=40)
+        clock.advance(minutes=1)
+        assert desk.undo_last().walk_in
+        clock.advance(days=1)
+        for scope in (metrics.Scope(store.now()), metrics.Scope(before_undo)):
+            found = metrics.collect(store, scope)
+            event = metrics.build(found)["events"][0]
+            undone = scope.as_of > before_undo  # before Sam's undo, Sam was a walk-in who came
+            assert (event["registered"], event["no_shows"]) == (12, 0)
+            assert event["attended"] == (24 if undone else 25)
+            assert event["walk_ins"] == (12 if undone else 13)
+            path = tmp_path / f"aggregates-{undone}.sqlite"
+            aggregates.write_file(found, path)
+            exported = aggregates.read_file(path).tables["attendance"]
+            assert sum(n for _, kind, *_, n in exported if kind == "walk_in") == (12 if undone else 13)
+    finally:
+        store.close()

@@ -1,6 +1,6 @@
 """The report's SQL gives the same counts as the SQL it replaced (reference_queries.py), from
 databases made to be awkward: several registrations per person, walk-in and pre-registered,
-voided check-ins, consent facts tied to the millisecond and stamp, revoked, unreadable or past
+registrations taken back at the desk, voided check-ins, consent facts tied to the millisecond and stamp, revoked, unreadable or past
 their date, timer facts out of order, closed at the end or voided, referral steps skipped,
 repeated or recorded after the report date, time zones with odd offsets, times on the edges of
 days, quarter hours and months."""
@@ -65,6 +65,14 @@ def awkward_event(path, template, seed: int, people: int = 120):
                 event_id=rng.choice([event, event, event, other, "elsewhere"]),
                 source=rng.choice(["csv", "csv", "walk-in", None, ""]),
             )
+            if rng.random() < 0.15:  # taken back at a desk (an undone walk-in), before or after the report date
+                add(
+                    "registration_voids",
+                    registration_id=registration,
+                    reason="walk-in undone at the desk",
+                    desk="desk-1",
+                    voided_at=utc_text(when(60)),
+                )
             for _ in range(rng.choice([0, 1, 1, 2, 3])):
                 checkin = add(
                     "checkins",
