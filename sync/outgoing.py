@@ -33,4 +33,4 @@ def frames_for(
     ):
         for run in runs:  # fields the peer's role may not hold travel as their digests only
             run.changes = [scope.scoped(change, peer_role) for change in run.changes]
-        yield encode_runs(runs, sign, scope.scoped_for_some_role)
+        yield encode_runs(runs, sign, scope.withheld_from_some_role)
