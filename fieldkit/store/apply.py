@@ -324,8 +324,12 @@ def _existence(store: Store, table: str, row_id: str, state: _RowState) -> tuple
     if state.whole is None:
         if not existed:
             return state.first_set is not None, state.first_set and state.first_set[1]
-        if state.first_set is None or state.first_set[0] > state.values["hlc"]:
-            return True, state.values["origin"]  # nothing older than what it holds arrived
+        if state.first_set is None:
+            return True, state.values["origin"]  # no write of it arrived: its creator stays
+    # Otherwise the log decides (one seek in changes_by_record): the row's `hlc` is its newest
+    # *field* stamp, which can be older than the write that created it (a write whose fields
+    # all arrived already decided by others carries none), so it cannot tell whether an
+    # arriving write is older than the creator's.
     after = state.whole or ("", "")
     row = store.db.execute(
         "SELECT origin FROM changes WHERE tbl = ? AND row_id = ? AND op = 'set'"

@@ -10,10 +10,12 @@ canonical dump (rows, field clocks, tombstones, change log) and every fact once.
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
@@ -118,3 +120,38 @@ Laptops.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 TestConvergence = Laptops.TestCase
+
+
+@pytest.mark.parametrize("order", range(6))
+def test_a_records_creator_is_its_oldest_write_whichever_batch_brings_it(tmp_path, order):
+    """Found by the machine above: a laptop took a later write of a person (its field already
+    decided by an equal stamp of a larger device id, so it carried no field) in one batch and
+    the person's first write in the next; the row's newest field stamp was older than both, so
+    it kept the later writer as the row's creator and the laptops disagreed for good."""
+    now, event = 1_700_000_000_000, new_id()
+    laptops = [new_store(tmp_path, f"laptop{i}", event, wall=lambda: now) for i in range(3)]
+    laptops = list(itertools.permutations(laptops))[order]  # which device id is larger matters
+    person, others = new_id(), (new_id(), new_id())
+
+    def fact(i):
+        laptops[i].append_fact(FACT, {"token_id": "d", "reason": "", "revoked_at": "t"})
+
+    def edit(i):
+        laptops[i].set_record("people", person, {"display_name": ""})
+
+    for i in (1, 1, 2, 0, 1, 0):
+        fact(i)
+    laptops[1].purge("people", others[0], "test")
+    edit(1)
+    laptops[2].purge("people", others[1], "test")
+    edit(1), fact(2), edit(1), fact(0)
+    laptops[0].purge("people", person, "test", fields=["display_name"])
+    fact(0), edit(1), fact(0), fact(0), fact(2), edit(0), fact(0), fact(0)
+    for _ in range(2):
+        for i, store in enumerate(laptops):
+            sync_pair(store, laptops[(i + 1) % 3], batch_size=7)
+    dumps = [canonical_dump(store) for store in laptops]
+    creators = {store.db.execute("SELECT origin FROM people WHERE id = ?", [person]).fetchone() for store in laptops}
+    assert len(creators) == 1 and dumps[1] == dumps[0] and dumps[2] == dumps[0]
+    for store in laptops:
+        store.close()
