@@ -15,6 +15,9 @@ from datetime import datetime
 from fieldkit.store import Store
 
 NOT_VOIDED = "NOT EXISTS (SELECT 1 FROM checkin_voids v WHERE v.checkin_id = c.id)"
+# ... and whether its registration still stands (a walk-in undone at a desk is taken back, and
+# a check-in another laptop made of it before the undo reached it counts for nothing).
+NOT_TAKEN_BACK = "NOT EXISTS (SELECT 1 FROM registration_voids rv WHERE rv.registration_id = c.registration_id)"
 # For a check-in `c` in a query: whether another check-in of its registration counts (the flag).
 FLAGGED = (
     "EXISTS (SELECT 1 FROM checkins o WHERE o.registration_id = c.registration_id AND o.id != c.id"
@@ -50,8 +53,9 @@ def other_checkin(store: Store, registration_id: str, checkin_id: str) -> Earlie
 
 
 def double_checkins(store: Store) -> int:
-    """Registrations checked in more than once (voided check-ins aside): the flagged people."""
+    """Registrations checked in more than once (voided check-ins and taken-back registrations
+    aside): the flagged people."""
     return store.db.execute(
         "SELECT count(*) FROM (SELECT c.registration_id FROM checkins c"
-        f" WHERE {NOT_VOIDED} GROUP BY c.registration_id HAVING count(*) > 1)"
+        f" WHERE {NOT_VOIDED} AND {NOT_TAKEN_BACK} GROUP BY c.registration_id HAVING count(*) > 1)"
     ).fetchone()[0]

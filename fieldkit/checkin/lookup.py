@@ -131,13 +131,18 @@ def registered_count(store: Store) -> int:
 def counters(store: Store) -> Counters:
     db = store.db
     registered = registered_count(store)
-    # One pass over the check-ins, by registration: who came, who walked in, who came twice.
-    checked_in, walk_ins, flagged = db.execute(
-        "SELECT count(*), coalesce(sum(walk_in), 0), coalesce(sum(times > 1), 0) FROM"
-        " (SELECT max(c.method = ?) AS walk_in, count(*) AS times FROM checkins c"
-        f" WHERE {NOT_VOIDED} GROUP BY c.registration_id)",
+    # One pass over the check-ins, by registration: who came, who walked in, who came twice;
+    # then the same for the few registrations taken back, subtracted (a check-in another laptop
+    # made of an undone walk-in before the undo reached it counts for nothing).
+    every = ("SELECT count(*), coalesce(sum(walk_in), 0), coalesce(sum(times > 1), 0) FROM"
+             " (SELECT max(c.method = ?) AS walk_in, count(*) AS times FROM checkins c"
+             " WHERE {} GROUP BY c.registration_id)")
+    came = db.execute(every.format(NOT_VOIDED), [BY_WALK_IN]).fetchone()
+    gone = db.execute(
+        every.format(f"{NOT_VOIDED} AND c.registration_id IN (SELECT registration_id FROM registration_voids)"),
         [BY_WALK_IN],
     ).fetchone()
+    checked_in, walk_ins, flagged = (a - b for a, b in zip(came, gone))
     return Counters(registered, checked_in, walk_ins, flagged)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from fieldkit.checkin.flags import double_checkins
+from fieldkit.checkin.flags import NOT_TAKEN_BACK, NOT_VOIDED, double_checkins
 from fieldkit.checkin.lookup import registered_count
 from fieldkit.event import load_event
 from fieldkit.store import Store
@@ -32,8 +32,7 @@ def event_overview(store: Store) -> Overview:
     # A registration taken back (an undone walk-in) does not count.
     registered = registered_count(store)
     checked_in = store.db.execute(
-        "SELECT count(DISTINCT registration_id) FROM checkins c"
-        " WHERE NOT EXISTS (SELECT 1 FROM checkin_voids v WHERE v.checkin_id = c.id)"
+        f"SELECT count(DISTINCT registration_id) FROM checkins c WHERE {NOT_VOIDED} AND {NOT_TAKEN_BACK}"
     ).fetchone()[0]
     return Overview(
         name=ev.name,

@@ -22,9 +22,12 @@ from kit import new_store, sync_pair
 
 from fieldkit.checkin import CheckinRefused, Desk
 from fieldkit.checkin.flags import double_checkins
+from fieldkit.checkin.passes import pass_token
+from fieldkit.event.overview import event_overview
 from fieldkit.people.registry import add_person, add_registration
 from fieldkit.store import new_id
 from tests.sample_dates import sample_time
+from tests.syncing.conftest import coordinator, enroll  # noqa: F401  (the sync tests' event and laptops)
 
 _FAST_DIR = "/dev/shm" if Path("/dev/shm").is_dir() else None
 NAMES = ("Ana Silva", "Bo Chen", "Chloé Dubois")
@@ -159,3 +162,25 @@ CheckinsAndSyncs.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 TestDerivedFlags = CheckinsAndSyncs.TestCase
+
+
+def test_a_walk_in_undone_at_one_desk_counts_nowhere_though_another_desk_admitted_it(coordinator, enroll):  # noqa: F811
+    """Desk 1 takes a walk-in; desk 2 scans the walk-in's pass (twice) before the undo reaches
+    it; desk 1 undoes the walk-in. After sync, no laptop counts that person as come, walked in
+    or flagged: not the desk's counters, not `fieldkit info`'s overview."""
+    first, second = enroll("desk-1", "desk"), enroll("desk-2", "desk")
+    before = Desk(second).counters()
+    walked = Desk(first).walk_in("Li Wei")
+    sync_pair(first, second)
+    pass_text = pass_token(first, walked.registration_id)
+    Desk(second).scan(pass_text), Desk(second).scan(pass_text, nonce="again")
+    assert Desk(second).counters().checked_in == before.checked_in + 1
+    Desk(first).undo_last()
+    for _ in range(2):
+        sync_pair(first, second), sync_pair(second, coordinator), sync_pair(first, coordinator)
+    for laptop in (first, second, coordinator):
+        counted, seen = Desk(laptop).counters(), event_overview(laptop)
+        assert (counted.registered, counted.checked_in, counted.walk_ins, counted.flagged) == (
+            before.registered, before.checked_in, before.walk_ins, before.flagged
+        ), laptop.device_name
+        assert (seen.registered, seen.checked_in, seen.double_checkins) == (before.registered, 0, 0)
