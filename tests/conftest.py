@@ -9,7 +9,7 @@ import pytest
 from fieldkit.event import create_event
 from fieldkit.event.template import load_template
 from fieldkit.store import open_store
-from tests.sample_dates import SAMPLE_EVENTS_AS_WRITTEN, sample_events  # noqa: F401
+from tests.sample_dates import sample_events
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_EVENTS = sample_events()  # moved as far ahead of today as when the tests were written
