@@ -387,8 +387,7 @@ class Session:
             if message["type"] != "batch":
                 raise ProtocolError(f"expected batch or done, got {message['type'][:40]!r}")
             runs = decode_runs(message)
-            for change in (c for run in runs for c in run.changes):
-                self._check_scope(change)
+            self._check_scope([c for run in runs for c in run.changes])
             try:
                 result = apply_admitted(self.store, gate, runs, held_back)
             except IdentityClash as exc:
@@ -412,9 +411,12 @@ class Session:
             self.summary.after_revocation = sum(gate.after_revocation.values())
             self.progress(count)
 
-    def _check_scope(self, change: RemoteChange) -> None:
+    def _check_scope(self, changes: list[RemoteChange]) -> None:
         role = self.store.role
-        if (what := scope.not_to_hold(role, change)) is not None:
+        if (what := scope.not_to_hold(role, changes)) is not None:
             raise ProtocolError(f"the peer sent {what[:80]}, which this laptop's role may not hold")
-        if change.op == WITHHELD and may_receive(role, change.table):
-            raise ProtocolError(f"the peer withheld a change of {change.table[:40]}, which this laptop's role may hold")
+        for change in changes:
+            if change.op == WITHHELD and may_receive(role, change.table):
+                raise ProtocolError(
+                    f"the peer withheld a change of {change.table[:40]}, which this laptop's role may hold"
+                )

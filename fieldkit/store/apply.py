@@ -34,7 +34,7 @@ from fieldkit.store.changes import (
 )
 from fieldkit.store.errors import BatchRefused, IdentityClash
 from fieldkit.store.forks import clashing_origin
-from fieldkit.store.hlc import MAX_AHEAD_MS, ahead_ms
+from fieldkit.store.hlc import MAX_AHEAD_MS, ahead_ms, format_stamp
 from fieldkit.store.validate import validate
 
 if TYPE_CHECKING:
@@ -106,6 +106,7 @@ def _select_fresh(
     fresh: list[RemoteChange] = []
     already_held: list[RemoteChange] = []
     now = store.wall()
+    too_far = format_stamp(now + max_ahead_ms, 0)
     for c in changes:
         if c.origin in held_back:
             result.deferred[c.origin] = result.deferred.get(c.origin, 0) + 1
@@ -120,7 +121,7 @@ def _select_fresh(
             raise IdentityClash(c.origin)  # numbered as this laptop's own, yet it never made it
         if c.seq != heads[c.origin] + 1:
             raise BatchRefused(f"the changes of one laptop skip from {heads[c.origin]} to {c.seq}")
-        if c.op != WITHHELD:
+        if c.op != WITHHELD and c.hlc > too_far:  # stamps are fixed-width text: this compares times
             ahead = ahead_ms(c.hlc, now)
             if ahead > max_ahead_ms:
                 # Held back with everything after it from that laptop, so its log keeps no gap.

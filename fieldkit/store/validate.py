@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING, Any
 
 from fieldkit.store import schema
 from fieldkit.store.changes import INSERT, OPS, PURGE, SET, WHOLE_ROW, WITHHELD, RemoteChange
-from fieldkit.store.columns import is_held
 from fieldkit.store.errors import BatchRefused
 from fieldkit.store.hlc import is_stamp
 
@@ -14,6 +13,7 @@ if TYPE_CHECKING:
     from fieldkit.store.store import Store
 
 _MAX_TEXT_ID = 64
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 def _text_id(value: Any) -> bool:
@@ -36,7 +36,6 @@ def validate(store: Store, change: RemoteChange) -> None:
         raise BatchRefused("a change has an unknown operation or no row id")
     if not is_stamp(c.hlc):
         raise BatchRefused("a change has no valid clock stamp")
-    types = store.column_types(c.table)
     columns = store.settable_columns(c.table)
     if c.op == PURGE:
         _validate_purge(c, kind, columns)
@@ -47,8 +46,10 @@ def validate(store: Store, change: RemoteChange) -> None:
         return  # the sender no longer holds the row (purged): only the log entry travels
     if not isinstance(c.payload, dict) or not columns.issuperset(c.payload):
         raise BatchRefused(f"a change to {c.table} names columns it does not have")
+    held = store.held_types(c.table)
     for name, value in c.payload.items():
-        if not is_held(value, types[name]):
+        kind = type(value)
+        if kind not in held[name] or (kind is int and not _INT64_MIN <= value <= _INT64_MAX):
             raise BatchRefused(f"a change to {c.table} holds a value its column does not hold")
 
 
