@@ -17,9 +17,9 @@ TEMP_TABLES = {
     "metrics_unreported": "(person_id TEXT PRIMARY KEY) WITHOUT ROWID",
     "metrics_no_followup": "(person_id TEXT PRIMARY KEY) WITHOUT ROWID",
     "metrics_returning": "(person_id TEXT PRIMARY KEY) WITHOUT ROWID",
-    "metrics_checkins": "(registration INTEGER PRIMARY KEY, checkins, first)",
-    "metrics_people": "(event_id, kind, double, followup, returned, minute, desk, people,"
-    " UNIQUE (event_id, kind, double, followup, returned, minute, desk))",
+    "metrics_voided": "(checkin INTEGER PRIMARY KEY)",
+    "metrics_people": "(event_id, kind, double, followup, returned, quarter, desk, people,"
+    " UNIQUE (event_id, kind, double, followup, returned, quarter, desk))",
 }
 
 
@@ -80,21 +80,20 @@ def consent_sql(template: EventTemplate) -> tuple[list[str], dict]:
 # its check-ins; one index seek per registration).
 TAKEN_BACK = "EXISTS (SELECT 1 FROM registration_voids x WHERE x.registration_id = {id} AND x.voided_at <= :as_of)"
 
-# Each registration's valid check-ins: how many, and the first (time and desk, in one text).
-CHECKINS = """
-INSERT INTO temp.metrics_checkins (registration, checkins, first)
-SELECT r.rowid, 1, c.checked_in_at || char(31) || coalesce(c.desk, '')
-FROM checkins c JOIN registrations r ON r.id = c.registration_id
-WHERE +c.checked_in_at <= :as_of
-  AND NOT EXISTS (SELECT 1 FROM checkin_voids v WHERE v.checkin_id = c.id AND v.voided_at <= :as_of)
-ON CONFLICT DO UPDATE SET checkins = checkins + 1, first = min(first, excluded.first)
+# Check-ins voided by the report date (few; some more than once), by rowid: every index of checkins carries it.
+VOIDED = """
+INSERT OR IGNORE INTO temp.metrics_voided (checkin)
+SELECT c.rowid FROM checkin_voids v JOIN checkins c ON c.id = v.checkin_id WHERE v.voided_at <= :as_of
 """
 
 # Every (event, person) with a registration not taken back, read in that order from an index
-# (m063): made before the day or not, valid check-ins and the first; counted by what the report
-# needs of them, and by the minute of the first check-in. Left out: who said no to reporting.
+# (m066), with each registration's valid check-ins from another (m066): made before the day or
+# not, how many, and the first (time and desk). Counted by what the report needs of them, and by
+# the local quarter hour of the first check-in (its minute of the day in the event's zone, over
+# 15; -1 where the time cannot be read, for which unixepoch() gives NULL). No-shows have neither
+# (-1 and ''), so they add up in a few rows too. Left out: who said no to reporting.
 PEOPLE = f"""
-INSERT INTO temp.metrics_people (event_id, kind, double, followup, returned, minute, desk, people)
+INSERT INTO temp.metrics_people (event_id, kind, double, followup, returned, quarter, desk, people)
 SELECT event_id,
        CASE WHEN checkins = 0 THEN 'no_show' WHEN pre THEN 'came' ELSE 'walk_in' END,
        checkins > 1,
@@ -102,10 +101,13 @@ SELECT event_id,
                     AND EXISTS (SELECT 1 FROM consent_facts x WHERE x.purpose = '{FOLLOWUP}' AND x.person_id = p.person_id
                                 AND x.at <= :as_of),
        checkins > 0 AND p.person_id IN (SELECT person_id FROM temp.metrics_returning),
-       substr(first, 1, 16), substr(first, instr(first, char(31)) + 1), 1
-FROM (SELECT r.event_id, r.person_id, max(r.source IS NOT '{WALK_IN_SOURCE}') AS pre,
-             coalesce(sum(m.checkins), 0) AS checkins, min(m.first) AS first
-      FROM registrations r LEFT JOIN temp.metrics_checkins m ON m.registration = r.rowid
+       coalesce(((unixepoch(substr(first, 1, 16)) / 60 + :offset_minutes) % 1440 + 1440) % 1440 / 15, -1),
+       coalesce(substr(first, instr(first, char(31)) + 1), ''), 1
+FROM (SELECT r.event_id, r.person_id, max(r.source IS NOT '{WALK_IN_SOURCE}') AS pre, count(c.rowid) AS checkins,
+             min(c.checked_in_at || char(31) || coalesce(c.desk, '')) AS first
+      FROM registrations r
+      LEFT JOIN checkins c ON c.registration_id = r.id AND +c.checked_in_at <= :as_of
+                          AND c.rowid NOT IN (SELECT checkin FROM temp.metrics_voided)
       WHERE NOT {TAKEN_BACK.format(id="r.id")}
       GROUP BY r.event_id, r.person_id) p
 WHERE (checkins > 0 OR (pre AND event_id IN (SELECT id FROM events)))
@@ -118,12 +120,10 @@ SELECT event_id, kind, double, followup, returned, sum(people) FROM temp.metrics
 WHERE event_id IN (SELECT id FROM events) GROUP BY 1, 2, 3, 4, 5
 """
 
-# Each minute of a first check-in put in its local quarter hour.
+# Each local quarter hour of a first check-in as its time of day.
 ARRIVALS = """
-SELECT event_id, strftime('%H:', local) || printf('%02d', CAST(strftime('%M', local) AS INTEGER) / 15 * 15), desk, sum(n)
-FROM (SELECT event_id, datetime(minute, :offset) AS local, desk, sum(people) AS n
-      FROM temp.metrics_people WHERE kind <> 'no_show' GROUP BY 1, 2, 3)
-GROUP BY 1, 2, 3
+SELECT event_id, CASE WHEN quarter >= 0 THEN printf('%02d:%02d', quarter / 4, quarter % 4 * 15) END, desk, sum(people)
+FROM temp.metrics_people WHERE kind <> 'no_show' GROUP BY 1, 2, 3
 """
 
 # Intake timer runs: the running spans between started/resumed and the next fact (by hlc),

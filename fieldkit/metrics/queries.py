@@ -70,6 +70,7 @@ def collect(store: Store, scope: Scope, earlier: pseudonyms.Earlier | None = Non
         "since": _utc(scope.since, zone) if scope.since else "",
         "until": _utc(scope.until + timedelta(days=1), zone) if scope.until else "9999",
         "offset": f"{_offset_minutes(zone, ev.starts):+d} minutes",  # an SQLite date modifier
+        "offset_minutes": _offset_minutes(zone, ev.starts),
         "day_offset": _offset_minutes(zone, ev.starts) / 1440,
         "event": store.event_id,
         "community": ev.community,
@@ -90,7 +91,7 @@ def collect(store: Store, scope: Scope, earlier: pseudonyms.Earlier | None = Non
             store.db.conn.executemany(
                 "INSERT INTO temp.metrics_returning VALUES (?)", [(p,) for p in pseudonyms.returning(store, earlier)]
             )
-            store.db.execute(event_sql.CHECKINS, params)
+            store.db.execute(event_sql.VOIDED, params)
             store.db.execute(event_sql.PEOPLE, params)
             found.tables["attendance"] = _rows(store, event_sql.ATTENDANCE, params)
             found.tables["arrivals"] = _rows(store, event_sql.ARRIVALS, params)

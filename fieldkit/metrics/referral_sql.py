@@ -1,8 +1,8 @@
 """The SQL of the referral cohorts' counts: each referral's steps, then tallies by group.
 
-The steps are read once in index order (m060), each referral becomes one row with the day of
-each step, and those rows are added up into two small tallies: by group, step and window, and
-by outcome and day. The three tables of counts are sums over the tallies. Run by queries.py.
+Each referral is read once with its steps (sought in their index, m060) and becomes one row with
+the day of each step, and those rows are added up into two small tallies: by group, step and
+window, and by outcome and day. The three tables of counts are sums over the tallies. Run by queries.py.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ _DAY = "CAST(julianday({at}) + :day_offset + 0.5 AS INTEGER)"
 _FLAGS = "rebook, rebooked, kept_30, kept_30_third, kept_90, kept_90_third"
 
 TEMP_TABLES = {
-    "metrics_step": "(referral_id TEXT PRIMARY KEY, vetted_at, booked_at, first_at, third_at, ended_at) WITHOUT ROWID",
     "metrics_referral": "(event_id, month, channel, stage, ended, booked, first, third, ended_on, followed)",
     "metrics_referral_counts": f"(event_id, month, channel, stage, ended, has_first, {_FLAGS}, referrals,"
     f" UNIQUE (event_id, month, channel, stage, ended, has_first, {_FLAGS}))",
@@ -23,33 +22,35 @@ TEMP_TABLES = {
     " UNIQUE (event_id, month, channel, outcome, day))",
 }
 
-# Each referral's first date at each step, in one pass over the steps index (no sort).
-STEPS = """
-INSERT INTO temp.metrics_step
-SELECT referral_id,
-       min(at) FILTER (WHERE status = 'vetted'), min(at) FILTER (WHERE status = 'booked'),
-       min(at) FILTER (WHERE status = 'first_session'), min(at) FILTER (WHERE status = 'third_session'),
-       min(at) FILTER (WHERE status IN ('declined', 'expired'))
-FROM referral_status
-WHERE +at <= :as_of AND referral_id IS NOT NULL AND status <> 'issued'
-GROUP BY referral_id
-"""
-
-# Each referral's furthest step, whether it ended, and the day (since issue) of each step.
+# Each referral (read in table order) with the first date of each step by the report date,
+# sought in the steps' covering index (m060), and grouped by the referral's rowid, which is
+# the order they are read in (no sort); then its furthest step, whether it ended, and the day
+# (since issue) of each step. The day of issue is worked out in the grouped query, once per
+# referral: a column of the outer query would be worked out again at each use.
 ROWS = f"""
 INSERT INTO temp.metrics_referral
-WITH referral AS (
-  SELECT coalesce(r.event_id, '') AS event_id, strftime('%Y-%m', datetime(r.issued_at, :offset)) AS month, r.channel,
-         CASE WHEN s.third_at IS NOT NULL THEN 4 WHEN s.first_at IS NOT NULL THEN 3 WHEN s.booked_at IS NOT NULL THEN 2
-              WHEN s.vetted_at IS NOT NULL THEN 1 ELSE 0 END AS stage,
-         s.ended_at IS NOT NULL AS ended,
-         {_DAY.format(at="r.issued_at")} AS issued,
-         {_DAY.format(at="coalesce(s.booked_at, s.first_at)")} AS booked,
-         {_DAY.format(at="s.first_at")} AS first,
-         {_DAY.format(at="s.third_at")} AS third,
-         {_DAY.format(at="s.ended_at")} AS ended_on
-  FROM referrals r LEFT JOIN temp.metrics_step s ON s.referral_id = r.id
+WITH step AS (
+  SELECT r.event_id, r.issued_at, r.channel, {_DAY.format(at="r.issued_at")} AS issued,
+         min(s.at) FILTER (WHERE s.status = 'vetted') AS vetted_at, min(s.at) FILTER (WHERE s.status = 'booked') AS booked_at,
+         min(s.at) FILTER (WHERE s.status = 'first_session') AS first_at,
+         min(s.at) FILTER (WHERE s.status = 'third_session') AS third_at,
+         min(s.at) FILTER (WHERE s.status IN ('declined', 'expired')) AS ended_at
+  FROM referrals r
+  LEFT JOIN referral_status s ON s.referral_id = r.id AND +s.at <= :as_of AND s.status <> 'issued'
   WHERE +r.issued_at <= :as_of AND +r.issued_at >= :since AND +r.issued_at < :until
+  GROUP BY r.rowid
+),
+referral AS (
+  SELECT coalesce(event_id, '') AS event_id, substr(datetime(issued_at, :offset), 1, 7) AS month, channel,
+         CASE WHEN third_at IS NOT NULL THEN 4 WHEN first_at IS NOT NULL THEN 3 WHEN booked_at IS NOT NULL THEN 2
+              WHEN vetted_at IS NOT NULL THEN 1 ELSE 0 END AS stage,
+         ended_at IS NOT NULL AS ended,
+         issued,
+         {_DAY.format(at="coalesce(booked_at, first_at)")} AS booked,
+         {_DAY.format(at="first_at")} AS first,
+         {_DAY.format(at="third_at")} AS third,
+         {_DAY.format(at="ended_at")} AS ended_on
+  FROM step
 )
 SELECT event_id, month, channel, stage, ended,
        booked - issued, first - issued, third - issued, ended_on - issued, {_DAY.format(at=":as_of")} - issued
@@ -107,4 +108,4 @@ REFERRAL_WINDOWS = "\nUNION ALL\n".join(
     ]
 )
 
-STATEMENTS = (STEPS, ROWS, TALLY_COUNTS, TALLY_DAYS, TALLY_BOOKED)
+STATEMENTS = (ROWS, TALLY_COUNTS, TALLY_DAYS, TALLY_BOOKED)

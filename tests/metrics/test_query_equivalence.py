@@ -15,7 +15,8 @@ import pytest
 
 from fieldkit.event import create_event
 from fieldkit.metrics import pseudonyms, queries
-from fieldkit.store import new_id
+from fieldkit.store import new_id, open_store
+from fieldkit.store.schema import schema_version
 from fieldkit.store.times import utc_text
 from tests.conftest import PASSPHRASE
 from tests.metrics import reference_queries
@@ -176,5 +177,39 @@ def test_the_faster_sql_counts_what_the_first_sql_counted(tmp_path, template, se
                 assert fast.report_dates == first.report_dates
                 for table, counted in first.tables.items():
                     assert sorted(fast.tables[table], key=repr) == sorted(counted, key=repr), table
+    finally:
+        store.close()
+
+
+def _as_before_m066(path) -> None:
+    """Make the database what the code before m066 left: the earlier registration and check-in indexes."""
+    store = open_store(path, PASSPHRASE)
+    for statement in (
+        "DROP INDEX registrations_people",
+        "CREATE INDEX registrations_people ON registrations (event_id, person_id, source)",
+        "DROP INDEX checkins_by_registration",
+        "CREATE INDEX idx_checkins_registration_id ON checkins (registration_id)",
+        "DELETE FROM _sqlite_migrations WHERE name = 'm066_report_checkins'",
+    ):
+        store.db.execute(statement)
+    store.db.execute("UPDATE fieldkit_meta SET value = ? WHERE key = 'schema_version'", [str(schema_version() - 1)])
+    store.db.conn.commit()
+    store.close()
+
+
+def test_an_event_database_made_before_m066_counts_the_same_once_opened(tmp_path, template):
+    path = tmp_path / "event.db"
+    awkward_event(path, template, seed=5).close()
+    _as_before_m066(path)
+    store = open_store(path, PASSPHRASE)
+    try:
+        indexes = {name for (name,) in store.db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert {"registrations_people", "checkins_by_registration"} <= indexes
+        assert "idx_checkins_registration_id" not in indexes
+        scope = queries.Scope(datetime(2027, 1, 10, tzinfo=UTC))
+        fast, first = queries.collect(store, scope), reference_queries.collect(store, scope)
+        assert {t: sorted(rows, key=repr) for t, rows in fast.tables.items()} == {
+            t: sorted(rows, key=repr) for t, rows in first.tables.items()
+        }
     finally:
         store.close()
