@@ -282,6 +282,7 @@ def _merge_record_change(state: _RowState, c: RemoteChange, pending: dict[str, A
 def _apply_records(store: Store, table: str, changes: list[RemoteChange]) -> None:
     row_ids = list(dict.fromkeys(c.row_id for c in changes))
     states = _load_records(store, table, row_ids)
+    clocked = [(table, row_id) for row_id in row_ids if states[row_id].clocks]  # rows with field clocks held
     pending: dict[str, dict[str, Any]] = {row_id: {} for row_id in row_ids}
     for c in changes:
         _merge_record_change(states[c.row_id], c, pending[c.row_id])
@@ -303,9 +304,7 @@ def _apply_records(store: Store, table: str, changes: list[RemoteChange]) -> Non
         row["hlc"] = newest or (state.values or {}).get("hlc") or state.last_set
         (updates if existed else inserts).append(row)
 
-    store.db.conn.executemany(
-        "DELETE FROM field_clocks WHERE tbl = ? AND row_id = ?", [(table, r) for r in row_ids]
-    )
+    store.db.conn.executemany("DELETE FROM field_clocks WHERE tbl = ? AND row_id = ?", clocked)
     store.db.conn.executemany(
         "INSERT INTO field_clocks (tbl, row_id, field, hlc, origin) VALUES (?, ?, ?, ?, ?)", clocks
     )
