@@ -32,8 +32,8 @@ from sync.trust import Gate, TrustRefused, apply_admitted
 # 2: the hello carries each origin's head change and the database id; 3: batches are runs
 # with their proofs and their origins' signatures (docs/sync-protocol.md).
 PROTOCOL_VERSION = 3
+SYNC_CACHE_KIB = 65536  # page cache of a connection moving more than one batch
 log = logging.getLogger("fieldkit.sync")
-
 
 class SyncRefused(Refused):
     """One laptop refused to sync with the other; str() says what to do."""
@@ -342,7 +342,10 @@ class Session:
         self.summary.clock_note = _clock_note(self.store, theirs)
         their_marks, my_marks = theirs["watermarks"], mine["watermarks"]
         self.on_start(peer, their_marks, my_marks)
-        self.on_plan(feed.pending(my_marks, their_marks) + feed.pending(their_marks, my_marks))
+        planned = feed.pending(my_marks, their_marks) + feed.pending(their_marks, my_marks)
+        self.on_plan(planned)
+        if planned > feed.DEFAULT_BATCH:  # pages kept in memory are not read and decrypted again
+            self.store.keep_in_memory(SYNC_CACHE_KIB)
         if self.initiator:
             self._receive()
             self._send(their_marks, peer)

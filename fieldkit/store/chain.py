@@ -53,6 +53,13 @@ def field_digest(name: str, value: Any) -> bytes:
     return _digests({name: value}, True, ())[0]
 
 
+# Digests of recent field texts (name, type letter and value: exactly what is hashed). Desks,
+# methods, sources, statuses and times repeat across thousands of changes; ids do not, and
+# the bound keeps them from growing it past a few megabytes.
+_known: dict[str, bytes] = {}
+_KNOWN_MAX = 20_000
+
+
 def _digests(payload: Mapping[str, Any], nulls: bool, others: tuple[bytes, ...]) -> list[bytes]:
     """The field digests of `payload` (with NULL fields when `nulls`), then `others`: one loop,
     no call per field, since a first sync hashes every field of every change it receives."""
@@ -71,7 +78,13 @@ def _digests(payload: Mapping[str, Any], nulls: bool, others: tuple[bytes, ...])
             text = f"{name}\x00f{value!r}"
         else:
             raise TypeError(f"{name} holds a {kind.__name__}, not text or a number")
-        digests.append(_sha256(text.encode("utf-8", "surrogatepass")).digest()[:FIELD_DIGEST_SIZE])
+        digest = _known.get(text)
+        if digest is None:
+            digest = _sha256(text.encode("utf-8", "surrogatepass")).digest()[:FIELD_DIGEST_SIZE]
+            if len(_known) >= _KNOWN_MAX:
+                _known.clear()
+            _known[text] = digest
+        digests.append(digest)
     digests.extend(others)
     return digests
 
