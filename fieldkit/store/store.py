@@ -29,14 +29,11 @@ from fieldkit.store.times import utc_text
 DB_ERRORS = (sqlite3.Error, sqlcipher3.Error)
 INTEGRITY_ERRORS = (sqlite3.IntegrityError, sqlcipher3.IntegrityError)
 
-# This laptop's newest change: its seq, hash and stamp (one index seek on (origin, seq)).
-_OWN_HEAD = "SELECT seq, hash, hlc FROM changes WHERE origin = ? ORDER BY seq DESC LIMIT 1"
 # What a local write continues after, in one statement: the newest stamp received by sync, and
-# this laptop's newest change (its place in the feed and its stamp).
-_CLOCK_AND_HEAD = (
-    "SELECT (SELECT value FROM fieldkit_meta WHERE key = 'hlc'), h.seq, h.hash, h.hlc"
-    f" FROM (SELECT 1) LEFT JOIN ({_OWN_HEAD}) h"
-)
+# this laptop's newest change (its seq, hash and stamp: one index seek); no row before its first.
+_RECEIVED = "SELECT value FROM fieldkit_meta WHERE key = 'hlc'"
+_CLOCK_AND_HEAD = f"SELECT ({_RECEIVED}), seq, hash, hlc FROM changes WHERE origin = ? ORDER BY seq DESC LIMIT 1"
+_BEFORE_FIRST = f"SELECT ({_RECEIVED}), 0, NULL, NULL"
 
 
 class Store:
@@ -49,9 +46,9 @@ class Store:
         self._meta = {row["key"]: row["value"] for row in db["fieldkit_meta"].rows}
         self.clock = HybridClock.resume(self._meta.get("hlc"), now=wall)
         # A local write's stamp is kept in its change-log row, not copied to fieldkit_meta.
-        own = db.execute(_OWN_HEAD, [self.device_id]).fetchone() if "device_id" in self._meta else None
+        own = db.execute(_CLOCK_AND_HEAD, [self.device_id]).fetchone() if "device_id" in self._meta else None
         if own:
-            self.clock.observe(own[2])
+            self.clock.observe(own[3])
         self.synced = {row["name"]: row["kind"] for row in db["synced_tables"].rows}
         self._columns: dict[str, dict[str, str]] = {}
         self._settable: dict[str, frozenset[str]] = {}
@@ -156,8 +153,10 @@ class Store:
             # Another process on this laptop (the app while `sync with` runs) may have written
             # since: continue after its stamps, never beside them. Stamps received by sync are
             # kept in fieldkit_meta; this laptop's own are in its newest change-log row.
-            me = self.device_id
-            received, seq, prev, own = self.db.conn.execute(_CLOCK_AND_HEAD, [me]).fetchone()
+            conn = self.db.conn
+            received, seq, prev, own = (
+                conn.execute(_CLOCK_AND_HEAD, [self.device_id]).fetchone() or conn.execute(_BEFORE_FIRST).fetchone()
+            )
             for persisted in (received, own):
                 if persisted:
                     self.clock.observe(persisted)
@@ -224,7 +223,8 @@ class Store:
         """Append an immutable fact; returns its id. The row and its change log
         entry are committed together or not at all."""
         row = dict(values)
-        row.setdefault("id", new_id())
+        if "id" not in row:  # (not setdefault: a new id costs a read of the system's randomness)
+            row["id"] = new_id()
         row = self._check(table, schema.FACT, INSERT, row)
         proof = fact_proof({k: v for k, v in row.items() if k not in COMMON_COLUMNS})
         with self._stamped_write() as place:
