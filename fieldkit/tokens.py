@@ -279,6 +279,15 @@ def _split(raw: bytes) -> tuple[int, bytes, bytes, bytes, bytes, datetime | None
     return flags, tag, key_id, ulid_bytes, raw[:offset], times[0], times[1], raw[offset:]
 
 
+def claimed_kind(text: str) -> str | None:
+    """The kind a code says it is, not verified: only to choose which check verifies it (None if malformed)."""
+    try:
+        flags = _split(_decode(text.strip()))[0]
+    except TokenRefused:
+        return None
+    return _KIND_NAMES[flags & _KIND_MASK]
+
+
 def parse_token(text: str, keyring: KeyRing, now: datetime) -> Token:
     """The token `text` carries, verified; raises TokenRefused (and nothing else) otherwise."""
     flags, tag, key_bytes, ulid_bytes, body, valid_from, valid_until, signature = _split(_decode(text))

@@ -131,6 +131,19 @@ def checkin_id_for(device_id: str, nonce: str) -> str:
     return str(ULID.from_bytes(moment + digest[:10]))
 
 
+# One row for any registration id: whether it was taken back, and its person and name (NULL
+# when the registration has not reached this laptop yet).
+_REGISTRATION = (
+    "SELECT EXISTS (SELECT 1 FROM registration_voids WHERE registration_id = q.id), r.person_id, p.display_name"
+    " FROM (SELECT ? AS id) q LEFT JOIN registrations r ON r.id = q.id LEFT JOIN people p ON p.id = r.person_id"
+)
+# The registration's check-ins that count, earliest first, and the check-in a retry of this
+# scan would find (voided or not, whatever its registration): both by index, in one statement.
+_CHECKINS_AND_RETRY = (
+    "SELECT c.id, c.checked_in_at, c.desk, c.origin FROM checkins c"
+    f" WHERE (c.registration_id = ?1 AND {_NOT_VOIDED}) OR c.id = ?2 ORDER BY c.checked_in_at, c.id"
+)
+
 _KIND_WORDS = {"referral": "a referral card", "consent_form": "a consent form", "device_join": "a laptop join code"}
 
 
@@ -186,7 +199,7 @@ class Desk:
                 f"This is {_KIND_WORDS.get(token.kind, 'another kind of code')}, not a pass: "
                 "ask for their pass or search by name.",
             )
-        return self._record(self._live(token.id), BY_PASS, nonce)
+        return self._record(token.id, BY_PASS, nonce)
 
     def scan_ticket(self, text: str, *, nonce: str | None = None) -> CheckinResult | None:
         """Check in the holder of a platform ticket (pretix, Eventbrite) imported with their
@@ -194,23 +207,14 @@ class Desk:
         registration_id = registration_by_ticket(self.store, text)
         if registration_id is None:
             return None
-        return self._record(self._live(registration_id), BY_TICKET, nonce)
-
-    def _live(self, registration_id: str) -> str:
-        """`registration_id`, unless it was taken back (an undone walk-in's pass)."""
-        if lookup.taken_back(self.store, registration_id):
-            log.info("check-in refused at %s: %s", self.name, TAKEN_BACK)
-            raise CheckinRefused(
-                TAKEN_BACK, "This registration was taken back at a desk (an undone walk-in): register them again with F8."
-            )
-        return registration_id
+        return self._record(registration_id, BY_TICKET, nonce)
 
     @_damage_refused
     def check_in_registration(self, registration_id: str, *, nonce: str | None = None, method: str = BY_NAME) -> CheckinResult:
         """Check in a registration picked from the name search."""
         if not self._registration(registration_id):
             raise CheckinRefused(UNKNOWN_PERSON, "That registration is not on this laptop: search again by name.")
-        return self._record(self._live(registration_id), method, nonce)
+        return self._record(registration_id, method, nonce)
 
     @_damage_refused
     def check_in_person(self, person_id: str, *, nonce: str | None = None) -> CheckinResult:
@@ -273,28 +277,32 @@ class Desk:
         )
 
     def _record(self, registration_id: str, method: str, nonce: str | None) -> CheckinResult:
+        """Append the check-in of a registration that was not taken back, unless the same scan
+        (its nonce, or this desk within the double-scan window) already made it."""
         now = self.store.now()
         nonce = nonce or new_id()
         checkin_id = checkin_id_for(self.store.device_id, nonce)
+        db = self.store.db.conn
         with self.store.transaction():
-            if existing := self._result_of(checkin_id):
-                return existing
-            earlier = self.store.db.execute(
-                f"SELECT c.id, c.checked_in_at, c.desk, c.origin FROM checkins c"
-                f" WHERE c.registration_id = ? AND {_NOT_VOIDED} ORDER BY c.checked_in_at, c.id",
-                [registration_id],
-            ).fetchall()
+            taken_back, person_id, name = db.execute(_REGISTRATION, [registration_id]).fetchone()
+            if taken_back:
+                log.info("check-in refused at %s: %s", self.name, TAKEN_BACK)
+                raise CheckinRefused(
+                    TAKEN_BACK, "This registration was taken back at a desk (an undone walk-in): register them again with F8."
+                )
+            earlier = db.execute(_CHECKINS_AND_RETRY, [registration_id, checkin_id]).fetchall()
+            if any(row[0] == checkin_id for row in earlier):  # a retry of a scan already recorded
+                return self._result_of(checkin_id)
             mine = [row for row in earlier if row[3] == self.store.device_id]
             if mine and now - datetime.fromisoformat(mine[-1][1]) < self.double_scan_window:
                 return self._result_of(mine[-1][0], DOUBLE_SCAN)
-            known = self._registration(registration_id)
             first = earlier[0] if earlier else None
             self.store.append_fact(
                 "checkins",
                 {
                     "id": checkin_id,
                     "registration_id": registration_id,
-                    "person_id": known[0] if known else None,
+                    "person_id": person_id,
                     "nonce": nonce,
                     "method": method,
                     "desk": self.name,
@@ -304,8 +312,8 @@ class Desk:
         return CheckinResult(
             checkin_id=checkin_id,
             registration_id=registration_id,
-            person_id=known[0] if known else None,
-            name=known[1] if known else None,
+            person_id=person_id,
+            name=name,
             at=now,
             desk=self.name,
             method=method,

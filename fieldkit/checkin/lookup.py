@@ -111,12 +111,6 @@ def live_registration(store: Store, person_id: str) -> str | None:
     return row[0] if row else None
 
 
-def taken_back(store: Store, registration_id: str) -> bool:
-    return bool(
-        store.db.execute("SELECT 1 FROM registration_voids WHERE registration_id = ?", [registration_id]).fetchone()
-    )
-
-
 def registered_count(store: Store) -> int:
     """Registrations of the event not taken back. One database holds one event, so every
     registration row counts; the few taken back are subtracted (a NOT EXISTS per row would

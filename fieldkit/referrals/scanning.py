@@ -156,6 +156,8 @@ class DeskScan:
 def scan_at_desk(store: Store, text: str, keyring: tokens.KeyRing) -> DeskScan | None:
     """For the check-in screen: handle `text` if it is a referral card, else None (a pass,
     a name, or a bad code the check-in desk refuses in its own words)."""
+    if tokens.claimed_kind(text) != tokens.REFERRAL:
+        return None  # the desk verifies a pass itself: one signature check a scan, not two
     try:
         token = tokens.parse_token(text.strip(), keyring, store.now())
     except tokens.TokenRefused:

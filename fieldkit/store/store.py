@@ -29,6 +29,12 @@ from fieldkit.store.times import utc_text
 DB_ERRORS = (sqlite3.Error, sqlcipher3.Error)
 INTEGRITY_ERRORS = (sqlite3.IntegrityError, sqlcipher3.IntegrityError)
 
+# What a local write continues after, in one statement: the newest stamp received by sync, and
+# this laptop's newest change (its seq, hash and stamp: one index seek); no row before its first.
+_RECEIVED = "SELECT value FROM fieldkit_meta WHERE key = 'hlc'"
+_CLOCK_AND_HEAD = f"SELECT ({_RECEIVED}), seq, hash, hlc FROM changes WHERE origin = ? ORDER BY seq DESC LIMIT 1"
+_BEFORE_FIRST = f"SELECT ({_RECEIVED}), 0, NULL, NULL"
+
 
 class Store:
     """An open event database. All writes to synced tables go through its methods."""
@@ -39,6 +45,10 @@ class Store:
         self.wall = wall
         self._meta = {row["key"]: row["value"] for row in db["fieldkit_meta"].rows}
         self.clock = HybridClock.resume(self._meta.get("hlc"), now=wall)
+        # A local write's stamp is kept in its change-log row, not copied to fieldkit_meta.
+        own = db.execute(_CLOCK_AND_HEAD, [self.device_id]).fetchone() if "device_id" in self._meta else None
+        if own:
+            self.clock.observe(own[3])
         self.synced = {row["name"]: row["kind"] for row in db["synced_tables"].rows}
         self._columns: dict[str, dict[str, str]] = {}
         self._settable: dict[str, frozenset[str]] = {}
@@ -115,35 +125,43 @@ class Store:
     def _immediate(self) -> Iterator[None]:
         # BEGIN IMMEDIATE takes the write lock first, so a read inside the transaction
         # never has to be upgraded under another process's commit (app and sync together).
-        nested = self.db.conn.in_transaction
+        conn = self.db.conn
+        nested = conn.in_transaction
         before = (self.clock.millis, self.clock.counter)
         try:
-            if nested:
-                with self.db.atomic():
-                    yield
-            else:
-                self.db.conn.execute("BEGIN IMMEDIATE")
-                yield
-                self.db.conn.execute("COMMIT")
+            # A nested write is a savepoint of one constant name (SQLite releases and rolls back
+            # to the innermost of that name), so its statements are prepared once, not per write.
+            conn.execute("SAVEPOINT fieldkit_nested" if nested else "BEGIN IMMEDIATE")
+            yield
+            conn.execute("RELEASE fieldkit_nested" if nested else "COMMIT")
         except BaseException:
-            if not nested and self.db.conn.in_transaction:
-                self.db.conn.execute("ROLLBACK")
+            # An error such as a RAISE(ROLLBACK) may already have ended the whole transaction.
+            if conn.in_transaction:
+                if nested:
+                    conn.execute("ROLLBACK TO fieldkit_nested")
+                    conn.execute("RELEASE fieldkit_nested")
+                else:
+                    conn.execute("ROLLBACK")
             # The clock goes back with the data: a stamp never outlives the write it stamped.
             self.clock.millis, self.clock.counter = before
             raise
 
     @contextlib.contextmanager
-    def _stamped_write(self) -> Iterator[str]:
-        """One write transaction and its clock stamp; the clock is restored if it fails."""
+    def _stamped_write(self) -> Iterator[tuple[str, int, bytes]]:
+        """One write transaction, its clock stamp and its place in this laptop's feed (seq and
+        the hash it follows); the clock is restored if it fails."""
         with self._immediate():
-            # Another process on this laptop (the app while `sync with` runs) may have
-            # written since: continue after its stamp, never beside it.
-            persisted = self.db.execute("SELECT value FROM fieldkit_meta WHERE key = 'hlc'").fetchone()
-            if persisted and persisted[0]:
-                self.clock.observe(persisted[0])
-            stamp = self.clock.tick()
-            yield stamp
-            self._save_clock(stamp)
+            # Another process on this laptop (the app while `sync with` runs) may have written
+            # since: continue after its stamps, never beside them. Stamps received by sync are
+            # kept in fieldkit_meta; this laptop's own are in its newest change-log row.
+            conn = self.db.conn
+            received, seq, prev, own = (
+                conn.execute(_CLOCK_AND_HEAD, [self.device_id]).fetchone() or conn.execute(_BEFORE_FIRST).fetchone()
+            )
+            for persisted in (received, own):
+                if persisted:
+                    self.clock.observe(persisted)
+            yield self.clock.tick(), (seq or 0) + 1, prev or ZERO
 
     def observe(self, stamps: Iterable[str]) -> None:
         """Continue this laptop's clock after received stamps, inside the transaction that applies them."""
@@ -187,15 +205,12 @@ class Store:
         # Stored exactly as hashed: what SQLite would make of the value, or a refusal.
         return {name: as_stored(value, types[name], table, name) for name, value in values.items()}
 
-    def _log(self, table: str, row_id: str, stamp: str, op: str, proof: bytes) -> None:
+    def _log(self, place: tuple[str, int, bytes], table: str, row_id: str, op: str, proof: bytes) -> None:
         """The change-log row of a write, chained to this laptop's previous change (chain.py)."""
+        stamp, seq, prev = place
         me = self.device_id
-        last = self.db.execute(
-            "SELECT seq, hash FROM changes WHERE origin = ? ORDER BY seq DESC LIMIT 1", [me]
-        ).fetchone()
-        seq, prev = (last[0] + 1, last[1] or ZERO) if last else (1, ZERO)
         head = link(prev, me, seq, table, body(row_id, stamp, op, proof))
-        self.db.execute(
+        self.db.conn.execute(
             "INSERT INTO changes (origin, seq, tbl, row_id, hlc, op, hash, proof) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [me, seq, table, row_id, stamp, op, head, proof],
         )
@@ -215,18 +230,15 @@ class Store:
         """Append an immutable fact; returns its id. The row and its change log
         entry are committed together or not at all."""
         row = dict(values)
-        row.setdefault("id", new_id())
+        if "id" not in row:  # (not setdefault: a new id costs a read of the system's randomness)
+            row["id"] = new_id()
         row = self._check(table, schema.FACT, INSERT, row)
         proof = fact_proof({k: v for k, v in row.items() if k not in COMMON_COLUMNS})
-        with self._stamped_write() as stamp:
-            row["origin"], row["hlc"] = self.device_id, stamp
-            names = list(row)
-            self.db.execute(
-                f"INSERT INTO [{table}] ({', '.join(f'[{n}]' for n in names)})"
-                f" VALUES ({', '.join('?' for _ in names)})",
-                [row[n] for n in names],
-            )
-            self._log(table, row["id"], stamp, INSERT, proof)
+        with self._stamped_write() as place:
+            row["origin"], row["hlc"] = self.device_id, place[0]
+            names, marks = ", ".join(f"[{n}]" for n in row), ", ".join("?" * len(row))
+            self.db.conn.execute(f"INSERT INTO [{table}] ({names}) VALUES ({marks})", list(row.values()))
+            self._log(place, table, row["id"], INSERT, proof)
         return row["id"]
 
     def set_record(self, table: str, row_id: str | None, fields: dict[str, Any]) -> str:
@@ -235,7 +247,8 @@ class Store:
         if set(fields) & set(COMMON_COLUMNS):
             raise WriteRefused("id, origin and hlc are set by the store.")
         fields = self._check(table, schema.RECORD, SET, fields)
-        with self._stamped_write() as stamp:
+        with self._stamped_write() as place:
+            stamp = place[0]
             exists = self.db.execute(f"SELECT 1 FROM [{table}] WHERE id = ?", [row_id]).fetchone()
             if exists:
                 assignments = ", ".join(f"[{n}] = ?" for n in fields)
@@ -251,7 +264,7 @@ class Store:
                     list(row.values()),
                 )
             self._stamp_fields(table, row_id, fields, stamp)
-            self._log(table, row_id, stamp, SET, set_proof(fields))
+            self._log(place, table, row_id, SET, set_proof(fields))
         return row_id
 
     def purge(self, table: str, row_id: str, reason: str, fields: Iterable[str] | None = None) -> None:
@@ -267,7 +280,8 @@ class Store:
             raise WriteRefused(refusal(self.principal, table, PURGE) + " Do it on that laptop.")
         if fields is not None:
             self._check(table, schema.RECORD, PURGE, dict.fromkeys(fields))
-        with self._stamped_write() as stamp:
+        with self._stamped_write() as place:
+            stamp = place[0]
             if fields is None:
                 self.db.execute(f"DELETE FROM [{table}] WHERE id = ?", [row_id])
                 self.db.execute("DELETE FROM field_clocks WHERE tbl = ? AND row_id = ?", [table, row_id])
@@ -284,7 +298,7 @@ class Store:
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 [(table, row_id, f, stamp, self.device_id, reason) for f in targets],
             )
-            self._log(table, row_id, stamp, PURGE, purge_proof({"fields": targets, "reason": reason}))
+            self._log(place, table, row_id, PURGE, purge_proof({"fields": targets, "reason": reason}))
 
     # -- reading ------------------------------------------------------------
     def changes_of(self, origin: str, after_seq: int = 0, limit: int = 1000) -> list[Change]:
