@@ -16,7 +16,9 @@ that it does not carry (a purged fact's, fields later writes decide); null other
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import gc
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -175,3 +177,18 @@ def _proof(op: str, payload: Any, proof: Any) -> Any:
     if op in (INSERT, SET) and isinstance(proof, list) and len(proof) <= _MAX_FIELD_DIGESTS:
         return tuple(_hex(p, _HEX_FIELD) for p in proof)
     raise _malformed("a change carries a proof it should not")
+
+
+@contextlib.contextmanager
+def without_cycle_collection() -> Iterator[None]:
+    """Receive and apply one batch with Python's cycle collector paused. A batch makes a few
+    hundred thousand small objects, none in a cycle (reference counting frees them all), which
+    the collector would otherwise walk again and again: 2% of the instructions of admitting and
+    applying 4,000 changes (callgrind). It runs again as before once the batch is done."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()

@@ -23,7 +23,7 @@ from fieldkit.store.forks import forked_origin, mark
 from fieldkit.store.hlc import MAX_AHEAD_MS
 from fieldkit.store.schema import schema_version
 from sync import feed, scope
-from sync.batches import decode_runs
+from sync.batches import decode_runs, without_cycle_collection
 from sync.frames import Channel, FrameError
 from sync.outgoing import frames_for
 from sync.scope import ROLES, may_receive
@@ -246,9 +246,7 @@ def _clock_note(store: Store, hello: dict) -> str | None:
     skew = hello["wall"] - store.wall()
     if abs(skew) <= MAX_AHEAD_MS:
         return None
-    name = _name_in(hello)
-    minutes = round(abs(skew) / 60000)
-    direction = "ahead of" if skew > 0 else "behind"
+    name, minutes, direction = _name_in(hello), round(abs(skew) / 60000), "ahead of" if skew > 0 else "behind"
     return (
         f"{name}'s clock is about {minutes} minutes {direction} this laptop's: set the right time "
         f"on whichever laptop is wrong; changes stamped more than "
@@ -382,37 +380,38 @@ class Session:
         held_back: set[str] = set()
         gate = Gate(self.store, self.summary.peer_name or "the other laptop", lambda d: device_name(self.store, d))
         while True:
-            message = self.channel.recv()
-            if message["type"] == "done":
-                return
-            if message["type"] == "refuse":
-                raise SyncRefused(str(message.get("reason", ""))[:500])
-            if message["type"] != "batch":
-                raise ProtocolError(f"expected batch or done, got {message['type'][:40]!r}")
-            runs = decode_runs(message)
-            self._check_scope([c for run in runs for c in run.changes])
-            try:
-                result = apply_admitted(self.store, gate, runs, held_back)
-            except IdentityClash as exc:
-                moved = self.summary.sent or self.summary.received
-                refusal = identity_clash(self.store, exc.device_id, nothing_moved=not moved)
-                self._refuse(refusal, drain=True)
-                raise refusal from None
-            except TrustRefused as exc:
-                refusal = SyncRefused(str(exc))
-                self._refuse(refusal, drain=True)
-                raise refusal from None
-            except BatchRefused as exc:
-                raise ProtocolError(f"batch refused: {exc}") from None
-            except DB_ERRORS as exc:
-                raise ProtocolError(f"batch refused by the database: {exc.__class__.__name__}") from None
-            held_back.update(result.deferred)
-            count = sum(len(run.changes) for run in runs)
-            self.summary.received += count
-            self.summary.result.add(result)
-            self.summary.strangers = sum(gate.strangers.values())
-            self.summary.after_revocation = sum(gate.after_revocation.values())
-            self.progress(count)
+            with without_cycle_collection():  # a batch makes many objects, none in cycles
+                message = self.channel.recv()
+                if message["type"] == "done":
+                    return
+                if message["type"] == "refuse":
+                    raise SyncRefused(str(message.get("reason", ""))[:500])
+                if message["type"] != "batch":
+                    raise ProtocolError(f"expected batch or done, got {message['type'][:40]!r}")
+                runs = decode_runs(message)
+                self._check_scope([c for run in runs for c in run.changes])
+                try:
+                    result = apply_admitted(self.store, gate, runs, held_back)
+                except IdentityClash as exc:
+                    moved = bool(self.summary.sent or self.summary.received)
+                    refusal = identity_clash(self.store, exc.device_id, nothing_moved=not moved)
+                    self._refuse(refusal, drain=True)
+                    raise refusal from None
+                except TrustRefused as exc:
+                    refusal = SyncRefused(str(exc))
+                    self._refuse(refusal, drain=True)
+                    raise refusal from None
+                except BatchRefused as exc:
+                    raise ProtocolError(f"batch refused: {exc}") from None
+                except DB_ERRORS as exc:
+                    raise ProtocolError(f"batch refused by the database: {exc.__class__.__name__}") from None
+                held_back.update(result.deferred)
+                count = sum(len(run.changes) for run in runs)
+                self.summary.received += count
+                self.summary.result.add(result)
+                self.summary.strangers = sum(gate.strangers.values())
+                self.summary.after_revocation = sum(gate.after_revocation.values())
+                self.progress(count)
 
     def _check_scope(self, changes: list[RemoteChange]) -> None:
         role = self.store.role

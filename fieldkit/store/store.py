@@ -18,7 +18,7 @@ from fieldkit.store import schema
 from fieldkit.store.authority import EVENT, may_author, refusal
 from fieldkit.store.chain import ZERO, body, fact_proof, link, purge_proof, set_proof
 from fieldkit.store.changes import COMMON_COLUMNS, INSERT, PURGE, SET, Change
-from fieldkit.store.columns import as_stored, held_types
+from fieldkit.store.columns import as_stored
 from fieldkit.store.connection import apply_pragmas, check_new_passphrase, connect
 from fieldkit.store.errors import CannotCreate, NewerSchema, NotAFieldKitDatabase, WriteRefused
 from fieldkit.store.faults import storage_fault
@@ -52,7 +52,7 @@ class Store:
         self.synced = {row["name"]: row["kind"] for row in db["synced_tables"].rows}
         self._columns: dict[str, dict[str, str]] = {}
         self._settable: dict[str, frozenset[str]] = {}
-        self._held: dict[str, dict[str, frozenset[type]]] = {}
+        self._held: dict[str, dict[str, frozenset[type]]] = {}  # validate.py's, per table
 
     # -- identity ---------------------------------------------------------
     @property
@@ -179,12 +179,6 @@ class Store:
     def columns_of(self, table: str) -> set[str]:
         """The columns of one of this database's tables."""
         return set(self.column_types(table))
-
-    def held_types(self, table: str) -> dict[str, frozenset[type]]:
-        """Column name -> the Python types a received value of it may have (cached; see columns.held_types)."""
-        if table not in self._held:
-            self._held[table] = {name: held_types(kind) for name, kind in self.column_types(table).items()}
-        return self._held[table]
 
     def settable_columns(self, table: str) -> frozenset[str]:
         """The columns a change may carry: all but id, origin and hlc (cached)."""

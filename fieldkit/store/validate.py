@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from fieldkit.store import schema
 from fieldkit.store.changes import INSERT, OPS, PURGE, SET, WHOLE_ROW, WITHHELD, RemoteChange
+from fieldkit.store.columns import held_types
 from fieldkit.store.errors import BatchRefused
 from fieldkit.store.hlc import is_stamp
 
@@ -49,11 +50,19 @@ def validate(store: Store, change: RemoteChange) -> None:
         return  # the sender no longer holds the row (purged): only the log entry travels
     if not isinstance(payload, dict) or not columns.issuperset(payload):
         raise BatchRefused(f"a change to {table} names columns it does not have")
-    held = store.held_types(table)
+    held = _held_types(store, table)
     for name, value in payload.items():
         kind = type(value)
         if kind not in held[name] or (kind is int and not _INT64_MIN <= value <= _INT64_MAX):
             raise BatchRefused(f"a change to {table} holds a value its column does not hold")
+
+
+def _held_types(store: Store, table: str) -> dict[str, frozenset[type]]:
+    """Column name -> the Python types a received value of it may have (columns.held_types), once per table."""
+    held = store._held.get(table)
+    if held is None:
+        held = store._held[table] = {name: held_types(kind) for name, kind in store.column_types(table).items()}
+    return held
 
 
 def _validate_purge(c: RemoteChange, kind: str, columns: set[str]) -> None:
