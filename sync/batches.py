@@ -16,7 +16,9 @@ that it does not carry (a purged fact's, fields later writes decide); null other
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import gc
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -140,13 +142,17 @@ def decode_runs(message: dict[str, Any]) -> list[Arrived]:
         origin = origins[index]
         changes, proofs = [], []
         for row in rows[position : position + count]:
-            if not isinstance(row, list) or len(row) != 7:
+            if type(row) is not list or len(row) != 7:
                 raise _malformed("a change is not a list of 7 items")
             seq, table, row_id, hlc, op, payload, proof = row
-            if not all(isinstance(v, str) for v in (table, row_id, hlc, op)):
+            # JSON gives exact types: `type(v) is str` is isinstance here, without a call per field.
+            if type(table) is not str or type(row_id) is not str or type(hlc) is not str or type(op) is not str:
                 raise _malformed("a change has fields of the wrong type")
             changes.append(RemoteChange(origin, seq, table, row_id, hlc, op, payload))
-            proofs.append(_proof(op, payload, proof))
+            if proof is None and payload is not None and (op == INSERT or op == SET):
+                proofs.append(())  # the usual case: every field it proves travels with it
+            else:
+                proofs.append(_proof(op, payload, proof))
         checkpoints = [_checkpoint(point) for point in points]
         arrived.append(Arrived(origin, _hex(prev, _HEX_DIGEST), _hex(signature, 128), changes, proofs, checkpoints))
         position += count
@@ -171,3 +177,18 @@ def _proof(op: str, payload: Any, proof: Any) -> Any:
     if op in (INSERT, SET) and isinstance(proof, list) and len(proof) <= _MAX_FIELD_DIGESTS:
         return tuple(_hex(p, _HEX_FIELD) for p in proof)
     raise _malformed("a change carries a proof it should not")
+
+
+@contextlib.contextmanager
+def without_cycle_collection() -> Iterator[None]:
+    """Receive and apply one batch with Python's cycle collector paused. A batch makes a few
+    hundred thousand small objects, none in a cycle (reference counting frees them all), which
+    the collector would otherwise walk again and again: 2% of the instructions of admitting and
+    applying 4,000 changes (callgrind). It runs again as before once the batch is done."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()

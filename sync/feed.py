@@ -34,6 +34,9 @@ from fieldkit.store.store import Store
 # Changes per batch (one transaction, one fsync on the receiver); a frame stays well under
 # its 4 MiB limit at ~250 bytes per change, and a bigger one is split by the sender.
 DEFAULT_BATCH = 4000
+# The first batch is smaller, so the receiver starts proving and applying while the
+# sender reads the next one instead of waiting for a whole batch to be read and signed.
+FIRST_BATCH = 500
 
 __all__ = ["DEFAULT_BATCH", "Run", "batches", "changes_since", "pending", "watermarks"]
 
@@ -80,7 +83,7 @@ def batches(
     accepted_until: Mapping[str, int] | None = None,
     incomplete: Callable[[str, str], bool] = lambda origin, table: False,
 ) -> Iterator[list[Run]]:
-    """Batches of about `limit` changes beyond `theirs`, scoped by `may_hold(table)`.
+    """Batches of about `limit` changes (the first of about FIRST_BATCH) beyond `theirs`, scoped by `may_hold(table)`.
 
     `accepted_until` maps a revoked origin to the last of its changes a revocation
     accepted. A run of another laptop ends only where it signed, so a batch may exceed
@@ -90,6 +93,7 @@ def batches(
     held_tables = [t for t in store.synced if may_hold(t)]
     batch: list[Run] = []
     size = 0
+    cap = min(limit, FIRST_BATCH)
     for origin in sorted(heads):
         after = max(0, theirs.get(origin, 0))
         own = origin == store.device_id
@@ -105,7 +109,7 @@ def batches(
             continue
         position = after
         while position < end:
-            room = max(limit - size, 1)
+            room = max(cap - size, 1)
             if own:
                 stop = min(end, position + room)
             else:
@@ -114,7 +118,7 @@ def batches(
                     stop = cuts[within]
                 elif size:
                     yield batch
-                    batch, size = [], 0
+                    batch, size, cap = [], 0, limit
                     continue
                 else:
                     stop = cuts[bisect.bisect_right(cuts, position)]
@@ -128,9 +132,9 @@ def batches(
             batch.append(run)
             size += len(rows)
             prev, position = rows[-1][7], stop
-            if size >= limit:
+            if size >= cap:
                 yield batch
-                batch, size = [], 0
+                batch, size, cap = [], 0, limit
     if batch:
         yield batch
 

@@ -23,7 +23,7 @@ from fieldkit.store.forks import forked_origin, mark
 from fieldkit.store.hlc import MAX_AHEAD_MS
 from fieldkit.store.schema import schema_version
 from sync import feed, scope
-from sync.batches import decode_runs
+from sync.batches import decode_runs, without_cycle_collection
 from sync.frames import Channel, FrameError
 from sync.outgoing import frames_for
 from sync.scope import ROLES, may_receive
@@ -32,8 +32,8 @@ from sync.trust import Gate, TrustRefused, apply_admitted
 # 2: the hello carries each origin's head change and the database id; 3: batches are runs
 # with their proofs and their origins' signatures (docs/sync-protocol.md).
 PROTOCOL_VERSION = 3
+SYNC_CACHE_KIB = 65536  # page cache of a connection moving more than one batch
 log = logging.getLogger("fieldkit.sync")
-
 
 class SyncRefused(Refused):
     """One laptop refused to sync with the other; str() says what to do."""
@@ -246,9 +246,7 @@ def _clock_note(store: Store, hello: dict) -> str | None:
     skew = hello["wall"] - store.wall()
     if abs(skew) <= MAX_AHEAD_MS:
         return None
-    name = _name_in(hello)
-    minutes = round(abs(skew) / 60000)
-    direction = "ahead of" if skew > 0 else "behind"
+    name, minutes, direction = _name_in(hello), round(abs(skew) / 60000), "ahead of" if skew > 0 else "behind"
     return (
         f"{name}'s clock is about {minutes} minutes {direction} this laptop's: set the right time "
         f"on whichever laptop is wrong; changes stamped more than "
@@ -342,7 +340,10 @@ class Session:
         self.summary.clock_note = _clock_note(self.store, theirs)
         their_marks, my_marks = theirs["watermarks"], mine["watermarks"]
         self.on_start(peer, their_marks, my_marks)
-        self.on_plan(feed.pending(my_marks, their_marks) + feed.pending(their_marks, my_marks))
+        planned = feed.pending(my_marks, their_marks) + feed.pending(their_marks, my_marks)
+        self.on_plan(planned)
+        if planned > feed.DEFAULT_BATCH:  # pages kept in memory are not read and decrypted again
+            self.store.keep_in_memory(SYNC_CACHE_KIB)
         if self.initiator:
             self._receive()
             self._send(their_marks, peer)
@@ -379,42 +380,45 @@ class Session:
         held_back: set[str] = set()
         gate = Gate(self.store, self.summary.peer_name or "the other laptop", lambda d: device_name(self.store, d))
         while True:
-            message = self.channel.recv()
-            if message["type"] == "done":
-                return
-            if message["type"] == "refuse":
-                raise SyncRefused(str(message.get("reason", ""))[:500])
-            if message["type"] != "batch":
-                raise ProtocolError(f"expected batch or done, got {message['type'][:40]!r}")
-            runs = decode_runs(message)
-            for change in (c for run in runs for c in run.changes):
-                self._check_scope(change)
-            try:
-                result = apply_admitted(self.store, gate, runs, held_back)
-            except IdentityClash as exc:
-                moved = self.summary.sent or self.summary.received
-                refusal = identity_clash(self.store, exc.device_id, nothing_moved=not moved)
-                self._refuse(refusal, drain=True)
-                raise refusal from None
-            except TrustRefused as exc:
-                refusal = SyncRefused(str(exc))
-                self._refuse(refusal, drain=True)
-                raise refusal from None
-            except BatchRefused as exc:
-                raise ProtocolError(f"batch refused: {exc}") from None
-            except DB_ERRORS as exc:
-                raise ProtocolError(f"batch refused by the database: {exc.__class__.__name__}") from None
-            held_back.update(result.deferred)
-            count = sum(len(run.changes) for run in runs)
-            self.summary.received += count
-            self.summary.result.add(result)
-            self.summary.strangers = sum(gate.strangers.values())
-            self.summary.after_revocation = sum(gate.after_revocation.values())
-            self.progress(count)
+            with without_cycle_collection():  # a batch makes many objects, none in cycles
+                message = self.channel.recv()
+                if message["type"] == "done":
+                    return
+                if message["type"] == "refuse":
+                    raise SyncRefused(str(message.get("reason", ""))[:500])
+                if message["type"] != "batch":
+                    raise ProtocolError(f"expected batch or done, got {message['type'][:40]!r}")
+                runs = decode_runs(message)
+                self._check_scope([c for run in runs for c in run.changes])
+                try:
+                    result = apply_admitted(self.store, gate, runs, held_back)
+                except IdentityClash as exc:
+                    moved = bool(self.summary.sent or self.summary.received)
+                    refusal = identity_clash(self.store, exc.device_id, nothing_moved=not moved)
+                    self._refuse(refusal, drain=True)
+                    raise refusal from None
+                except TrustRefused as exc:
+                    refusal = SyncRefused(str(exc))
+                    self._refuse(refusal, drain=True)
+                    raise refusal from None
+                except BatchRefused as exc:
+                    raise ProtocolError(f"batch refused: {exc}") from None
+                except DB_ERRORS as exc:
+                    raise ProtocolError(f"batch refused by the database: {exc.__class__.__name__}") from None
+                held_back.update(result.deferred)
+                count = sum(len(run.changes) for run in runs)
+                self.summary.received += count
+                self.summary.result.add(result)
+                self.summary.strangers = sum(gate.strangers.values())
+                self.summary.after_revocation = sum(gate.after_revocation.values())
+                self.progress(count)
 
-    def _check_scope(self, change: RemoteChange) -> None:
+    def _check_scope(self, changes: list[RemoteChange]) -> None:
         role = self.store.role
-        if (what := scope.not_to_hold(role, change)) is not None:
+        if (what := scope.not_to_hold(role, changes)) is not None:
             raise ProtocolError(f"the peer sent {what[:80]}, which this laptop's role may not hold")
-        if change.op == WITHHELD and may_receive(role, change.table):
-            raise ProtocolError(f"the peer withheld a change of {change.table[:40]}, which this laptop's role may hold")
+        for change in changes:
+            if change.op == WITHHELD and may_receive(role, change.table):
+                raise ProtocolError(
+                    f"the peer withheld a change of {change.table[:40]}, which this laptop's role may hold"
+                )

@@ -143,23 +143,31 @@ class Gate:
 
     def _proven(self, run: Arrived) -> list[RemoteChange]:
         """The run's changes with the proof and hash each must have, recomputed from what arrived."""
+        store, role = self.store, self.store.role
+        hidden: dict[str, frozenset[str]] = {}  # per table, looked up once per run
         prev, proven = run.prev, []
         for c, extra in zip(run.changes, run.proofs):
-            validate(self.store, c)
-            if extra is None and c.op in (INSERT, SET):
-                raise self._forged(run.origin, "a change without content carries no proof")
-            if c.op == INSERT:
-                if c.payload is not None and len(extra) > len(hidden_fields(self.store.role, c.table) - c.payload.keys()):
-                    raise self._forged(run.origin, "a fact leaves out fields this laptop may hold")
-                proof = fact_proof(c.payload or {}, extra)
-            elif c.op == SET:
-                proof = set_proof(c.payload, extra)
-            elif c.op == PURGE:
+            validate(store, c)
+            op = c.op
+            if op == INSERT or op == SET:
+                if extra is None:
+                    raise self._forged(run.origin, "a change without content carries no proof")
+                if op == SET:
+                    proof = set_proof(c.payload, extra)
+                elif c.payload is None:
+                    proof = fact_proof({}, extra)
+                else:
+                    if c.table not in hidden:
+                        hidden[c.table] = hidden_fields(role, c.table)
+                    if extra and len(extra) > len(hidden[c.table] - c.payload.keys()):
+                        raise self._forged(run.origin, "a fact leaves out fields this laptop may hold")
+                    proof = fact_proof(c.payload, extra)
+            elif op == PURGE:
                 proof = purge_proof(c.payload)
             else:
                 proof = extra  # a placeholder: its body
-            prev = link(prev, c.origin, c.seq, c.table, body(c.row_id, c.hlc, c.op, proof))
-            proven.append(RemoteChange(c.origin, c.seq, c.table, c.row_id, c.hlc, c.op, c.payload, proof, prev))
+            prev = link(prev, c.origin, c.seq, c.table, body(c.row_id, c.hlc, op, proof))
+            proven.append(RemoteChange(c.origin, c.seq, c.table, c.row_id, c.hlc, op, c.payload, proof, prev))
         return proven
 
     def _check_continuity(self, run: Arrived, proven: list[RemoteChange]) -> None:

@@ -52,6 +52,7 @@ class Store:
         self.synced = {row["name"]: row["kind"] for row in db["synced_tables"].rows}
         self._columns: dict[str, dict[str, str]] = {}
         self._settable: dict[str, frozenset[str]] = {}
+        self._held: dict[str, dict[str, frozenset[type]]] = {}  # validate.py's, per table
 
     # -- identity ---------------------------------------------------------
     @property

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from fieldkit.store import schema
 from fieldkit.store.changes import INSERT, OPS, PURGE, SET, WHOLE_ROW, WITHHELD, RemoteChange
-from fieldkit.store.columns import is_held
+from fieldkit.store.columns import held_types
 from fieldkit.store.errors import BatchRefused
 from fieldkit.store.hlc import is_stamp
 
@@ -14,42 +14,55 @@ if TYPE_CHECKING:
     from fieldkit.store.store import Store
 
 _MAX_TEXT_ID = 64
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 def _text_id(value: Any) -> bool:
-    return isinstance(value, str) and 0 < len(value) <= _MAX_TEXT_ID
+    return type(value) is str and 0 < len(value) <= _MAX_TEXT_ID
 
 
 def validate(store: Store, change: RemoteChange) -> None:
-    """Raise BatchRefused unless `change` is well formed for this database."""
+    """Raise BatchRefused unless `change` is well formed for this database (it runs for every
+    change received, so each test is inline: a first sync makes a hundred thousand of them)."""
     c = change
-    if not (_text_id(c.origin) and isinstance(c.seq, int) and not isinstance(c.seq, bool) and c.seq > 0):
+    origin, seq, table, op = c.origin, c.seq, c.table, c.op
+    if type(origin) is not str or not 0 < len(origin) <= _MAX_TEXT_ID or type(seq) is not int or seq <= 0:
         raise BatchRefused("a change has no valid origin and sequence number")
-    kind = store.synced.get(c.table) if isinstance(c.table, str) else None
+    kind = store.synced.get(table) if type(table) is str else None
     if kind is None:
-        raise BatchRefused(f"a change names a table this laptop does not sync ({str(c.table)[:40]!r})")
-    if c.op == WITHHELD:
+        raise BatchRefused(f"a change names a table this laptop does not sync ({str(table)[:40]!r})")
+    if op == WITHHELD:
         if c.payload is not None or c.row_id != "" or c.hlc != "":
             raise BatchRefused("a withheld change carries content")
         return
-    if c.op not in OPS or not _text_id(c.row_id):
+    if op not in OPS or not _text_id(c.row_id):
         raise BatchRefused("a change has an unknown operation or no row id")
     if not is_stamp(c.hlc):
         raise BatchRefused("a change has no valid clock stamp")
-    types = store.column_types(c.table)
-    columns = store.settable_columns(c.table)
-    if c.op == PURGE:
+    columns = store.settable_columns(table)
+    if op == PURGE:
         _validate_purge(c, kind, columns)
         return
-    if (c.op, kind) not in ((INSERT, schema.FACT), (SET, schema.RECORD)):
-        raise BatchRefused(f"{c.op} is not allowed on {kind} table {c.table}")
-    if c.payload is None and c.op == INSERT:
+    if not ((op == INSERT and kind == schema.FACT) or (op == SET and kind == schema.RECORD)):
+        raise BatchRefused(f"{op} is not allowed on {kind} table {table}")
+    payload = c.payload
+    if payload is None and op == INSERT:
         return  # the sender no longer holds the row (purged): only the log entry travels
-    if not isinstance(c.payload, dict) or not columns.issuperset(c.payload):
-        raise BatchRefused(f"a change to {c.table} names columns it does not have")
-    for name, value in c.payload.items():
-        if not is_held(value, types[name]):
-            raise BatchRefused(f"a change to {c.table} holds a value its column does not hold")
+    if not isinstance(payload, dict) or not columns.issuperset(payload):
+        raise BatchRefused(f"a change to {table} names columns it does not have")
+    held = _held_types(store, table)
+    for name, value in payload.items():
+        kind = type(value)
+        if kind not in held[name] or (kind is int and not _INT64_MIN <= value <= _INT64_MAX):
+            raise BatchRefused(f"a change to {table} holds a value its column does not hold")
+
+
+def _held_types(store: Store, table: str) -> dict[str, frozenset[type]]:
+    """Column name -> the Python types a received value of it may have (columns.held_types), once per table."""
+    held = store._held.get(table)
+    if held is None:
+        held = store._held[table] = {name: held_types(kind) for name, kind in store.column_types(table).items()}
+    return held
 
 
 def _validate_purge(c: RemoteChange, kind: str, columns: set[str]) -> None:
