@@ -18,7 +18,7 @@ from typing import Any
 from fieldkit.errors import Refused
 from fieldkit.store import DB_ERRORS, Change, Store
 from fieldkit.store.apply import ApplyResult, BatchRefused, IdentityClash
-from fieldkit.store.changes import WITHHELD, RemoteChange, head_entries
+from fieldkit.store.changes import RemoteChange, head_entries
 from fieldkit.store.forks import forked_origin, mark
 from fieldkit.store.hlc import MAX_AHEAD_MS
 from fieldkit.store.schema import schema_version
@@ -26,7 +26,7 @@ from sync import feed, scope
 from sync.batches import decode_runs, without_cycle_collection
 from sync.frames import Channel, FrameError
 from sync.outgoing import frames_for
-from sync.scope import ROLES, may_receive
+from sync.scope import ROLES
 from sync.trust import Gate, TrustRefused, apply_admitted
 
 # 2: the hello carries each origin's head change and the database id; 3: batches are runs
@@ -34,6 +34,7 @@ from sync.trust import Gate, TrustRefused, apply_admitted
 PROTOCOL_VERSION = 3
 SYNC_CACHE_KIB = 65536  # page cache of a connection moving more than one batch
 log = logging.getLogger("fieldkit.sync")
+
 
 class SyncRefused(Refused):
     """One laptop refused to sync with the other; str() says what to do."""
@@ -246,7 +247,9 @@ def _clock_note(store: Store, hello: dict) -> str | None:
     skew = hello["wall"] - store.wall()
     if abs(skew) <= MAX_AHEAD_MS:
         return None
-    name, minutes, direction = _name_in(hello), round(abs(skew) / 60000), "ahead of" if skew > 0 else "behind"
+    name = _name_in(hello)
+    minutes = round(abs(skew) / 60000)
+    direction = "ahead of" if skew > 0 else "behind"
     return (
         f"{name}'s clock is about {minutes} minutes {direction} this laptop's: set the right time "
         f"on whichever laptop is wrong; changes stamped more than "
@@ -393,7 +396,7 @@ class Session:
                 try:
                     result = apply_admitted(self.store, gate, runs, held_back)
                 except IdentityClash as exc:
-                    moved = bool(self.summary.sent or self.summary.received)
+                    moved = self.summary.sent or self.summary.received
                     refusal = identity_clash(self.store, exc.device_id, nothing_moved=not moved)
                     self._refuse(refusal, drain=True)
                     raise refusal from None
@@ -414,11 +417,5 @@ class Session:
                 self.progress(count)
 
     def _check_scope(self, changes: list[RemoteChange]) -> None:
-        role = self.store.role
-        if (what := scope.not_to_hold(role, changes)) is not None:
-            raise ProtocolError(f"the peer sent {what[:80]}, which this laptop's role may not hold")
-        for change in changes:
-            if change.op == WITHHELD and may_receive(role, change.table):
-                raise ProtocolError(
-                    f"the peer withheld a change of {change.table[:40]}, which this laptop's role may hold"
-                )
+        if (why := scope.out_of_scope(self.store.role, changes)) is not None:
+            raise ProtocolError(why)

@@ -94,22 +94,26 @@ def held_in_part(holder_role: str, holder_device: str, receiver_role: str) -> Ca
     return lambda origin, table: origin != holder_device and lacks_for(holder_role, receiver_role, table)
 
 
-def not_to_hold(role: str, changes: list[RemoteChange]) -> str | None:
-    """What of received changes a `role` laptop may not hold ("people", "people.email"), the
-    first found if any; each table's rules looked up once (a batch holds thousands of changes
-    of a few tables)."""
+def out_of_scope(role: str, changes: list[RemoteChange]) -> str | None:
+    """Why a `role` laptop refuses received changes, if it does: one holds what it may not hold
+    (a table, or a field such as people.email), or a placeholder stands for a table it may hold.
+    Each table's rules are looked up once (a batch holds thousands of changes of a few tables)."""
     rules: dict[str, tuple[bool, frozenset[str]]] = {}
     for change in changes:
         table = change.table
         if table not in rules:
             rules[table] = (may_receive(role, table), hidden_fields(role, table))
         allowed, hidden = rules[table]
-        if change.op != WITHHELD and not allowed:
-            return table
+        if change.op == WITHHELD:
+            if allowed:
+                return f"the peer withheld a change of {table[:40]}, which this laptop's role may hold"
+            continue
+        if not allowed:
+            return f"the peer sent {table[:80]}, which this laptop's role may not hold"
         if hidden and change.op in (INSERT, SET) and isinstance(change.payload, dict):
             found = hidden & change.payload.keys()
             if found:
-                return f"{table}.{min(found)}"
+                return f"the peer sent {f'{table}.{min(found)}'[:80]}, which this laptop's role may not hold"
     return None
 
 
