@@ -19,6 +19,8 @@ NAMES = [
 def test_many_people_in_one_batch_are_stored_exactly_and_found_by_every_word(coordinator, enroll):
     for name in NAMES:
         add_person(coordinator, name, email=None, phone="+44 20 7946 0000")
+    # Written past the desk's tidying, as modified code on a laptop could: NUL, controls, JSON's own syntax.
+    coordinator.set_record("people", None, {"display_name": 'Nul\x00Byte \x01\x1f ]}\\u0041"', "search_name": "nul\x00byte"})
     practitioner, relay_target = enroll("intake-1", "practitioner"), enroll("intake-2", "practitioner")
 
     first, _ = sync_pair(practitioner, coordinator)
