@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -122,6 +123,20 @@ def test_other_event_is_told_apart_from_a_forgery(tmp_path, template, store, key
     finally:
         other.close()
     assert refusal(foreign, keyring) == "other_event"
+
+
+def test_a_malleated_signature_is_forged(signer, keyring):
+    """The same signature with L added to its scalar S still satisfies the curve equation:
+    a verifier that does not insist on S < L (RFC 8032) would take it as a second spelling."""
+    text = sign_token(signer, "pass", new_id())
+    data = text[len(PREFIX):]
+    raw = bytearray(base64.b32decode(data + "=" * (-len(data) % 8)))
+    order = 2**252 + 27742317777372353535851937790883648493
+    s = int.from_bytes(raw[-32:], "little") + order
+    raw[-32:] = s.to_bytes(32, "little")
+    malleated = PREFIX + base64.b32encode(bytes(raw)).decode().rstrip("=")
+    assert parse_token(text, keyring, NOW)
+    assert refusal(malleated, keyring) == "forged"
 
 
 def test_a_key_the_event_never_certified_is_forged(tmp_path, store, keyring):
