@@ -35,6 +35,7 @@ from fieldkit.keys import (
     key_id_of,
     signer_for,
 )
+from fieldkit.store import id_text
 
 if TYPE_CHECKING:
     from fieldkit.store import Store
@@ -302,7 +303,7 @@ def parse_token(text: str, keyring: KeyRing, now: datetime) -> Token:
         public.verify(_SIGNED_PREFIX + body, signature)
     except BadSignatureError:
         raise TokenRefused(FORGED, "This code is not signed by this event: do not admit on it; search by name.") from None
-    token_id = str(ULID.from_bytes(ulid_bytes))
+    token_id = id_text(ulid_bytes)
     kind = _KIND_NAMES[flags & _KIND_MASK]
     if key_id in keyring.revoked_keys and not keyring.named_before_revocation(kind, token_id, key_id):
         raise TokenRefused(REVOKED, "This code was signed by a laptop reported lost: search by name instead.")
