@@ -184,7 +184,8 @@ def test_certified_device_key_signs_offline_and_can_be_revoked(tmp_path, templat
     assert refusal(walk_in, KeyRing.from_store(store)) == "revoked"
 
 
-def test_a_tampered_certificate_does_not_count(store):
+@pytest.mark.parametrize("certificate", ["00" * 64, "00" * 63, "00" * 65, "", "not hex"])
+def test_a_tampered_certificate_does_not_count(store, certificate):
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from fieldkit.keys import Signer, key_id_of
@@ -196,7 +197,7 @@ def test_a_tampered_certificate_does_not_count(store):
     store.set_record(
         "signing_keys",
         key_id,
-        {"public_key": public.hex(), "device_id": "x", "role": "device", "certificate": "00" * 64, "created_at": ""},
+        {"public_key": public.hex(), "device_id": "x", "role": "device", "certificate": certificate, "created_at": ""},
     )
     text = sign_token(Signer(private, key_id, store.event_id), "pass", new_id())
     assert refusal(text, KeyRing.from_store(store)) == "forged"
