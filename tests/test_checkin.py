@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -19,7 +20,7 @@ from fieldkit.event.overview import event_overview
 from fieldkit.keys import revoke_token
 from fieldkit.people.importer import import_registrations
 from fieldkit.people.registry import add_person, add_registration, find_people
-from fieldkit.store import create_store, new_id, open_store
+from fieldkit.store import create_store, id_text, new_id, open_store
 from fieldkit.tokens import sign_token
 from tests.conftest import PASSPHRASE
 from tests.sample_dates import sample_time
@@ -90,6 +91,20 @@ def test_checkin_id_is_derived_from_the_nonce_on_this_laptop(desk):
     assert ULID.from_str(checkin_id_for(desk.store.device_id, nonce)).timestamp == ULID.from_str(nonce).timestamp
     indexed = {row[2] for row in desk.store.db.execute("SELECT * FROM pragma_index_list('checkins')")}
     assert "idx_checkins_nonce" not in indexed
+
+
+def test_a_desk_made_nonce_gives_the_id_its_retry_would_find(desk):
+    """The desk makes its nonce and the check-in id without decoding the nonce again: the id
+    must be the one a retry with that nonce derives (and the nonce a ULID like any other)."""
+    result = desk.scan(pass_token(desk.store, register(desk.store, "Ana Silva")))
+    (nonce,) = desk.store.db.execute("SELECT nonce FROM checkins WHERE id = ?", [result.checkin_id]).fetchone()
+    assert str(ULID.from_str(nonce)) == nonce
+    assert checkin_id_for(desk.store.device_id, nonce) == result.checkin_id
+
+
+def test_id_text_writes_any_16_bytes_as_python_ulid_does():
+    for raw in [bytes(16), b"\xff" * 16, *(os.urandom(16) for _ in range(2000))]:
+        assert id_text(raw) == str(ULID.from_bytes(raw))
 
 
 def test_same_code_within_two_seconds_is_one_checkin(desk, wall):

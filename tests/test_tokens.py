@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -124,6 +125,20 @@ def test_other_event_is_told_apart_from_a_forgery(tmp_path, template, store, key
     assert refusal(foreign, keyring) == "other_event"
 
 
+def test_a_malleated_signature_is_forged(signer, keyring):
+    """The same signature with L added to its scalar S still satisfies the curve equation:
+    a verifier that does not insist on S < L (RFC 8032) would take it as a second spelling."""
+    text = sign_token(signer, "pass", new_id())
+    data = text[len(PREFIX):]
+    raw = bytearray(base64.b32decode(data + "=" * (-len(data) % 8)))
+    order = 2**252 + 27742317777372353535851937790883648493
+    s = int.from_bytes(raw[-32:], "little") + order
+    raw[-32:] = s.to_bytes(32, "little")
+    malleated = PREFIX + base64.b32encode(bytes(raw)).decode().rstrip("=")
+    assert parse_token(text, keyring, NOW)
+    assert refusal(malleated, keyring) == "forged"
+
+
 def test_a_key_the_event_never_certified_is_forged(tmp_path, store, keyring):
     rogue = new_device_key(store)  # made but never certified by the event key
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -169,7 +184,8 @@ def test_certified_device_key_signs_offline_and_can_be_revoked(tmp_path, templat
     assert refusal(walk_in, KeyRing.from_store(store)) == "revoked"
 
 
-def test_a_tampered_certificate_does_not_count(store):
+@pytest.mark.parametrize("certificate", ["00" * 64, "00" * 63, "00" * 65, "", "not hex"])
+def test_a_tampered_certificate_does_not_count(store, certificate):
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from fieldkit.keys import Signer, key_id_of
@@ -181,7 +197,7 @@ def test_a_tampered_certificate_does_not_count(store):
     store.set_record(
         "signing_keys",
         key_id,
-        {"public_key": public.hex(), "device_id": "x", "role": "device", "certificate": "00" * 64, "created_at": ""},
+        {"public_key": public.hex(), "device_id": "x", "role": "device", "certificate": certificate, "created_at": ""},
     )
     text = sign_token(Signer(private, key_id, store.event_id), "pass", new_id())
     assert refusal(text, KeyRing.from_store(store)) == "forged"

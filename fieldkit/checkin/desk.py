@@ -28,7 +28,7 @@ from fieldkit.checkin.lookup import Attendee, Counters, RecentCheckin
 from fieldkit.errors import Refused
 from fieldkit.people.registry import add_person, add_registration
 from fieldkit.people.tickets import looks_like_ticket, registration_by_ticket
-from fieldkit.store import DB_ERRORS, Store, new_id, utc_text
+from fieldkit.store import DB_ERRORS, Store, id_text, new_id, utc_text
 from fieldkit.store.faults import storage_fault
 from fieldkit.tokens import (
     MALFORMED,
@@ -116,19 +116,21 @@ class VoidResult:
     walk_in: bool = False  # the walk-in's registration was taken back too
 
 
-def checkin_id_for(device_id: str, nonce: str) -> str:
+def checkin_id_for(device_id: str, nonce: str, moment: bytes | None = None) -> str:
     """The id of the check-in a scan's nonce makes on this laptop.
 
     A retry with the same nonce finds its check-in by primary key: no index on nonces
     to look in, or to write on every check-in. A ULID nonce (the desk's) lends the id
     its time, so check-in ids still sort by time; the rest is a digest of laptop and nonce.
+    `moment` is the nonce's time (its first 6 bytes) when the caller just made it.
     """
     digest = hashlib.sha256(f"checkin\0{device_id}\0{nonce}".encode()).digest()
-    try:
-        moment = ULID.from_str(nonce).bytes[:6]
-    except ValueError:  # a nonce of the caller's own making (`fieldkit checkin --nonce`)
-        moment = digest[10:16]
-    return str(ULID.from_bytes(moment + digest[:10]))
+    if moment is None:
+        try:
+            moment = ULID.from_str(nonce).bytes[:6]
+        except ValueError:  # a nonce of the caller's own making (`fieldkit checkin --nonce`)
+            moment = digest[10:16]
+    return id_text(moment + digest[:10])
 
 
 # One row for any registration id: whether it was taken back, and its person and name (NULL
@@ -280,8 +282,12 @@ class Desk:
         """Append the check-in of a registration that was not taken back, unless the same scan
         (its nonce, or this desk within the double-scan window) already made it."""
         now = self.store.now()
-        nonce = nonce or new_id()
-        checkin_id = checkin_id_for(self.store.device_id, nonce)
+        if nonce:
+            checkin_id = checkin_id_for(self.store.device_id, nonce)
+        else:
+            made = ULID().bytes  # the desk's own nonce: its time is at hand, not decoded again
+            nonce = id_text(made)
+            checkin_id = checkin_id_for(self.store.device_id, nonce, made[:6])
         db = self.store.db.conn
         with self.store.transaction():
             taken_back, person_id, name = db.execute(_REGISTRATION, [registration_id]).fetchone()

@@ -10,7 +10,7 @@ from fieldkit.store.errors import (
     WriteRefused,
     WrongPassphrase,
 )
-from fieldkit.store.ids import new_id
+from fieldkit.store.ids import id_text, new_id
 from fieldkit.store.store import DB_ERRORS, INTEGRITY_ERRORS, Store, create_store, dump_json, open_store
 from fieldkit.store.times import utc_text
 
@@ -28,6 +28,7 @@ __all__ = [
     "WrongPassphrase",
     "create_store",
     "dump_json",
+    "id_text",
     "new_id",
     "open_store",
     "utc_text",
