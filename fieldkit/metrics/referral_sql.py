@@ -16,10 +16,12 @@ _FLAGS = "rebook, rebooked, kept_30, kept_30_third, kept_90, kept_90_third"
 
 TEMP_TABLES = {
     "metrics_referral": "(event_id, month, channel, stage, ended, booked, first, third, ended_on, followed)",
+    # The tallies' keys start with what differs most from row to row (and end with the event,
+    # the same long id for most rows), so adding a referral compares less of each key.
     "metrics_referral_counts": f"(event_id, month, channel, stage, ended, has_first, {_FLAGS}, referrals,"
-    f" UNIQUE (event_id, month, channel, stage, ended, has_first, {_FLAGS}))",
+    f" UNIQUE (stage, month, channel, ended, has_first, {_FLAGS}, event_id))",
     "metrics_referral_days": "(event_id, month, channel, outcome, day, referrals,"
-    " UNIQUE (event_id, month, channel, outcome, day))",
+    " UNIQUE (day, outcome, channel, month, event_id))",
 }
 
 # Each referral (read in table order) with the first date of each step by the report date,
