@@ -19,8 +19,8 @@ TEMP_TABLES = {
     "metrics_followup": "(person_id TEXT PRIMARY KEY) WITHOUT ROWID",
     "metrics_returning": "(person_id TEXT PRIMARY KEY) WITHOUT ROWID",
     "metrics_voided": "(checkin INTEGER PRIMARY KEY)",
-    "metrics_people": "(event_id, kind, double, followup, returned, minute, desk, people,"
-    " UNIQUE (minute, desk, kind, double, followup, returned, event_id))",  # what differs most first
+    "metrics_people": "(event_id, kind, double, followup, returned, quarter, desk, people,"
+    " UNIQUE (quarter, desk, kind, double, followup, returned, event_id))",  # what differs most first
 }
 
 
@@ -97,18 +97,18 @@ SELECT c.rowid FROM checkin_voids v JOIN checkins c ON c.id = v.checkin_id WHERE
 # (m066), with each registration's valid check-ins from another (m066): made before the day or
 # not, how many, and the first (time and desk: min() is the query's only min or max, so SQLite takes
 # the desk from the row it chose; of equal times, the first read, the smallest desk of its
-# registration). Counted by what the report needs of them, and by the minute of the first check-in
-# as written (its first 16 characters: ARRIVALS reads the few hundred minutes as times, not each
-# person's). No-shows have neither ('' and ''), so they add up in a few rows too. Left out: who
-# said no to reporting.
+# registration). Counted by what the report needs of them, and by
+# the local quarter hour of the first check-in (its minute of the day in the event's zone, over
+# 15; -1 where the time cannot be read, for which unixepoch() gives NULL). No-shows have neither
+# (-1 and ''), so they add up in a few rows too. Left out: who said no to reporting.
 PEOPLE = f"""
-INSERT INTO temp.metrics_people (event_id, kind, double, followup, returned, minute, desk, people)
+INSERT INTO temp.metrics_people (event_id, kind, double, followup, returned, quarter, desk, people)
 SELECT event_id,
        CASE WHEN checkins = 0 THEN 'no_show' WHEN pre THEN 'came' ELSE 'walk_in' END,
        checkins > 1,
        checkins > 0 AND p.person_id IN (SELECT person_id FROM temp.metrics_followup),
        checkins > 0 AND p.person_id IN (SELECT person_id FROM temp.metrics_returning),
-       coalesce(substr(first_at, 1, 16), ''),
+       coalesce(((unixepoch(substr(first_at, 1, 16)) / 60 + :offset_minutes) % 1440 + 1440) % 1440 / 15, -1),
        coalesce(first_desk, ''), 1
 FROM (SELECT r.event_id, r.person_id, sum(r.source IS NOT '{WALK_IN_SOURCE}') > 0 AS pre, count(c.rowid) AS checkins,
              min(c.checked_in_at) AS first_at, c.desk AS first_desk
@@ -127,14 +127,10 @@ SELECT event_id, kind, double, followup, returned, sum(people) FROM temp.metrics
 WHERE event_id IN (SELECT id FROM events) GROUP BY 1, 2, 3, 4, 5
 """
 
-# Each local quarter hour of a first check-in as its time of day: its minute of the day in the
-# event's zone, over 15; none where the time cannot be read (unixepoch() gives NULL).
+# Each local quarter hour of a first check-in as its time of day.
 ARRIVALS = """
 SELECT event_id, CASE WHEN quarter >= 0 THEN printf('%02d:%02d', quarter / 4, quarter % 4 * 15) END, desk, sum(people)
-FROM (SELECT event_id, desk, people,
-             coalesce(((unixepoch(minute) / 60 + :offset_minutes) % 1440 + 1440) % 1440 / 15, -1) AS quarter
-      FROM temp.metrics_people WHERE kind <> 'no_show')
-GROUP BY 1, 2, 3
+FROM temp.metrics_people WHERE kind <> 'no_show' GROUP BY 1, 2, 3
 """
 
 # Intake timer runs: the running spans between started/resumed and the next fact (by hlc),
