@@ -28,7 +28,8 @@ TEMP_TABLES = {
 # sought in the steps' covering index (m060), and grouped by the referral's rowid, which is
 # the order they are read in (no sort); then its furthest step, whether it ended, and the day
 # (since issue) of each step. The day of issue is worked out in the grouped query, once per
-# referral: a column of the outer query would be worked out again at each use.
+# referral: a column of the outer query would be worked out again at each use. Its month is read
+# from that day's number (no second reading of the text time).
 ROWS = f"""
 INSERT INTO temp.metrics_referral
 WITH step AS (
@@ -43,7 +44,7 @@ WITH step AS (
   GROUP BY r.rowid
 ),
 referral AS (
-  SELECT coalesce(event_id, '') AS event_id, substr(datetime(issued_at, :offset), 1, 7) AS month, channel,
+  SELECT coalesce(event_id, '') AS event_id, substr(date(issued), 1, 7) AS month, channel,
          CASE WHEN third_at IS NOT NULL THEN 4 WHEN first_at IS NOT NULL THEN 3 WHEN booked_at IS NOT NULL THEN 2
               WHEN vetted_at IS NOT NULL THEN 1 ELSE 0 END AS stage,
          ended_at IS NOT NULL AS ended,
