@@ -6,6 +6,7 @@ import hashlib
 import sqlite3
 
 import pytest
+import sqlcipher3
 
 from fieldkit.event import create_event
 from fieldkit.store import (
@@ -18,6 +19,7 @@ from fieldkit.store import (
     create_store,
     open_store,
 )
+from fieldkit.store.connection import connect, open_reader
 from fieldkit.store.schema import FACT, create_synced_table, schema_version
 from tests.conftest import PASSPHRASE
 
@@ -33,6 +35,30 @@ def test_database_is_unreadable_to_plain_sqlite(store, db_path):
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     conn.close()
     assert b"Northside" not in db_path.read_bytes()
+
+
+def test_the_key_field_kit_derives_is_sqlciphers_own_both_ways(store, db_path, tmp_path):
+    """Field Kit hands SQLCipher a raw key it derived itself (so a report can open a reader
+    without deriving it again): SQLCipher given the passphrase opens what Field Kit made, and
+    Field Kit opens what SQLCipher made from a passphrase (older databases)."""
+    store.close()
+    conn = sqlcipher3.connect(str(db_path))
+    conn.execute(f"PRAGMA key = '{PASSPHRASE}'")
+    assert conn.execute("SELECT value FROM fieldkit_meta WHERE key = 'app'").fetchone() == ("fieldkit",)
+    conn.close()
+    older = tmp_path / "older.db"
+    conn = sqlcipher3.connect(str(older))
+    conn.execute(f"PRAGMA key = '{PASSPHRASE}'")
+    conn.execute("CREATE TABLE t (x)")
+    conn.execute("INSERT INTO t VALUES ('made by SQLCipher')")
+    conn.commit()
+    conn.close()
+    again = connect(older, PASSPHRASE, create=False)
+    assert again.execute("SELECT x FROM t").fetchone() == ("made by SQLCipher",)
+    reader = open_reader(again, older, 1024)
+    assert reader.execute("SELECT x FROM t").fetchone() == ("made by SQLCipher",)
+    reader.close()
+    again.close()
 
 
 def test_wrong_passphrase_is_one_sentence_and_changes_nothing(store, db_path):

@@ -16,10 +16,11 @@ WALK_IN_SOURCE = "walk-in"  # as check-in desks register walk-ins
 TEMP_TABLES = {
     "metrics_unreported": "(person_id TEXT PRIMARY KEY) WITHOUT ROWID",
     "metrics_no_followup": "(person_id TEXT PRIMARY KEY) WITHOUT ROWID",
+    "metrics_followup": "(person_id TEXT PRIMARY KEY) WITHOUT ROWID",
     "metrics_returning": "(person_id TEXT PRIMARY KEY) WITHOUT ROWID",
     "metrics_voided": "(checkin INTEGER PRIMARY KEY)",
     "metrics_people": "(event_id, kind, double, followup, returned, quarter, desk, people,"
-    " UNIQUE (event_id, kind, double, followup, returned, quarter, desk))",
+    " UNIQUE (quarter, desk, kind, double, followup, returned, event_id))",  # what differs most first
 }
 
 
@@ -66,12 +67,18 @@ def not_allowed(template: EventTemplate, purpose_id: str, prefix: str, *, unread
 
 def consent_sql(template: EventTemplate) -> tuple[list[str], dict]:
     """Who is left out of every count about people (their latest aggregate_reporting fact says no;
-    a fact the rule cannot read leaves them in), and who may not be contacted after the event."""
+    a fact the rule cannot read leaves them in), and who may be contacted after the event: asked
+    about follow-up (a fact by the report date) and not in the no_followup set. Both sets are
+    made here, in index order, so PEOPLE looks each person up once in a small temporary table,
+    not in the consent index."""
     unreported, p1 = not_allowed(template, REPORTING, "reporting", unreadable=False)
     no_followup, p2 = not_allowed(template, FOLLOWUP, "followup")
     return [
         f"INSERT INTO temp.metrics_unreported (person_id) {unreported}",
         f"INSERT INTO temp.metrics_no_followup (person_id) {no_followup}",
+        "INSERT INTO temp.metrics_followup (person_id) SELECT DISTINCT person_id FROM consent_facts"
+        f" WHERE purpose = '{FOLLOWUP}' AND at <= :as_of AND person_id IS NOT NULL",
+        "DELETE FROM temp.metrics_followup WHERE person_id IN (SELECT person_id FROM temp.metrics_no_followup)",
     ], {**p1, **p2}
 
 
@@ -88,7 +95,9 @@ SELECT c.rowid FROM checkin_voids v JOIN checkins c ON c.id = v.checkin_id WHERE
 
 # Every (event, person) with a registration not taken back, read in that order from an index
 # (m066), with each registration's valid check-ins from another (m066): made before the day or
-# not, how many, and the first (time and desk). Counted by what the report needs of them, and by
+# not, how many, and the first (time and desk: min() is the query's only min or max, so SQLite takes
+# the desk from the row it chose; of equal times, the first read, the smallest desk of its
+# registration). Counted by what the report needs of them, and by
 # the local quarter hour of the first check-in (its minute of the day in the event's zone, over
 # 15; -1 where the time cannot be read, for which unixepoch() gives NULL). No-shows have neither
 # (-1 and ''), so they add up in a few rows too. Left out: who said no to reporting.
@@ -97,14 +106,12 @@ INSERT INTO temp.metrics_people (event_id, kind, double, followup, returned, qua
 SELECT event_id,
        CASE WHEN checkins = 0 THEN 'no_show' WHEN pre THEN 'came' ELSE 'walk_in' END,
        checkins > 1,
-       checkins > 0 AND NOT EXISTS (SELECT 1 FROM temp.metrics_no_followup n WHERE n.person_id = p.person_id)
-                    AND EXISTS (SELECT 1 FROM consent_facts x WHERE x.purpose = '{FOLLOWUP}' AND x.person_id = p.person_id
-                                AND x.at <= :as_of),
+       checkins > 0 AND p.person_id IN (SELECT person_id FROM temp.metrics_followup),
        checkins > 0 AND p.person_id IN (SELECT person_id FROM temp.metrics_returning),
-       coalesce(((unixepoch(substr(first, 1, 16)) / 60 + :offset_minutes) % 1440 + 1440) % 1440 / 15, -1),
-       coalesce(substr(first, instr(first, char(31)) + 1), ''), 1
-FROM (SELECT r.event_id, r.person_id, max(r.source IS NOT '{WALK_IN_SOURCE}') AS pre, count(c.rowid) AS checkins,
-             min(c.checked_in_at || char(31) || coalesce(c.desk, '')) AS first
+       coalesce(((unixepoch(substr(first_at, 1, 16)) / 60 + :offset_minutes) % 1440 + 1440) % 1440 / 15, -1),
+       coalesce(first_desk, ''), 1
+FROM (SELECT r.event_id, r.person_id, sum(r.source IS NOT '{WALK_IN_SOURCE}') > 0 AS pre, count(c.rowid) AS checkins,
+             min(c.checked_in_at) AS first_at, c.desk AS first_desk
       FROM registrations r
       LEFT JOIN checkins c ON c.registration_id = r.id AND +c.checked_in_at <= :as_of
                           AND c.rowid NOT IN (SELECT checkin FROM temp.metrics_voided)

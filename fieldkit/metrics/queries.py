@@ -13,16 +13,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import partial
+from sqlite3 import Connection
 from zoneinfo import ZoneInfo
 
 from fieldkit.event import load_event
-from fieldkit.metrics import event_sql, pseudonyms, referral_sql
+from fieldkit.metrics import beside, event_sql, pseudonyms, referral_sql
 from fieldkit.metrics.aggregates import Aggregates
 from fieldkit.store import Store
 from fieldkit.store.times import utc_text
 
-REPORT_CACHE_KIB = 65536  # the report reads every fact once: keep what it reads in memory
-_TEMP = {**event_sql.TEMP_TABLES, **referral_sql.TEMP_TABLES}
+REPORT_CACHE_KIB = 65536  # per connection: the report reads every fact once, keep what it reads in memory
 
 
 @dataclass(frozen=True)
@@ -42,17 +43,6 @@ def _utc(day: date, zone: ZoneInfo) -> str:
 def _offset_minutes(zone: ZoneInfo, at: datetime) -> int:
     """The event's UTC offset (taken at the event's start), in minutes."""
     return int(at.astimezone(zone).utcoffset().total_seconds() // 60)
-
-
-def _create_temp_tables(store: Store) -> None:
-    _drop_temp_tables(store)
-    for name, definition in _TEMP.items():
-        store.db.execute(f"CREATE TEMP TABLE {name} {definition}")
-
-
-def _drop_temp_tables(store: Store) -> None:
-    for name in _TEMP:
-        store.db.execute(f"DROP TABLE IF EXISTS temp.{name}")
 
 
 def collect(store: Store, scope: Scope, earlier: pseudonyms.Earlier | None = None) -> Aggregates:
@@ -81,33 +71,49 @@ def collect(store: Store, scope: Scope, earlier: pseudonyms.Earlier | None = Non
     found.tables["events"] = (
         [(store.event_id, ev.community, ev.name, ev.starts.date().isoformat(), earlier.events)] if held else []
     )
-    store.keep_in_memory(REPORT_CACHE_KIB)
-    _create_temp_tables(store)
-    try:
-        if held:
-            consent, consent_params = event_sql.consent_sql(event.template)
-            for sql in consent:
-                store.db.execute(sql, {**params, **consent_params})
-            store.db.conn.executemany(
-                "INSERT INTO temp.metrics_returning VALUES (?)", [(p,) for p in pseudonyms.returning(store, earlier)]
-            )
-            store.db.execute(event_sql.VOIDED, params)
-            store.db.execute(event_sql.PEOPLE, params)
-            found.tables["attendance"] = _rows(store, event_sql.ATTENDANCE, params)
-            found.tables["arrivals"] = _rows(store, event_sql.ARRIVALS, params)
-            found.tables["intent"] = [row for row in _rows(store, event_sql.INTENT, params) if row[1] is not None]
-        for sql in referral_sql.STATEMENTS:
-            store.db.execute(sql, params)
-        for table, sql in (
-            ("referrals", referral_sql.REFERRALS),
-            ("referral_days", referral_sql.REFERRAL_DAYS),
-            ("referral_windows", referral_sql.REFERRAL_WINDOWS),
-        ):
-            found.tables[table] = _rows(store, sql, params)
-    finally:
-        _drop_temp_tables(store)
+    parts = [_referral_counts]
+    if held:
+        consent, consent_params = event_sql.consent_sql(event.template)
+        params.update(consent_params)
+        returning = [(p,) for p in pseudonyms.returning(store, earlier)]
+        parts = [partial(_people_counts, consent, returning), *parts, _intent_counts]
+    for tables in beside.run(store, parts, params, REPORT_CACHE_KIB):
+        found.tables.update(tables)
     return found
 
 
-def _rows(store: Store, sql: str, params: dict) -> list[tuple]:
-    return [tuple(row) for row in store.db.execute(sql, params).fetchall()]
+# Each part reads with its own connection and its own temporary tallies, so two parts run at
+# once on two cores (beside.py); what each returns are rows of the tables of counts.
+def _people_counts(consent: list[str], returning: list[tuple], conn: Connection, params: dict) -> dict:
+    with beside.temp_tables(conn, event_sql.TEMP_TABLES):
+        for sql in consent:
+            conn.execute(sql, params)
+        conn.executemany("INSERT INTO temp.metrics_returning VALUES (?)", returning)
+        conn.execute(event_sql.VOIDED, params)
+        conn.execute(event_sql.PEOPLE, params)
+        return {
+            "attendance": _rows(conn, event_sql.ATTENDANCE, params),
+            "arrivals": _rows(conn, event_sql.ARRIVALS, params),
+        }
+
+
+def _intent_counts(conn: Connection, params: dict) -> dict:
+    return {"intent": [row for row in _rows(conn, event_sql.INTENT, params) if row[1] is not None]}
+
+
+def _referral_counts(conn: Connection, params: dict) -> dict:
+    with beside.temp_tables(conn, referral_sql.TEMP_TABLES):
+        for sql in referral_sql.STATEMENTS:
+            conn.execute(sql, params)
+        return {
+            table: _rows(conn, sql, params)
+            for table, sql in (
+                ("referrals", referral_sql.REFERRALS),
+                ("referral_days", referral_sql.REFERRAL_DAYS),
+                ("referral_windows", referral_sql.REFERRAL_WINDOWS),
+            )
+        }
+
+
+def _rows(conn: Connection, sql: str, params: dict) -> list[tuple]:
+    return [tuple(row) for row in conn.execute(sql, params).fetchall()]

@@ -16,17 +16,20 @@ _FLAGS = "rebook, rebooked, kept_30, kept_30_third, kept_90, kept_90_third"
 
 TEMP_TABLES = {
     "metrics_referral": "(event_id, month, channel, stage, ended, booked, first, third, ended_on, followed)",
+    # The tallies' keys start with what differs most from row to row (and end with the event,
+    # the same long id for most rows), so adding a referral compares less of each key.
     "metrics_referral_counts": f"(event_id, month, channel, stage, ended, has_first, {_FLAGS}, referrals,"
-    f" UNIQUE (event_id, month, channel, stage, ended, has_first, {_FLAGS}))",
+    f" UNIQUE (stage, month, channel, ended, has_first, {_FLAGS}, event_id))",
     "metrics_referral_days": "(event_id, month, channel, outcome, day, referrals,"
-    " UNIQUE (event_id, month, channel, outcome, day))",
+    " UNIQUE (day, outcome, channel, month, event_id))",
 }
 
 # Each referral (read in table order) with the first date of each step by the report date,
 # sought in the steps' covering index (m060), and grouped by the referral's rowid, which is
 # the order they are read in (no sort); then its furthest step, whether it ended, and the day
 # (since issue) of each step. The day of issue is worked out in the grouped query, once per
-# referral: a column of the outer query would be worked out again at each use.
+# referral: a column of the outer query would be worked out again at each use. Its month is read
+# from that day's number (no second reading of the text time).
 ROWS = f"""
 INSERT INTO temp.metrics_referral
 WITH step AS (
@@ -41,7 +44,7 @@ WITH step AS (
   GROUP BY r.rowid
 ),
 referral AS (
-  SELECT coalesce(event_id, '') AS event_id, substr(datetime(issued_at, :offset), 1, 7) AS month, channel,
+  SELECT coalesce(event_id, '') AS event_id, substr(date(issued), 1, 7) AS month, channel,
          CASE WHEN third_at IS NOT NULL THEN 4 WHEN first_at IS NOT NULL THEN 3 WHEN booked_at IS NOT NULL THEN 2
               WHEN vetted_at IS NOT NULL THEN 1 ELSE 0 END AS stage,
          ended_at IS NOT NULL AS ended,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
 from pathlib import Path
@@ -43,16 +44,74 @@ def _refuse_nul(path: Path, passphrase: str | None) -> None:
         raise WrongPassphrase(f"The passphrase for {path} holds a NUL character, which no passphrase can: type it again.")
 
 
+# SQLCipher 4's key derivation (its defaults, which every Field Kit database uses): the
+# passphrase through PBKDF2-HMAC-SHA512 with the 16-byte salt that starts the file. Field Kit
+# derives the key itself and hands SQLCipher the raw key, so that a second connection to the
+# same file (a report's reader, open_reader) needs no second derivation. The key stays in
+# this process's memory while the database is open, as SQLCipher's own copy does.
+KDF_ITERATIONS = 256_000
+SALT_BYTES = 16
+
+
+def derive_key(passphrase: str, salt: bytes) -> bytes:
+    return hashlib.pbkdf2_hmac("sha512", passphrase.encode("utf-8"), salt, KDF_ITERATIONS, 32)
+
+
+class KeyedConnection(sqlcipher3.Connection):
+    """An SQLCipher connection that remembers its raw key (for open_reader)."""
+
+    raw_key: bytes | None = None
+
+
+def _salt(path: Path) -> bytes | None:
+    """The salt an encrypted file starts with; None for a new (empty) file."""
+    try:
+        with open(path, "rb") as handle:
+            salt = handle.read(SALT_BYTES)
+    except FileNotFoundError:
+        return None
+    return salt if len(salt) == SALT_BYTES else None
+
+
+def _sqlcipher(path: Path) -> KeyedConnection:
+    conn = sqlcipher3.connect(str(path), check_same_thread=False, factory=KeyedConnection)
+    # A wrong key is reported to the person by us, not as SQLCipher's stderr noise.
+    conn.execute("PRAGMA cipher_log_level = NONE")
+    return conn
+
+
 def open_keyed(path: Path, passphrase: str | None) -> sqlite3.Connection:
     """A connection to `path` with its key set, nothing read yet (see connect())."""
     if passphrase is None:
         return sqlite3.connect(str(path), check_same_thread=False)
     _refuse_nul(path, passphrase)
-    conn = sqlcipher3.connect(str(path), check_same_thread=False)
-    # A wrong key is reported to the person by us, not as SQLCipher's stderr noise.
-    conn.execute("PRAGMA cipher_log_level = NONE")
-    conn.execute(f"PRAGMA key = {_quote(passphrase)}")
+    conn = _sqlcipher(path)
+    exists = path.exists() and path.stat().st_size > 0
+    salt = _salt(path) if exists else os.urandom(SALT_BYTES)
+    if salt is None:  # too short to hold a salt: SQLCipher says what it makes of it
+        conn.execute(f"PRAGMA key = {_quote(passphrase)}")
+        return conn
+    conn.raw_key = derive_key(passphrase, salt)
+    # A new file is given its salt with the key; an existing one has it in its first bytes.
+    conn.execute(f"PRAGMA key = \"x'{conn.raw_key.hex()}{'' if exists else salt.hex()}'\"")
     return conn
+
+
+def open_reader(conn: sqlite3.Connection, path: Path, cache_kib: int) -> sqlite3.Connection | None:
+    """A second connection to the open database `path`, keyed as `conn` is, for reading
+    beside it in another thread, with a page cache of `cache_kib` KiB; None when there is
+    no key to give it."""
+    if isinstance(conn, sqlcipher3.Connection):
+        key = getattr(conn, "raw_key", None)
+        if key is None:
+            return None
+        reader = _sqlcipher(path)
+        reader.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+    else:
+        reader = sqlite3.connect(str(path), check_same_thread=False)
+    reader.execute("PRAGMA busy_timeout=5000")
+    reader.execute(f"PRAGMA cache_size = -{int(cache_kib)}")
+    return reader
 
 
 def connect(path: Path, passphrase: str | None, *, create: bool) -> sqlite3.Connection:

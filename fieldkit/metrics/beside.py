@@ -1,0 +1,70 @@
+"""Running the report's parts two at a time: one on the store's connection, one on a reader.
+
+The report is a few long SQL statements, and SQLite lets go of Python's lock while a
+statement runs, so two parts on two connections use two cores. The reader is a second
+connection to the same file with the same key (fieldkit.store.connection.open_reader);
+it reads only, and its temporary tallies are its own. Each part reads the database as it
+stands when each of its statements starts, as one connection did before. With no reader
+(a key the store cannot hand on), the parts run one after the other on the store's
+connection: the same statements, the same counts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
+from sqlite3 import Connection
+
+from fieldkit.store import Store
+from fieldkit.store.connection import open_reader
+
+Part = Callable[[Connection, dict], dict]
+
+
+def run(store: Store, parts: list[Part], params: dict, cache_kib: int) -> list[dict]:
+    """Each part's tables, in the order of `parts` (taken longest first: put those first)."""
+    store.keep_in_memory(cache_kib)
+    results: list[dict | None] = [None] * len(parts)
+    queue = list(enumerate(parts))
+    lock = threading.Lock()
+    failures: list[BaseException] = []
+
+    def work(conn: Connection) -> None:
+        while not failures:
+            with lock:
+                if not queue:
+                    return
+                index, part = queue.pop(0)
+            try:
+                results[index] = part(conn, params)
+            except Exception as exc:  # noqa: BLE001 - raised again on the caller's thread below
+                failures.append(exc)
+
+    reader = open_reader(store.db.conn, store.path, cache_kib) if len(parts) > 1 else None
+    if reader is None:
+        work(store.db.conn)
+    else:
+        try:
+            helper = threading.Thread(target=work, args=(reader,), name="report-reader", daemon=True)
+            helper.start()
+            work(store.db.conn)
+            helper.join()
+        finally:
+            reader.close()
+    if failures:
+        raise failures[0]
+    return [result for result in results if result is not None]
+
+
+@contextlib.contextmanager
+def temp_tables(conn: Connection, tables: dict[str, str]) -> Iterator[None]:
+    """The part's temporary tallies, made empty and dropped after it."""
+    for name, definition in tables.items():
+        conn.execute(f"DROP TABLE IF EXISTS temp.{name}")
+        conn.execute(f"CREATE TEMP TABLE {name} {definition}")
+    try:
+        yield
+    finally:
+        for name in tables:
+            conn.execute(f"DROP TABLE IF EXISTS temp.{name}")
