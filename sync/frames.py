@@ -131,8 +131,9 @@ class Channel:
         self.bytes_sent = 0
         self.bytes_received = 0
 
-    def send(self, message: dict[str, Any]) -> None:
-        data = encode(message)
+    def send(self, message: dict[str, Any] | bytes) -> None:
+        """Send a message, or a frame `encode` made of one."""
+        data = message if isinstance(message, bytes) else encode(message)
         try:
             self.sock.sendall(data)
         except SessionOverrun as exc:

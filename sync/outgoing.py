@@ -12,7 +12,7 @@ from typing import Any
 
 from fieldkit.store.store import Store
 from sync import feed, scope
-from sync.batches import encode_runs
+from sync.batches import encoded_runs
 from sync.trust import accepted_until, feed_signer
 
 
@@ -21,6 +21,14 @@ def frames_for(
 ) -> Iterator[list[dict[str, Any]]]:
     """For each batch of the feed, the frames that carry it (more than one if it is over the
     frame limit); FrameError if one signed run cannot fit a frame."""
+    for frames in encoded_frames_for(store, peer_role, their_marks, limit):
+        yield [message for message, _wire in frames]
+
+
+def encoded_frames_for(
+    store: Store, peer_role: str, their_marks: dict[str, int], limit: int = feed.DEFAULT_BATCH
+) -> Iterator[list[tuple[dict[str, Any], bytes]]]:
+    """The frames of `frames_for`, each with its bytes as sent (what a session sends)."""
     sign = feed_signer(store)
     incomplete = scope.held_in_part(store.role, store.device_id, peer_role)
     for runs in feed.batches(
@@ -33,4 +41,4 @@ def frames_for(
     ):
         for run in runs:  # fields the peer's role may not hold travel as their digests only
             run.changes = [scope.scoped(change, peer_role) for change in run.changes]
-        yield encode_runs(runs, sign, scope.withheld_from_some_role)
+        yield encoded_runs(runs, sign, scope.withheld_from_some_role)

@@ -25,7 +25,7 @@ from fieldkit.store.schema import schema_version
 from sync import feed, scope
 from sync.batches import decode_runs, without_cycle_collection
 from sync.frames import Channel, FrameError
-from sync.outgoing import frames_for
+from sync.outgoing import encoded_frames_for
 from sync.scope import ROLES
 from sync.trust import Gate, TrustRefused, apply_admitted
 
@@ -365,7 +365,7 @@ class Session:
         return message
 
     def _send(self, their_marks: dict[str, int], peer: Peer) -> None:
-        outgoing = frames_for(self.store, peer.role, their_marks, self.batch_size)
+        outgoing = encoded_frames_for(self.store, peer.role, their_marks, self.batch_size)
         while True:
             try:
                 messages = next(outgoing, None)
@@ -373,8 +373,8 @@ class Session:
                 raise ProtocolError(str(exc)) from None
             if messages is None:
                 break
-            for message in messages:
-                self.channel.send(message)
+            for message, wire in messages:
+                self.channel.send(wire)
                 self.summary.sent += len(message["changes"])
                 self.progress(len(message["changes"]))
         self.channel.send({"type": "done", "sent": self.summary.sent})

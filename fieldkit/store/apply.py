@@ -144,9 +144,15 @@ def _select_fresh(
 
 
 def _log(store: Store, changes: list[RemoteChange]) -> None:
+    # Proofs and hashes bound as bytearray: sqlcipher3 binds bytes (and None) only after looking
+    # for adapters on them, two failed attribute lookups (~2 us a value); a bytearray it binds as is.
     store.db.conn.executemany(
         "INSERT INTO changes (origin, seq, tbl, row_id, hlc, op, proof, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [(c.origin, c.seq, c.table, c.row_id, c.hlc, c.op, c.proof, c.hash) for c in changes],
+        [
+            (c.origin, c.seq, c.table, c.row_id, c.hlc, c.op, bytearray(c.proof), bytearray(c.hash))
+            if c.hash is not None else (c.origin, c.seq, c.table, c.row_id, c.hlc, c.op, c.proof, None)
+            for c in changes
+        ],
     )
 
 

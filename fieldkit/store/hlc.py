@@ -33,12 +33,12 @@ def parse_stamp(stamp: str) -> tuple[int, int]:
     return int(millis), int(counter)
 
 
-_STAMP = re.compile(r"[0-9]{%d}-[0-9]{%d}" % (_WIDTH_MS, _WIDTH_COUNTER))
+STAMP = re.compile(r"[0-9]{%d}-[0-9]{%d}" % (_WIDTH_MS, _WIDTH_COUNTER))
 
 
 def is_stamp(value: object) -> bool:
     """Whether `value` is a well-formed stamp (checked for every change received: one regex)."""
-    return isinstance(value, str) and _STAMP.fullmatch(value) is not None
+    return isinstance(value, str) and STAMP.fullmatch(value) is not None
 
 
 def ahead_ms(stamp: str, now_ms: int) -> int:

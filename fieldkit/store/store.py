@@ -52,7 +52,7 @@ class Store:
         self.synced = {row["name"]: row["kind"] for row in db["synced_tables"].rows}
         self._columns: dict[str, dict[str, str]] = {}
         self._settable: dict[str, frozenset[str]] = {}
-        self._held: dict[str, dict[str, frozenset[type]]] = {}  # validate.py's, per table
+        self._held: dict[str, tuple] = {}  # validate.py's rules, per table
 
     # -- identity ---------------------------------------------------------
     @property
@@ -200,13 +200,13 @@ class Store:
         return {name: as_stored(value, types[name], table, name) for name, value in values.items()}
 
     def _log(self, place: tuple[str, int, bytes], table: str, row_id: str, op: str, proof: bytes) -> None:
-        """The change-log row of a write, chained to this laptop's previous change (chain.py)."""
+        """The change-log row of a write, chained to this laptop's previous change (chain.py); blobs: apply._log."""
         stamp, seq, prev = place
         me = self.device_id
         head = link(prev, me, seq, table, body(row_id, stamp, op, proof))
         self.db.conn.execute(
             "INSERT INTO changes (origin, seq, tbl, row_id, hlc, op, hash, proof) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [me, seq, table, row_id, stamp, op, head, proof],
+            [me, seq, table, row_id, stamp, op, bytearray(head), bytearray(proof)],
         )
 
     def _stamp_fields(self, table: str, row_id: str, fields: Iterable[str], stamp: str) -> None:

@@ -2,44 +2,43 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from fieldkit.store import schema
 from fieldkit.store.changes import INSERT, OPS, PURGE, SET, WHOLE_ROW, WITHHELD, RemoteChange
 from fieldkit.store.columns import held_types
 from fieldkit.store.errors import BatchRefused
-from fieldkit.store.hlc import is_stamp
+from fieldkit.store.hlc import STAMP
 
 if TYPE_CHECKING:
     from fieldkit.store.store import Store
 
 _MAX_TEXT_ID = 64
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
-
-
-def _text_id(value: Any) -> bool:
-    return type(value) is str and 0 < len(value) <= _MAX_TEXT_ID
+_stamp = STAMP.fullmatch
 
 
 def validate(store: Store, change: RemoteChange) -> None:
     """Raise BatchRefused unless `change` is well formed for this database (it runs for every
-    change received, so each test is inline: a first sync makes a hundred thousand of them)."""
+    change received, so each test is inline and each table's rules are one lookup: a first
+    sync makes a hundred thousand of them)."""
     c = change
     origin, seq, table, op = c.origin, c.seq, c.table, c.op
     if type(origin) is not str or not 0 < len(origin) <= _MAX_TEXT_ID or type(seq) is not int or seq <= 0:
         raise BatchRefused("a change has no valid origin and sequence number")
-    kind = store.synced.get(table) if type(table) is str else None
-    if kind is None:
+    rules = _rules(store, table) if type(table) is str else None
+    if rules is None:
         raise BatchRefused(f"a change names a table this laptop does not sync ({str(table)[:40]!r})")
+    kind, columns, held = rules
     if op == WITHHELD:
         if c.payload is not None or c.row_id != "" or c.hlc != "":
             raise BatchRefused("a withheld change carries content")
         return
-    if op not in OPS or not _text_id(c.row_id):
+    row_id, hlc = c.row_id, c.hlc
+    if op not in OPS or type(row_id) is not str or not 0 < len(row_id) <= _MAX_TEXT_ID:
         raise BatchRefused("a change has an unknown operation or no row id")
-    if not is_stamp(c.hlc):
+    if type(hlc) is not str or _stamp(hlc) is None:
         raise BatchRefused("a change has no valid clock stamp")
-    columns = store.settable_columns(table)
     if op == PURGE:
         _validate_purge(c, kind, columns)
         return
@@ -50,19 +49,24 @@ def validate(store: Store, change: RemoteChange) -> None:
         return  # the sender no longer holds the row (purged): only the log entry travels
     if not isinstance(payload, dict) or not columns.issuperset(payload):
         raise BatchRefused(f"a change to {table} names columns it does not have")
-    held = _held_types(store, table)
     for name, value in payload.items():
         kind = type(value)
         if kind not in held[name] or (kind is int and not _INT64_MIN <= value <= _INT64_MAX):
             raise BatchRefused(f"a change to {table} holds a value its column does not hold")
 
 
-def _held_types(store: Store, table: str) -> dict[str, frozenset[type]]:
-    """Column name -> the Python types a received value of it may have (columns.held_types), once per table."""
-    held = store._held.get(table)
-    if held is None:
-        held = store._held[table] = {name: held_types(kind) for name, kind in store.column_types(table).items()}
-    return held
+def _rules(store: Store, table: str) -> tuple[str, frozenset[str], dict[str, frozenset[type]]] | None:
+    """A synced table's kind, the columns a change may carry, and column name -> the Python
+    types a received value of it may have (columns.held_types); None for a table not synced.
+    Worked out once per table: the schema does not change while the store is open."""
+    rules = store._held.get(table)
+    if rules is None:
+        kind = store.synced.get(table)
+        if kind is None:
+            return None
+        held = {name: held_types(declared) for name, declared in store.column_types(table).items()}
+        rules = store._held[table] = (kind, store.settable_columns(table), held)
+    return rules
 
 
 def _validate_purge(c: RemoteChange, kind: str, columns: set[str]) -> None:
