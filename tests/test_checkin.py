@@ -318,3 +318,26 @@ def test_cli_on_a_laptop_without_the_event(tmp_path):
     create_store(tmp_path / "desk.db", PASSPHRASE, device_name="desk-2", role="desk").close()
     result = run("checkin", "FK1:AAAA", "--db", tmp_path / "desk.db")
     assert result.exit_code == 1 and "holds no event yet" in result.output
+
+
+def _bytes_read() -> int:
+    with open("/proc/self/io") as io:
+        return next(int(line.split()[1]) for line in io if line.startswith("rchar"))
+
+
+def test_a_warmed_desk_reads_nothing_from_disk_for_its_first_scan(store, reopen):
+    """The check-in screen warms its desk when first idle: the first scans of the day then find
+    every page they look up in memory, as the hundredth does."""
+    with store.transaction():
+        regs = [add_registration(store, add_person(store, f"Person {n}"), source="test") for n in range(3000)]
+    tokens = [pass_token(store, reg) for reg in regs[::1000]]
+    store.close()
+    desk = Desk(reopen())
+    desk.keyring()  # the key ring is read once per desk anyway
+    before = table_counts(desk.store)
+    desk.warm()
+    assert table_counts(desk.store) == before  # reads only
+    read = _bytes_read()
+    results = [desk.scan(token) for token in tokens]
+    assert [r.status for r in results] == [ADMITTED] * len(tokens)
+    assert _bytes_read() - read < 4096 * len(tokens)  # at most the write-ahead log's own reads

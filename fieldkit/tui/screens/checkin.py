@@ -72,6 +72,7 @@ class CheckinScreen(FieldKitScreen):
         self._moved = False  # the volunteer picked a match with the arrows
         self._ready_timer = None
         self._last_action = self._last_key = 0.0
+        self._warmed = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -180,6 +181,9 @@ class CheckinScreen(FieldKitScreen):
 
     def tidy_when_idle(self) -> None:
         now = time.monotonic()
+        if not self._warmed:
+            self._warmed = True
+            self.desk.warm()
         if now - self._last_action > IDLE_SECONDS:
             self.desk.tidy()
         if self.box.typed and now - self._last_key > BOX_IDLE_SECONDS:
