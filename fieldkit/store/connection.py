@@ -68,7 +68,7 @@ class KeyedConnection(sqlcipher3.Connection):
 
 
 def _salt(path: Path) -> bytes | None:
-    """The salt an encrypted file starts with; None for a new (empty) file."""
+    """The salt an existing encrypted file starts with; None when it is too short to hold one."""
     try:
         with open(path, "rb") as handle:
             salt = handle.read(SALT_BYTES)
@@ -84,6 +84,11 @@ def _sqlcipher(path: Path) -> KeyedConnection:
     return conn
 
 
+def _key_raw(conn: sqlite3.Connection, key: bytes, salt: bytes = b"") -> None:
+    """Key `conn` with a raw key (and, for a new file, the salt to write with it): no derivation."""
+    conn.execute(f"PRAGMA key = \"x'{key.hex()}{salt.hex()}'\"")
+
+
 def open_keyed(path: Path, passphrase: str | None) -> sqlite3.Connection:
     """A connection to `path` with its key set, nothing read yet (see connect())."""
     if passphrase is None:
@@ -97,7 +102,7 @@ def open_keyed(path: Path, passphrase: str | None) -> sqlite3.Connection:
         return conn
     conn.raw_key = derive_key(passphrase, salt)
     # A new file is given its salt with the key; an existing one has it in its first bytes.
-    conn.execute(f"PRAGMA key = \"x'{conn.raw_key.hex()}{'' if exists else salt.hex()}'\"")
+    _key_raw(conn, conn.raw_key, b"" if exists else salt)
     return conn
 
 
@@ -110,7 +115,7 @@ def open_reader(conn: sqlite3.Connection, path: Path, cache_kib: int) -> sqlite3
         if key is None:
             return None
         reader = _sqlcipher(path)
-        reader.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+        _key_raw(reader, key)
     else:
         reader = sqlite3.connect(str(path), check_same_thread=False)
     reader.execute("PRAGMA busy_timeout=5000")
