@@ -43,9 +43,9 @@ def codes_in_use() -> dict[str, str]:
 
 
 def test_every_person_facing_error_is_a_refusal():
+    from fieldkit.keys import CannotSign
     from fieldkit.people.importer import ImportRefused
     from fieldkit.store import StoreError
-    from fieldkit.keys import CannotSign
     from sync.enroll import EnrollRefused
     from sync.protocol import SyncRefused
 

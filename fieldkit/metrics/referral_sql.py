@@ -24,24 +24,20 @@ TEMP_TABLES = {
     " UNIQUE (day, outcome, channel, month, event_id))",
 }
 
-# Each referral (read in table order) with the first date of each step by the report date,
-# sought in the steps' covering index (m060), and grouped by the referral's rowid, which is
-# the order they are read in (no sort); then its furthest step, whether it ended, and the day
-# (since issue) of each step. The day of issue is worked out in the grouped query, once per
-# referral: a column of the outer query would be worked out again at each use. Its month is read
-# from that day's number (no second reading of the text time).
+# Each referral (read in table order) with the first date of each step by the report date. The
+# first dates are kept beside the steps (referral_steps, m067, one row per referral with a step):
+# a first date after the report date means the step had not happened by then. `step` is
+# MATERIALIZED so that SQLite does not merge it into the query below, which would work the day of
+# issue out again at each of its six uses. The month is read from that day's number (no second
+# reading of the text time).
+_STEP = "iif(t.{name} <= :as_of, t.{name}) AS {name}"
 ROWS = f"""
 INSERT INTO temp.metrics_referral
-WITH step AS (
+WITH step AS MATERIALIZED (
   SELECT r.event_id, r.issued_at, r.channel, {_DAY.format(at="r.issued_at")} AS issued,
-         min(s.at) FILTER (WHERE s.status = 'vetted') AS vetted_at, min(s.at) FILTER (WHERE s.status = 'booked') AS booked_at,
-         min(s.at) FILTER (WHERE s.status = 'first_session') AS first_at,
-         min(s.at) FILTER (WHERE s.status = 'third_session') AS third_at,
-         min(s.at) FILTER (WHERE s.status IN ('declined', 'expired')) AS ended_at
-  FROM referrals r
-  LEFT JOIN referral_status s ON s.referral_id = r.id AND +s.at <= :as_of AND s.status <> 'issued'
+         {", ".join(_STEP.format(name=name) for name in ("vetted_at", "booked_at", "first_at", "third_at", "ended_at"))}
+  FROM referrals r LEFT JOIN referral_steps t ON t.referral_id = r.id
   WHERE +r.issued_at <= :as_of AND +r.issued_at >= :since AND +r.issued_at < :until
-  GROUP BY r.rowid
 ),
 referral AS (
   SELECT coalesce(event_id, '') AS event_id, substr(date(issued), 1, 7) AS month, channel,

@@ -112,6 +112,52 @@ def m066_report_checkins(db: Database) -> None:
     db.execute("CREATE INDEX checkins_by_registration ON checkins (registration_id, checked_in_at, desk)")
 
 
+# Each referral's first date of each step, kept beside its facts by triggers (local, never
+# synced: every laptop derives it from the referral_status facts it holds). A step's first
+# date is a min(), so the summary holds at any report date: a step whose first date is after
+# the report date had not happened by then. Inserted facts lower a date; a fact that goes (a
+# purge) or changes (a migration) makes its referral's row be worked out again from its facts.
+_STEP_COLUMNS = {
+    "vetted_at": "status = 'vetted'",
+    "booked_at": "status = 'booked'",
+    "first_at": "status = 'first_session'",
+    "third_at": "status = 'third_session'",
+    "ended_at": "status IN ('declined', 'expired')",
+}
+_STEP_MINS = ", ".join(f"min(at) FILTER (WHERE {where})" for where in _STEP_COLUMNS.values())
+_STEP_FACT = "at IS NOT NULL AND referral_id IS NOT NULL AND status IN ('vetted', 'booked', 'first_session', 'third_session', 'declined', 'expired')"
+
+
+def _steps_again(referral: str) -> str:
+    return (
+        f"DELETE FROM referral_steps WHERE referral_id = {referral};"
+        f" INSERT INTO referral_steps SELECT referral_id, {_STEP_MINS} FROM referral_status"
+        f" WHERE referral_id = {referral} AND {_STEP_FACT} GROUP BY referral_id;"
+    )
+
+
+def m067_referral_steps(db: Database) -> None:
+    columns = ", ".join(f"{name} TEXT" for name in _STEP_COLUMNS)
+    db.execute(f"CREATE TABLE referral_steps (referral_id TEXT PRIMARY KEY, {columns}) WITHOUT ROWID")
+    news = ", ".join(f"iif(NEW.{where}, NEW.at)" for where in _STEP_COLUMNS.values())
+    lower = ", ".join(
+        f"{name} = iif(excluded.{name} IS NOT NULL AND (referral_steps.{name} IS NULL OR excluded.{name} < referral_steps.{name}),"
+        f" excluded.{name}, referral_steps.{name})"
+        for name in _STEP_COLUMNS
+    )
+    new_fact = _STEP_FACT.replace("at IS", "NEW.at IS").replace("referral_id IS", "NEW.referral_id IS").replace("status IN", "NEW.status IN")
+    db.execute(
+        f"CREATE TRIGGER referral_steps_added AFTER INSERT ON referral_status WHEN {new_fact} BEGIN"
+        f" INSERT INTO referral_steps VALUES (NEW.referral_id, {news}) ON CONFLICT (referral_id) DO UPDATE SET {lower}; END"
+    )
+    db.execute(f"CREATE TRIGGER referral_steps_removed AFTER DELETE ON referral_status BEGIN {_steps_again('OLD.referral_id')} END")
+    db.execute(
+        "CREATE TRIGGER referral_steps_changed AFTER UPDATE ON referral_status BEGIN"
+        f" {_steps_again('OLD.referral_id')} {_steps_again('NEW.referral_id')} END"
+    )
+    db.execute(f"INSERT INTO referral_steps SELECT referral_id, {_STEP_MINS} FROM referral_status WHERE {_STEP_FACT} GROUP BY referral_id")
+
+
 STEPS = (
     m060_report_reads,
     m061_desk_search_tickets_and_voids,
@@ -120,4 +166,5 @@ STEPS = (
     m064_provenance,
     m065_revocation_lists,
     m066_report_checkins,
+    m067_referral_steps,
 )

@@ -13,9 +13,9 @@ from fieldkit.event import create_event
 from fieldkit.event.template import load_template
 from fieldkit.store import open_store
 from tests.conftest import PASSPHRASE
-from tests.sample_dates import SAMPLE_EVENTS_AS_WRITTEN as SAMPLE_EVENTS  # every clock here is pinned
 from tests.metrics import clinic_day
 from tests.referrals.conftest import Clock
+from tests.sample_dates import SAMPLE_EVENTS_AS_WRITTEN as SAMPLE_EVENTS  # every clock here is pinned
 
 REPORT_DATE = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 REPORT_AT = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)

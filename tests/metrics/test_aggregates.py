@@ -15,8 +15,8 @@ from fieldkit.event import create_event
 from fieldkit.event.template import load_template
 from fieldkit.metrics.aggregates import TABLES
 from tests.conftest import PASSPHRASE
-from tests.sample_dates import SAMPLE_EVENTS_AS_WRITTEN as SAMPLE_EVENTS  # every clock here is pinned
 from tests.metrics import pilot
+from tests.sample_dates import SAMPLE_EVENTS_AS_WRITTEN as SAMPLE_EVENTS  # every clock here is pinned
 
 REPORT_DATE = date.today() - timedelta(days=1)
 

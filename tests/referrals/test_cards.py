@@ -12,8 +12,8 @@ from reportlab.lib.units import mm
 
 from fieldkit import referrals as rf
 from fieldkit import tokens
-from fieldkit.referrals import ReferralRefused
 from fieldkit.event import load_event
+from fieldkit.referrals import ReferralRefused
 from fieldkit.referrals.cards import print_cards, single_card
 from printables.referral_cards import CARD, LABEL, SHEET, render_cards
 from tests.pdf_checks import character_boxes, qr_boxes

@@ -8,7 +8,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 from textual import events
-from textual.widgets import Input, OptionList
+from textual.widgets import OptionList
 
 from fieldkit.checkin.passes import pass_token
 from fieldkit.people.importer import import_registrations
