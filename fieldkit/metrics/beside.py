@@ -3,7 +3,9 @@
 The report is a few long SQL statements, and SQLite lets go of Python's lock while a
 statement runs, so two parts on two connections use two cores. The reader is a second
 connection to the same file with the same key (fieldkit.store.connection.open_reader);
-it reads only, and its temporary tallies are its own. Each part reads the database as it
+it reads only, and its temporary tallies are its own. It stays open beside the store's connection
+until that closes, so the pages it has read and decrypted stay in its cache for the next report
+(the dashboard's refresh, another report the same day). Each part reads the database as it
 stands when each of its statements starts, as one connection did before. With no reader
 (a key the store cannot hand on), the parts run one after the other on the store's
 connection: the same statements, the same counts.
@@ -17,7 +19,6 @@ from collections.abc import Callable, Iterator
 from sqlite3 import Connection
 
 from fieldkit.store import Store
-from fieldkit.store.connection import open_reader
 
 Part = Callable[[Connection, dict], dict]
 
@@ -37,24 +38,43 @@ def run(store: Store, parts: list[Part], params: dict, cache_kib: int) -> list[d
                     return
                 index, part = queue.pop(0)
             try:
-                results[index] = part(conn, params)
+                with _snapshot(conn):
+                    results[index] = part(conn, params)
             except Exception as exc:  # noqa: BLE001 - raised again on the caller's thread below
                 failures.append(exc)
 
-    reader = open_reader(store.db.conn, store.path, cache_kib) if len(parts) > 1 else None
+    keeper = getattr(store.db.conn, "reader", None)
+    reader = keeper(store.path, cache_kib) if keeper is not None and len(parts) > 1 else None
     if reader is None:
         work(store.db.conn)
     else:
-        try:
-            helper = threading.Thread(target=work, args=(reader,), name="report-reader", daemon=True)
-            helper.start()
-            work(store.db.conn)
-            helper.join()
-        finally:
-            reader.close()
+        helper = threading.Thread(target=work, args=(reader,), name="report-reader", daemon=True)
+        helper.start()
+        work(store.db.conn)
+        helper.join()
     if failures:
         raise failures[0]
     return [result for result in results if result is not None]
+
+
+@contextlib.contextmanager
+def _snapshot(conn: Connection) -> Iterator[None]:
+    """One read transaction for a part: it reads the database as it stood when the part began,
+    and it ends with the part. Without it, Python's sqlite3 opens a transaction of its own at the
+    first INSERT into a temporary tally and leaves it open: the store's next write would then
+    be a savepoint inside it, shown on screen and never committed. Inside a transaction the
+    caller holds, a savepoint of the same name."""
+    inside = conn.in_transaction
+    conn.execute("SAVEPOINT fieldkit_report" if inside else "BEGIN")
+    try:
+        yield
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK TO fieldkit_report" if inside else "ROLLBACK")
+            if inside:
+                conn.execute("RELEASE fieldkit_report")
+        raise
+    conn.execute("RELEASE fieldkit_report" if inside else "COMMIT")
 
 
 @contextlib.contextmanager

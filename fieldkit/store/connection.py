@@ -61,10 +61,38 @@ def derive_key(passphrase: str, salt: bytes) -> bytes:
     return kdf.derive(passphrase.encode("utf-8"))
 
 
-class KeyedConnection(sqlcipher3.Connection):
+class _KeepsReader:
+    """A connection that keeps the one reader opened beside it (for the report) until it closes,
+    so the pages the reader has read and decrypted stay in its cache from one report to the next."""
+
+    _reader: sqlite3.Connection | None = None
+    _reader_path: Path | None = None
+
+    def reader(self, path: Path, cache_kib: int) -> sqlite3.Connection | None:
+        """The reader beside this connection (open_reader), opened at the first call."""
+        if self._reader is None or self._reader_path != path:
+            self._close_reader()
+            self._reader, self._reader_path = open_reader(self, path, cache_kib), path
+        return self._reader
+
+    def _close_reader(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
+    def close(self) -> None:
+        self._close_reader()
+        super().close()
+
+
+class KeyedConnection(_KeepsReader, sqlcipher3.Connection):
     """An SQLCipher connection that remembers its raw key (for open_reader)."""
 
     raw_key: bytes | None = None
+
+
+class PlainConnection(_KeepsReader, sqlite3.Connection):
+    """A connection to an unencrypted development database."""
 
 
 def _salt(path: Path) -> bytes | None:
@@ -92,7 +120,7 @@ def _key_raw(conn: sqlite3.Connection, key: bytes, salt: bytes = b"") -> None:
 def open_keyed(path: Path, passphrase: str | None) -> sqlite3.Connection:
     """A connection to `path` with its key set, nothing read yet (see connect())."""
     if passphrase is None:
-        return sqlite3.connect(str(path), check_same_thread=False)
+        return sqlite3.connect(str(path), check_same_thread=False, factory=PlainConnection)
     _refuse_nul(path, passphrase)
     conn = _sqlcipher(path)
     exists = path.exists() and path.stat().st_size > 0
