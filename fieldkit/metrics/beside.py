@@ -24,19 +24,22 @@ Part = Callable[[Connection, dict], dict]
 
 
 def run(store: Store, parts: list[Part], params: dict, cache_kib: int) -> list[dict]:
-    """Each part's tables, in the order of `parts` (taken longest first: put those first)."""
+    """Each part's tables, in the order of `parts`. The first part is the caller's, on the store's
+    connection (its thread also does the Python around the report); the reader takes the next,
+    and each connection then takes the next one left as it finishes: put the longest first."""
     store.keep_in_memory(cache_kib)
     results: list[dict | None] = [None] * len(parts)
     queue = list(enumerate(parts))
     lock = threading.Lock()
     failures: list[BaseException] = []
 
-    def work(conn: Connection) -> None:
+    def work(conn: Connection, first: tuple[int, Part] | None = None) -> None:
         while not failures:
             with lock:
-                if not queue:
+                if not queue and first is None:
                     return
-                index, part = queue.pop(0)
+                index, part = first or queue.pop(0)
+                first = None
             try:
                 with _snapshot(conn):
                     results[index] = part(conn, params)
@@ -48,9 +51,10 @@ def run(store: Store, parts: list[Part], params: dict, cache_kib: int) -> list[d
     if reader is None:
         work(store.db.conn)
     else:
+        mine = queue.pop(0)
         helper = threading.Thread(target=work, args=(reader,), name="report-reader", daemon=True)
         helper.start()
-        work(store.db.conn)
+        work(store.db.conn, mine)
         helper.join()
     if failures:
         raise failures[0]

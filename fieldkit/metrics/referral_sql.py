@@ -24,36 +24,33 @@ TEMP_TABLES = {
     " UNIQUE (day, outcome, channel, month, event_id))",
 }
 
-# Each referral (read in table order) with the first date of each step by the report date. The
-# first dates are kept beside the steps (referral_steps, m067, one row per referral with a step):
-# a first date after the report date means the step had not happened by then. `step` is
-# MATERIALIZED so that SQLite does not merge it into the query below, which would work the day of
-# issue out again at each of its six uses. The month is read from that day's number (no second
-# reading of the text time).
-_STEP = "iif(t.{name} <= :as_of, t.{name}) AS {name}"
+# Each referral (read in table order) with the day of each step by the report date. The first
+# date of each step and its Julian day are kept beside the steps (referral_steps, m067, one row
+# per referral with a step): a first date after the report date means the step had not happened
+# by then. `step` is MATERIALIZED so that SQLite does not merge it into the query below, which
+# would work the day of issue out again at each of its six uses. The month is read from that
+# day's number (no second reading of the text time).
+_JULIAN_DAY = "CAST({jd} + :day_offset + 0.5 AS INTEGER)"  # _DAY, from a Julian day kept
+
+
+def _step_day(name: str) -> str:
+    return f"iif(t.{name}_at <= :as_of, {_JULIAN_DAY.format(jd=f't.{name}_day')}) AS {name}"
+
+
 ROWS = f"""
 INSERT INTO temp.metrics_referral
 WITH step AS MATERIALIZED (
-  SELECT r.event_id, r.issued_at, r.channel, {_DAY.format(at="r.issued_at")} AS issued,
-         {", ".join(_STEP.format(name=name) for name in ("vetted_at", "booked_at", "first_at", "third_at", "ended_at"))}
+  SELECT coalesce(r.event_id, '') AS event_id, r.channel, {_DAY.format(at="r.issued_at")} AS issued,
+         t.vetted_at <= :as_of AS vetted, {", ".join(_step_day(name) for name in ("booked", "first", "third", "ended"))}
   FROM referrals r LEFT JOIN referral_steps t ON t.referral_id = r.id
   WHERE +r.issued_at <= :as_of AND +r.issued_at >= :since AND +r.issued_at < :until
-),
-referral AS (
-  SELECT coalesce(event_id, '') AS event_id, substr(date(issued), 1, 7) AS month, channel,
-         CASE WHEN third_at IS NOT NULL THEN 4 WHEN first_at IS NOT NULL THEN 3 WHEN booked_at IS NOT NULL THEN 2
-              WHEN vetted_at IS NOT NULL THEN 1 ELSE 0 END AS stage,
-         ended_at IS NOT NULL AS ended,
-         issued,
-         {_DAY.format(at="coalesce(booked_at, first_at)")} AS booked,
-         {_DAY.format(at="first_at")} AS first,
-         {_DAY.format(at="third_at")} AS third,
-         {_DAY.format(at="ended_at")} AS ended_on
-  FROM step
 )
-SELECT event_id, month, channel, stage, ended,
-       booked - issued, first - issued, third - issued, ended_on - issued, {_DAY.format(at=":as_of")} - issued
-FROM referral
+SELECT event_id, substr(date(issued), 1, 7), channel,
+       CASE WHEN third IS NOT NULL THEN 4 WHEN first IS NOT NULL THEN 3 WHEN booked IS NOT NULL THEN 2
+            WHEN vetted THEN 1 ELSE 0 END,
+       ended IS NOT NULL,
+       coalesce(booked, first) - issued, first - issued, third - issued, ended - issued, {_DAY.format(at=":as_of")} - issued
+FROM step
 """
 
 TALLY_COUNTS = f"""

@@ -131,14 +131,16 @@ _STEP_FACT = "at IS NOT NULL AND referral_id IS NOT NULL AND status IN ('vetted'
 def _steps_again(referral: str) -> str:
     return (
         f"DELETE FROM referral_steps WHERE referral_id = {referral};"
-        f" INSERT INTO referral_steps SELECT referral_id, {_STEP_MINS} FROM referral_status"
+        f" INSERT INTO referral_steps (referral_id, {', '.join(_STEP_COLUMNS)}) SELECT referral_id, {_STEP_MINS} FROM referral_status"
         f" WHERE referral_id = {referral} AND {_STEP_FACT} GROUP BY referral_id;"
     )
 
 
 def m067_referral_steps(db: Database) -> None:
     columns = ", ".join(f"{name} TEXT" for name in _STEP_COLUMNS)
-    db.execute(f"CREATE TABLE referral_steps (referral_id TEXT PRIMARY KEY, {columns}) WITHOUT ROWID")
+    # Each date's Julian day, worked out once here, not at each report.
+    days = ", ".join(f"{name[:-3]}_day REAL AS (julianday({name})) STORED" for name in _STEP_COLUMNS if name != "vetted_at")
+    db.execute(f"CREATE TABLE referral_steps (referral_id TEXT PRIMARY KEY, {columns}, {days}) WITHOUT ROWID")
     news = ", ".join(f"iif(NEW.{where}, NEW.at)" for where in _STEP_COLUMNS.values())
     lower = ", ".join(
         f"{name} = iif(excluded.{name} IS NOT NULL AND (referral_steps.{name} IS NULL OR excluded.{name} < referral_steps.{name}),"
@@ -148,14 +150,17 @@ def m067_referral_steps(db: Database) -> None:
     new_fact = _STEP_FACT.replace("at IS", "NEW.at IS").replace("referral_id IS", "NEW.referral_id IS").replace("status IN", "NEW.status IN")
     db.execute(
         f"CREATE TRIGGER referral_steps_added AFTER INSERT ON referral_status WHEN {new_fact} BEGIN"
-        f" INSERT INTO referral_steps VALUES (NEW.referral_id, {news}) ON CONFLICT (referral_id) DO UPDATE SET {lower}; END"
+        f" INSERT INTO referral_steps (referral_id, {', '.join(_STEP_COLUMNS)}) VALUES (NEW.referral_id, {news}) ON CONFLICT (referral_id) DO UPDATE SET {lower}; END"
     )
     db.execute(f"CREATE TRIGGER referral_steps_removed AFTER DELETE ON referral_status BEGIN {_steps_again('OLD.referral_id')} END")
     db.execute(
         "CREATE TRIGGER referral_steps_changed AFTER UPDATE ON referral_status BEGIN"
         f" {_steps_again('OLD.referral_id')} {_steps_again('NEW.referral_id')} END"
     )
-    db.execute(f"INSERT INTO referral_steps SELECT referral_id, {_STEP_MINS} FROM referral_status WHERE {_STEP_FACT} GROUP BY referral_id")
+    db.execute(
+        f"INSERT INTO referral_steps (referral_id, {', '.join(_STEP_COLUMNS)})"
+        f" SELECT referral_id, {_STEP_MINS} FROM referral_status WHERE {_STEP_FACT} GROUP BY referral_id"
+    )
 
 
 STEPS = (

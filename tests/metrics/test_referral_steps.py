@@ -18,12 +18,14 @@ from tests.metrics.test_query_equivalence import STATUSES, awkward_event
 
 # Worked out from the facts, as the report did before m067.
 FROM_FACTS = """
-SELECT referral_id, min(at) FILTER (WHERE status = 'vetted'), min(at) FILTER (WHERE status = 'booked'),
-       min(at) FILTER (WHERE status = 'first_session'), min(at) FILTER (WHERE status = 'third_session'),
-       min(at) FILTER (WHERE status IN ('declined', 'expired'))
-FROM referral_status WHERE at IS NOT NULL AND referral_id IS NOT NULL
-  AND status IN ('vetted', 'booked', 'first_session', 'third_session', 'declined', 'expired')
-GROUP BY referral_id ORDER BY referral_id
+SELECT referral_id, vetted, booked, first, third, ended, julianday(booked), julianday(first), julianday(third), julianday(ended)
+FROM (SELECT referral_id, min(at) FILTER (WHERE status = 'vetted') AS vetted, min(at) FILTER (WHERE status = 'booked') AS booked,
+             min(at) FILTER (WHERE status = 'first_session') AS first, min(at) FILTER (WHERE status = 'third_session') AS third,
+             min(at) FILTER (WHERE status IN ('declined', 'expired')) AS ended
+      FROM referral_status WHERE at IS NOT NULL AND referral_id IS NOT NULL
+        AND status IN ('vetted', 'booked', 'first_session', 'third_session', 'declined', 'expired')
+      GROUP BY referral_id)
+ORDER BY referral_id
 """
 KEPT = "SELECT * FROM referral_steps ORDER BY referral_id"
 
