@@ -181,20 +181,24 @@ def test_the_faster_sql_counts_what_the_first_sql_counted(tmp_path, template, se
         store.close()
 
 
-def _as_before_m066(path) -> None:
-    """Make the database what the code before m066 left: the earlier registration and check-in indexes."""
+def as_before(path, migration: str, undo: tuple[str, ...]) -> None:
+    """Make the database what the code before `migration` left: `undo` takes back what it did."""
     store = open_store(path, PASSPHRASE)
-    for statement in (
-        "DROP INDEX registrations_people",
-        "CREATE INDEX registrations_people ON registrations (event_id, person_id, source)",
-        "DROP INDEX checkins_by_registration",
-        "CREATE INDEX idx_checkins_registration_id ON checkins (registration_id)",
-        "DELETE FROM _sqlite_migrations WHERE name = 'm066_report_checkins'",
-    ):
+    for statement in (*undo, f"DELETE FROM _sqlite_migrations WHERE name = '{migration}'"):
         store.db.execute(statement)
     store.db.execute("UPDATE fieldkit_meta SET value = ? WHERE key = 'schema_version'", [str(schema_version() - 1)])
     store.db.conn.commit()
     store.close()
+
+
+def _as_before_m066(path) -> None:
+    """The earlier registration and check-in indexes."""
+    as_before(path, "m066_report_checkins", (
+        "DROP INDEX registrations_people",
+        "CREATE INDEX registrations_people ON registrations (event_id, person_id, source)",
+        "DROP INDEX checkins_by_registration",
+        "CREATE INDEX idx_checkins_registration_id ON checkins (registration_id)",
+    ))
 
 
 def test_an_event_database_made_before_m066_counts_the_same_once_opened(tmp_path, template):

@@ -11,10 +11,9 @@ from hypothesis import strategies as st
 
 from fieldkit.metrics import queries
 from fieldkit.store import new_id, open_store
-from fieldkit.store.schema import schema_version
 from tests.conftest import PASSPHRASE
 from tests.metrics import reference_queries
-from tests.metrics.test_query_equivalence import STATUSES, awkward_event
+from tests.metrics.test_query_equivalence import STATUSES, as_before, awkward_event
 
 # Worked out from the facts, as the report did before m067.
 FROM_FACTS = """
@@ -97,18 +96,12 @@ def test_a_purged_first_session_is_no_longer_counted(tmp_path, template):
 def test_an_event_database_made_before_m067_gets_the_first_dates_when_opened(tmp_path, template):
     path = tmp_path / "event.db"
     awkward_event(path, template, seed=6).close()
-    store = open_store(path, PASSPHRASE)
-    for statement in (
+    as_before(path, "m067_referral_steps", (
         "DROP TABLE referral_steps",
         "DROP TRIGGER referral_steps_added",
         "DROP TRIGGER referral_steps_removed",
         "DROP TRIGGER referral_steps_changed",
-        "DELETE FROM _sqlite_migrations WHERE name = 'm067_referral_steps'",
-    ):
-        store.db.execute(statement)
-    store.db.execute("UPDATE fieldkit_meta SET value = ? WHERE key = 'schema_version'", [str(schema_version() - 1)])
-    store.db.conn.commit()
-    store.close()
+    ))
     store = open_store(path, PASSPHRASE)
     try:
         assert store.db.execute(KEPT).fetchall() == store.db.execute(FROM_FACTS).fetchall() != []
