@@ -62,7 +62,10 @@ class Content:
             values = self.rows.get(row_id)
             if values is None:
                 return None  # purged since: only the log entry travels, the tombstone follows
-            return {k: v for k, v in values.items() if k not in COMMON_COLUMNS}
+            payload = values.copy()  # every synced row has the common columns: three deletes, not a filter
+            for name in COMMON_COLUMNS:
+                del payload[name]
+            return payload
         if op == SET:
             values = self.rows.get(row_id, {})
             # Only the fields this change still decides: later writes travel with their own changes.
