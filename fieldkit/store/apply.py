@@ -185,11 +185,10 @@ def _whole_tombstones(store: Store, table: str, row_ids: list[str]) -> dict[str,
     return found
 
 
-def _purged_fields(c: RemoteChange) -> list[str]:
-    return c.payload["fields"] if c.op == PURGE else []
-
-
 def _write_tombstones(store: Store, table: str, changes: list[RemoteChange]) -> None:
+    purges = [c for c in changes if c.op == PURGE]  # few, if any: no call per change
+    if not purges:
+        return
     store.db.conn.executemany(
         "INSERT INTO tombstones (tbl, row_id, field, hlc, origin, reason) VALUES (?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (tbl, row_id, field) DO UPDATE SET"
@@ -197,8 +196,8 @@ def _write_tombstones(store: Store, table: str, changes: list[RemoteChange]) -> 
         " WHERE (excluded.hlc, excluded.origin) > (tombstones.hlc, tombstones.origin)",
         [
             (table, c.row_id, f, c.hlc, c.origin, c.payload["reason"])
-            for c in changes
-            for f in _purged_fields(c)
+            for c in purges
+            for f in c.payload["fields"]
         ],
     )
 
@@ -232,7 +231,7 @@ def _has_triggers(store: Store, table: str) -> bool:
 
 
 def _apply_facts(store: Store, table: str, changes: list[RemoteChange]) -> None:
-    purged = {c.row_id for c in changes if WHOLE_ROW in _purged_fields(c)}
+    purged = {c.row_id for c in changes if c.op == PURGE and WHOLE_ROW in c.payload["fields"]}
     inserts = [c for c in changes if c.op == INSERT and c.payload is not None]
     gone = purged | set(_whole_tombstones(store, table, [c.row_id for c in inserts]))
     rows = [
@@ -323,7 +322,8 @@ def _apply_records(store: Store, table: str, changes: list[RemoteChange]) -> Non
         row = dict(state.values) if existed else {"id": row_id}
         row.update(pending[row_id])
         row["origin"] = origin
-        newest = max((hlc for hlc, _ in state.clocks.values()), default=None)
+        # The newest field stamp: stamps are (hlc, origin), so the greatest has the newest hlc.
+        newest = max(state.clocks.values())[0] if state.clocks else None
         row["hlc"] = newest or (state.values or {}).get("hlc") or state.last_set
         (updates if existed else inserts).append(row)
 
