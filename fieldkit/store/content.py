@@ -7,6 +7,7 @@ are chained at the upgrade that introduced provenance (fieldkit/store/history.py
 from __future__ import annotations
 
 from collections import defaultdict
+from operator import itemgetter
 from typing import Any
 
 from fieldkit.store.changes import COMMON_COLUMNS, INSERT, PURGE, SET
@@ -22,7 +23,7 @@ class Content:
 
     def __init__(self, kind: str):
         self.kind = kind
-        self.rows: dict[str, dict[str, Any]] = {}
+        self.rows: dict[str, dict[str, Any]] = {}  # id -> its columns but the common ones
         self.clocks: dict[str, dict[str, tuple[str, str]]] = defaultdict(dict)
         self.tombstones: dict[str, list[tuple[str, str, str, str]]] = defaultdict(list)
 
@@ -36,9 +37,12 @@ class Content:
             marks = ", ".join("?" for _ in chunk)
             cursor = db.execute(f"SELECT * FROM [{table}] WHERE id IN ({marks})", chunk)
             names = [d[0] for d in cursor.description]
+            at_id = names.index("id")
+            kept = [i for i, name in enumerate(names) if name not in COMMON_COLUMNS]
+            fields = [names[i] for i in kept]
+            pick = itemgetter(*kept, at_id)  # the id last: always a tuple, and zip stops before it
             for values in cursor:
-                row = dict(zip(names, values))
-                found.rows[row["id"]] = row
+                found.rows[values[at_id]] = dict(zip(fields, pick(values)))
             if kind == RECORD:
                 for row_id, name, hlc, origin in db.execute(
                     f"SELECT row_id, field, hlc, origin FROM field_clocks WHERE tbl = ? AND row_id IN ({marks})",
@@ -62,10 +66,7 @@ class Content:
             values = self.rows.get(row_id)
             if values is None:
                 return None  # purged since: only the log entry travels, the tombstone follows
-            payload = values.copy()  # every synced row has the common columns: three deletes, not a filter
-            for name in COMMON_COLUMNS:
-                del payload[name]
-            return payload
+            return values.copy()
         if op == SET:
             values = self.rows.get(row_id, {})
             # Only the fields this change still decides: later writes travel with their own changes.
