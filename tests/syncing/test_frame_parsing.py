@@ -113,3 +113,47 @@ def test_a_batch_frame_reads_back_as_written():
                "changes": [[1, "checkins", "01K0000000000000000000000F", "0000000000002-000000", "insert",
                             {"n": 2**62, "f": -1.2345678901234567e-308, "s": "\\\"[{"}, None]]}
     assert decode(encode(message)[4:]) == message
+
+
+def json_frame(message) -> bytes:
+    """The reference: what `encode` wrote before orjson."""
+    body = json.dumps(message, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    return len(body).to_bytes(4, "big") + body
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=json_values)
+def test_a_frame_is_written_as_json_wrote_it(value):
+    """Byte for byte, but for floats: orjson writes 1e-7 where json wrote 1e-07, the same number."""
+    message = {"type": "x", "v": value}
+    leaves = list(_leaves(value))
+    if any(isinstance(v, int) and not -(2**63) <= v < 2**64 for v in leaves):
+        return  # over 64 bits: orjson refuses, and json writes it (next test)
+    if any(isinstance(v, float) for v in leaves):
+        assert same(decode(encode(message)[4:]), decode(json_frame(message)[4:]))
+    else:
+        assert encode(message) == json_frame(message)
+
+
+def _leaves(value):
+    if isinstance(value, list):
+        for item in value:
+            yield from _leaves(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _leaves(item)
+    else:
+        yield value
+
+
+@pytest.mark.parametrize("message", [
+    {"type": "x", "v": 2**70},  # orjson writes integers of 64 bits at most
+    {"type": "x", "v": {1: "a key that is a number"}},
+])
+def test_what_orjson_refuses_is_written_by_json(message):
+    assert encode(message) == json_frame(message)
+
+
+def test_what_json_refused_is_still_refused():
+    with pytest.raises(UnicodeEncodeError):
+        encode({"type": "x", "v": "\ud800"})
