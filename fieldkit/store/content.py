@@ -14,6 +14,7 @@ from fieldkit.store.changes import COMMON_COLUMNS, INSERT, PURGE, SET
 from fieldkit.store.synced import RECORD
 
 _CHUNK = 500
+_NO_CLOCKS: dict[str, tuple[str, str]] = {}
 
 LogRow = tuple[str, int, str, str, str, str]  # (origin, seq, tbl, row_id, hlc, op)
 
@@ -70,11 +71,11 @@ class Content:
         if op == SET:
             values = self.rows.get(row_id, {})
             # Only the fields this change still decides: later writes travel with their own changes.
-            return {
-                name: values.get(name)
-                for name, clock in self.clocks.get(row_id, {}).items()
-                if clock == stamp and name in values
-            }
+            decided = {}
+            for name, clock in self.clocks.get(row_id, _NO_CLOCKS).items():
+                if clock == stamp and name in values:
+                    decided[name] = values[name]
+            return decided
         if op == PURGE:
             mine = [t for t in self.tombstones.get(row_id, []) if (t[1], t[2]) == stamp]
             return {"fields": [t[0] for t in mine], "reason": mine[0][3] if mine else ""}
