@@ -164,15 +164,16 @@ def _provable_end(
 
 
 def _with_content(store: Store, rows: list[tuple], may_hold: Callable[[str], bool]) -> list[RemoteChange]:
+    held = {table: may_hold(table) for table in {row[2] for row in rows}}  # asked once per table, not per row
     wanted: dict[str, list[str]] = defaultdict(list)
     for _origin, _seq, table, row_id, _hlc, op, _proof, _hash in rows:
-        if op not in (WITHHELD, PURGE) and may_hold(table):
+        if op != WITHHELD and op != PURGE and held[table]:
             wanted[table].append(row_id)
     content = {table: Content.load(store.db, table, store.synced[table], ids) for table, ids in wanted.items()}
     changes = []
     for row in rows:
         origin, seq, table, row_id, hlc, op, proof, head = row
-        if op == WITHHELD or not may_hold(table):
+        if op == WITHHELD or not held[table]:
             # Only what places it in the chain: its body digest, never its row id, stamp or content.
             changes.append(RemoteChange(origin, seq, table, "", "", WITHHELD, None, _body(row), head))
         elif op == PURGE:

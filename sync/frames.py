@@ -16,6 +16,8 @@ from array import array
 from itertools import accumulate
 from typing import Any
 
+import orjson
+
 MAX_FRAME = 4 * 1024 * 1024
 # Field Kit's own frames nest 4 deep (a batch: frame, changes, change, content).
 MAX_DEPTH = 32
@@ -30,6 +32,13 @@ _DEPTH_STEP = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
 # Every digit to "0", everything else to " ": a run of 19 zeros is a number that may not fit 64 bits.
 _DIGIT_RUNS = bytes.maketrans(bytes(range(256)), bytes(48 if 48 <= c <= 57 else 32 for c in range(256)))
 _DEPTH_CHUNK = 1 << 16  # a frame nested too deep is refused after its first 64 KiB of brackets
+# Digits, dots and capital Es to "0", everything else to " ": runs that may be parts of a long number.
+_NUMBER_RUNS = bytes.maketrans(
+    bytes(range(256)), bytes(48 if (48 <= c <= 57 or c in b".E") else 32 for c in range(256))
+)
+_SHORT_RUN = 15
+_LONG_RUN = b"0" * _SHORT_RUN
+_RUNS_LOOKED_AT = 64  # long runs inside strings looked past before the bounded parse is used instead
 
 
 class FrameError(Exception):
@@ -45,7 +54,14 @@ class SessionOverrun(TimeoutError):
 
 
 def encode(message: dict[str, Any]) -> bytes:
-    body = json.dumps(message, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    """The frame of `message`: compact UTF-8 JSON, written by orjson (a sixteenth of what
+    `json.dumps` spends on a batch; the same bytes, but that a float may be written shorter,
+    1e-7 for 1e-07); what orjson refuses (an integer over 64 bits, a key that is not text,
+    a lone surrogate) goes through `json` as before."""
+    try:
+        body = orjson.dumps(message)
+    except orjson.JSONEncodeError:
+        body = json.dumps(message, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
     if len(body) > MAX_FRAME:
         raise FrameError(f"frame of {len(body)} bytes is over the {MAX_FRAME}-byte limit")
     return _HEADER.pack(len(body)) + body
@@ -57,11 +73,20 @@ def check_depth(body: bytes) -> None:
     For broken JSON the depth counted is at least what json.loads reaches before its
     first error, so a body that passes never recurses deeper than MAX_DEPTH there.
     """
+    _check_depth(_without_escapes(body))
+
+
+def _without_escapes(body: bytes) -> bytes:
+    """`body` without its escaped backslashes and quotes. Escapes pair left to right inside
+    strings, so every quote left is a string's start or end (a backslash outside strings is
+    invalid), and nothing outside strings changes."""
     if b"\\" in body:
-        # Escapes pair left to right inside strings; dropping \\ then \" leaves every
-        # remaining quote a string's start or end (a backslash outside strings is invalid).
-        body = body.replace(b"\\\\", b"").replace(b'\\"', b"")
-    skeleton = body.translate(None, _NOT_SKELETON)
+        return body.replace(b"\\\\", b"").replace(b'\\"', b"")
+    return body
+
+
+def _check_depth(plain: bytes) -> None:
+    skeleton = plain.translate(None, _NOT_SKELETON)
     outside = skeleton.replace(b'""', b"")
     if b'"' in outside:
         # Some string holds a bracket: keep only what lies between strings.
@@ -72,6 +97,24 @@ def check_depth(body: bytes) -> None:
         if max(running) > MAX_DEPTH:
             raise FrameError(f"malformed frame: nested more than {MAX_DEPTH} levels deep")
         depth = running[-1]
+
+
+def _numbers_are_short(plain: bytes) -> bool:
+    """Whether every number outside strings is short enough for the fast parse (orjson): no run of
+    _SHORT_RUN digits, dots and capital Es outside strings. Then every integer has at most 14
+    digits (well within 64 bits) and every float at most 31 characters (a sign, 14, an exponent
+    mark, a sign, 14). Runs inside strings (hex digests) are told by the quotes before them."""
+    runs = plain.translate(_NUMBER_RUNS)
+    at, quotes, counted = runs.find(_LONG_RUN), 0, 0
+    for _ in range(_RUNS_LOOKED_AT):
+        if at == -1:
+            return True
+        quotes += plain.count(b'"', counted, at)
+        counted = at
+        if quotes % 2 == 0:
+            return False  # a long number outside strings: the bounded parse says what it is
+        at = runs.find(_LONG_RUN, runs.find(b" ", at))
+    return False  # so many long runs in strings: the bounded parse, whose cost does not grow with them
 
 
 def _shown(number: str) -> str:
@@ -96,25 +139,47 @@ def _no_constant(text: str) -> Any:
 
 
 def decode(body: bytes) -> dict[str, Any]:
-    """The message in one frame's body, or FrameError: never RecursionError or OverflowError."""
+    """The message in one frame's body, or FrameError: never RecursionError or OverflowError.
+
+    Parsed by orjson (half the time of `json.loads`) when its bounds are shown to hold before
+    it runs: UTF-8, nesting, and no number outside strings long enough to be over 64 bits or 32
+    characters. Anything else, and anything orjson refuses, goes through the bounded parse
+    below, which says why a frame is refused; both give the same message for a frame both take.
+    """
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise FrameError("malformed frame: not UTF-8 JSON") from None
-    check_depth(body)
+    plain = _without_escapes(body)
+    _check_depth(plain)
+    message: Any = _UNPARSED
+    if _numbers_are_short(plain):
+        try:
+            message = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            pass  # refused, or something orjson is stricter about (a lone surrogate): see below
+    if message is _UNPARSED:
+        message = _bounded_parse(body, text)
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        raise FrameError("malformed frame: not an object with a type")
+    return message
+
+
+_UNPARSED = object()
+
+
+def _bounded_parse(body: bytes, text: str) -> Any:
+    """`json.loads` with every number checked as it is parsed (NaN and Infinity refused)."""
     # Ints are checked one by one only when some run of digits (in a string, perhaps) could
     # be one over 64 bits: the check costs a third of the parse, the scan for runs a tenth.
     long_digits = b"0" * 19 in body.translate(_DIGIT_RUNS)
     try:
-        message = json.loads(
+        return json.loads(
             text, parse_int=_bounded_int if long_digits else int,
             parse_float=_bounded_float, parse_constant=_no_constant,
         )
     except ValueError:
         raise FrameError("malformed frame: not UTF-8 JSON") from None
-    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
-        raise FrameError("malformed frame: not an object with a type")
-    return message
 
 
 class Channel:

@@ -40,5 +40,5 @@ def encoded_frames_for(
         incomplete=incomplete,
     ):
         for run in runs:  # fields the peer's role may not hold travel as their digests only
-            run.changes = [scope.scoped(change, peer_role) for change in run.changes]
+            run.changes = scope.scoped(run.changes, peer_role)
         yield encoded_runs(runs, sign, scope.withheld_from_some_role)

@@ -73,12 +73,20 @@ def hidden_fields(role: str, table: str) -> frozenset[str]:
     return frozenset(name for name, roles in FIELD_ROLES.get(table, {}).items() if role not in roles)
 
 
-def scoped(change: RemoteChange, role: str) -> RemoteChange:
-    """`change` as a laptop enrolled as `role` may receive it: without the fields it may not hold."""
-    hidden = hidden_fields(role, change.table)
-    if not hidden or change.op not in (INSERT, SET) or not change.payload or hidden.isdisjoint(change.payload):
-        return change
-    return replace(change, payload={k: v for k, v in change.payload.items() if k not in hidden})
+def scoped(changes: list[RemoteChange], role: str) -> list[RemoteChange]:
+    """`changes` as a laptop enrolled as `role` may receive them: without the fields it may not
+    hold (each table's fields looked up once: a batch holds thousands of changes of a few tables)."""
+    hidden: dict[str, frozenset[str]] = {}
+    out = []
+    for change in changes:
+        table = change.table
+        if table not in hidden:
+            hidden[table] = hidden_fields(role, table)
+        fields = hidden[table]
+        if fields and change.op in (INSERT, SET) and change.payload and not fields.isdisjoint(change.payload):
+            change = replace(change, payload={k: v for k, v in change.payload.items() if k not in fields})
+        out.append(change)
+    return out
 
 
 def lacks_for(holder_role: str, receiver_role: str, table: str) -> bool:

@@ -167,7 +167,7 @@ class Gate:
             else:
                 proof = extra  # a placeholder: its body
             prev = link(prev, c.origin, c.seq, c.table, body(c.row_id, c.hlc, op, proof))
-            proven.append(RemoteChange(c.origin, c.seq, c.table, c.row_id, c.hlc, op, c.payload, proof, prev))
+            proven.append(c.proven(proof, prev))
         return proven
 
     def _check_continuity(self, run: Arrived, proven: list[RemoteChange]) -> None:

@@ -7,12 +7,14 @@ are chained at the upgrade that introduced provenance (fieldkit/store/history.py
 from __future__ import annotations
 
 from collections import defaultdict
+from operator import itemgetter
 from typing import Any
 
 from fieldkit.store.changes import COMMON_COLUMNS, INSERT, PURGE, SET
 from fieldkit.store.synced import RECORD
 
 _CHUNK = 500
+_NO_CLOCKS: dict[str, tuple[str, str]] = {}
 
 LogRow = tuple[str, int, str, str, str, str]  # (origin, seq, tbl, row_id, hlc, op)
 
@@ -22,7 +24,7 @@ class Content:
 
     def __init__(self, kind: str):
         self.kind = kind
-        self.rows: dict[str, dict[str, Any]] = {}
+        self.rows: dict[str, dict[str, Any]] = {}  # id -> its columns but the common ones
         self.clocks: dict[str, dict[str, tuple[str, str]]] = defaultdict(dict)
         self.tombstones: dict[str, list[tuple[str, str, str, str]]] = defaultdict(list)
 
@@ -36,9 +38,12 @@ class Content:
             marks = ", ".join("?" for _ in chunk)
             cursor = db.execute(f"SELECT * FROM [{table}] WHERE id IN ({marks})", chunk)
             names = [d[0] for d in cursor.description]
+            at_id = names.index("id")
+            kept = [i for i, name in enumerate(names) if name not in COMMON_COLUMNS]
+            fields = [names[i] for i in kept]
+            pick = itemgetter(*kept, at_id)  # the id last: always a tuple, and zip stops before it
             for values in cursor:
-                row = dict(zip(names, values))
-                found.rows[row["id"]] = row
+                found.rows[values[at_id]] = dict(zip(fields, pick(values)))
             if kind == RECORD:
                 for row_id, name, hlc, origin in db.execute(
                     f"SELECT row_id, field, hlc, origin FROM field_clocks WHERE tbl = ? AND row_id IN ({marks})",
@@ -62,15 +67,15 @@ class Content:
             values = self.rows.get(row_id)
             if values is None:
                 return None  # purged since: only the log entry travels, the tombstone follows
-            return {k: v for k, v in values.items() if k not in COMMON_COLUMNS}
+            return values.copy()
         if op == SET:
             values = self.rows.get(row_id, {})
             # Only the fields this change still decides: later writes travel with their own changes.
-            return {
-                name: values.get(name)
-                for name, clock in self.clocks.get(row_id, {}).items()
-                if clock == stamp and name in values
-            }
+            decided = {}
+            for name, clock in self.clocks.get(row_id, _NO_CLOCKS).items():
+                if clock == stamp and name in values:
+                    decided[name] = values[name]
+            return decided
         if op == PURGE:
             mine = [t for t in self.tombstones.get(row_id, []) if (t[1], t[2]) == stamp]
             return {"fields": [t[0] for t in mine], "reason": mine[0][3] if mine else ""}
