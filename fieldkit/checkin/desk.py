@@ -350,12 +350,11 @@ class Desk:
     def undo_last(self, reason: str = "undone at the desk") -> VoidResult:
         """Void this desk's latest check-in that is not voided yet (a new fact, not a delete)."""
         with self.store.transaction():
-            row = self.store.db.execute(
-                f"SELECT c.id, c.registration_id, c.checked_in_at, c.method FROM checkins c"
-                f" WHERE c.origin = ? AND {_NOT_VOIDED} ORDER BY c.checked_in_at DESC, c.hlc DESC LIMIT 1",
-                [self.store.device_id],
+            last = lookup.latest_checkins(self.store, 1, self.store.device_id, then_by_stamp=True)
+            row = last and self.store.db.execute(
+                "SELECT id, registration_id, checked_in_at, method FROM checkins WHERE id = ?", last
             ).fetchone()
-            if row is None:
+            if not row:
                 raise CheckinRefused(NOTHING_TO_UNDO, "There is no check-in at this desk to undo.")
             now = utc_text(self.store.now())
             self.store.append_fact(
