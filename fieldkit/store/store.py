@@ -54,6 +54,7 @@ class Store:
         self._held: dict[str, tuple] = {}  # validate.py's rules, per table
         self._open = 0  # transactions and savepoints of this store open now, outermost = 1
         self._torn = 0  # the outermost of them holding a fact without its change-log row (0: none)
+        self._inserts: dict[tuple[str, ...], str] = {}  # a fact's INSERT, by table and columns
 
     # -- identity ---------------------------------------------------------
     @property
@@ -118,12 +119,7 @@ class Store:
     # -- the one write path -----------------------------------------------
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Store]:
-        """Group several writes into one transaction (nested calls join it)."""
-        with self._immediate():
-            yield self
-
-    @contextlib.contextmanager
-    def _immediate(self) -> Iterator[None]:
+        """Group several writes into one transaction (nested calls join it: a savepoint)."""
         # BEGIN IMMEDIATE takes the write lock first, so a read inside the transaction
         # never has to be upgraded under another process's commit (app and sync together).
         conn = self.db.conn
@@ -134,7 +130,7 @@ class Store:
             # A nested write is a savepoint of one constant name (SQLite releases and rolls back
             # to the innermost of that name), so its statements are prepared once, not per write.
             conn.execute("SAVEPOINT fieldkit_nested" if nested else "BEGIN IMMEDIATE")
-            yield
+            yield self
             if self._torn and level == 1:  # a write failed half-way and its error was caught
                 raise WriteRefused("A write failed half-way through this transaction: none of it was saved.")
             conn.execute("RELEASE fieldkit_nested" if nested else "COMMIT")
@@ -159,7 +155,7 @@ class Store:
     def _stamped_write(self) -> Iterator[tuple[str, int, bytes]]:
         """One write transaction, its clock stamp and its place in this laptop's feed (seq and
         the hash it follows); the clock is restored if it fails."""
-        with self._immediate():
+        with self.transaction():
             yield self._place()
 
     def _place(self) -> tuple[str, int, bytes]:
@@ -242,11 +238,11 @@ class Store:
         row = self._check(table, schema.FACT, INSERT, row)
         proof = fact_proof({k: v for k, v in row.items() if k not in COMMON_COLUMNS})
         if not (self._open and self.db.conn.in_transaction):
-            with self._immediate():
+            with self.transaction():
                 return self._append(table, row, proof)
         # Inside this store's own transaction no savepoint of its own (two statements fewer a
         # check-in): if the change-log row fails after the fact went in, that transaction is
-        # torn and can only roll back (_immediate), even if its caller catches the error.
+        # torn and can only roll back (transaction), even if its caller catches the error.
         before, torn = (self.clock.millis, self.clock.counter), self._torn
         try:
             return self._append(table, row, proof, torn)
@@ -257,8 +253,11 @@ class Store:
     def _append(self, table: str, row: dict[str, Any], proof: bytes, torn: int | None = None) -> str:
         place = self._place()
         row["origin"], row["hlc"] = self.device_id, place[0]
-        names, marks = ", ".join(f"[{n}]" for n in row), ", ".join("?" * len(row))
-        self.db.conn.execute(f"INSERT INTO [{table}] ({names}) VALUES ({marks})", list(row.values()))
+        sql = self._inserts.get(key := (table, *row))
+        if sql is None:
+            names, marks = ", ".join(f"[{n}]" for n in row), ", ".join("?" * len(row))
+            sql = self._inserts[key] = f"INSERT INTO [{table}] ({names}) VALUES ({marks})"
+        self.db.conn.execute(sql, list(row.values()))
         if torn is not None:  # until its change-log row is in too
             self._torn = min(torn, self._open) if torn else self._open
         self._log(place, table, row["id"], INSERT, proof)
