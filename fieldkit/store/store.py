@@ -202,9 +202,8 @@ class Store:
         if not may_author(self.principal, table, op):
             raise WriteRefused(refusal(self.principal, table, op) + " Do it on that laptop.")
         types = self.column_types(table)
-        unknown = set(values) - set(types)
-        if unknown:
-            raise WriteRefused(f"{table} has no column {', '.join(sorted(unknown))}.")
+        if not values.keys() <= types.keys():
+            raise WriteRefused(f"{table} has no column {', '.join(sorted(values.keys() - types.keys()))}.")
         # Stored exactly as hashed: what SQLite would make of the value, or a refusal.
         return {name: as_stored(value, types[name], table, name) for name, value in values.items()}
 
