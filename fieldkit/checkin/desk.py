@@ -30,6 +30,7 @@ from fieldkit.people.registry import add_person, add_registration
 from fieldkit.people.tickets import looks_like_ticket, registration_by_ticket
 from fieldkit.store import DB_ERRORS, Store, id_text, new_id, utc_text
 from fieldkit.store.faults import storage_fault
+from fieldkit.store.ids import nonce_bytes
 from fieldkit.tokens import (
     MALFORMED,
     PASS,
@@ -292,7 +293,7 @@ class Desk:
         if nonce:
             checkin_id = checkin_id_for(self.store.device_id, nonce)
         else:
-            made = ULID().bytes  # the desk's own nonce: its time is at hand, not decoded again
+            made = nonce_bytes()  # the desk's own nonce: its time is at hand, not decoded again
             nonce = id_text(made)
             checkin_id = checkin_id_for(self.store.device_id, nonce, made[:6])
         db = self.store.db.conn

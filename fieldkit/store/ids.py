@@ -1,5 +1,8 @@
 """Globally unique, time-ordered row ids (ULID)."""
 
+import os
+import time
+
 from ulid import ULID
 
 # Crockford's base32, which ULIDs are written in, two letters (10 bits) at a time.
@@ -23,6 +26,12 @@ def id_text(raw: bytes) -> str:
 def new_id() -> str:
     """A new ULID as its 26-character Crockford base32 string."""
     return id_text(ULID().bytes)
+
+
+def nonce_bytes() -> bytes:
+    """A ULID's 16 bytes for a one-off nonce: this millisecond and 80 random bits, a third of
+    `ULID()`'s time (which keeps ids made in one millisecond in order, as a nonce needs not)."""
+    return (time.time_ns() // 1_000_000).to_bytes(6, "big") + os.urandom(10)
 
 
 _CROCKFORD = frozenset("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
