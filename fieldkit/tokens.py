@@ -13,6 +13,7 @@ keyboard-wedge scanner types them faithfully. See docs/tokens.md.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import re
 import struct
@@ -119,7 +120,7 @@ class KeyRing:
         recorded = self.recorded_at(kind, token_id) if self.recorded_at else None
         return bool(revoked and recorded and recorded < revoked)
 
-    @property
+    @functools.cached_property
     def tag(self) -> bytes:
         return event_tag(self.event_id)
 

@@ -106,6 +106,15 @@ def test_id_text_writes_any_16_bytes_as_python_ulid_does():
         assert id_text(raw) == str(ULID.from_bytes(raw))
 
 
+def test_a_desks_own_nonce_is_a_ulid_of_the_moment_of_the_scan(desk):
+    before = datetime.now(timezone.utc)
+    result = desk.scan(pass_token(desk.store, register(desk.store, "Ana Silva")))
+    (nonce,) = desk.store.db.execute("SELECT nonce FROM checkins WHERE id = ?", [result.checkin_id]).fetchone()
+    made = ULID.from_str(nonce).datetime
+    assert before.replace(microsecond=before.microsecond // 1000 * 1000) <= made <= datetime.now(timezone.utc)
+    assert result.checkin_id[:10] == nonce[:10]  # the check-in id sorts by the scan's time
+
+
 def test_same_code_within_two_seconds_is_one_checkin(desk, wall):
     token = pass_token(desk.store, register(desk.store, "Ana Silva"))
     first = desk.scan(token)

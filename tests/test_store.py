@@ -182,6 +182,48 @@ def test_a_write_that_fails_midway_leaves_neither_row_nor_log(with_fact_table):
     assert store.clock.last == before_clock
 
 
+def _fail_the_log_of(store, table: str) -> None:
+    """The fact row goes in; then its change-log insert fails, as a full disk would."""
+    store.db.execute(
+        f"CREATE TRIGGER fail_log BEFORE INSERT ON changes WHEN NEW.tbl = '{table}'"
+        " BEGIN SELECT RAISE(ABORT, 'disk said no'); END"
+    )
+
+
+def test_a_fact_torn_inside_a_transaction_is_never_committed_though_its_error_was_caught(with_fact_table):
+    # Inside a transaction a fact is written without a savepoint of its own: a caller that
+    # catches the error of a half-done write and carries on cannot commit the half.
+    store = with_fact_table
+    before_log, before_clock = len(store.changes_of(store.device_id)), store.clock.last
+    _fail_the_log_of(store, "test_notes")
+    with pytest.raises(WriteRefused, match="failed half-way"):
+        with store.transaction():
+            store.set_record("people", None, {"display_name": "Ana"})
+            with pytest.raises(INTEGRITY_ERRORS, match="disk said no"):
+                store.append_fact("test_notes", {"body": "torn"})
+            store.set_record("people", None, {"display_name": "Bruno"})
+    assert store.db["test_notes"].count == 0 and store.db["people"].count == 0
+    assert len(store.changes_of(store.device_id)) == before_log
+    assert store.clock.last == before_clock
+    # The store is whole again: the next transaction commits.
+    store.db.execute("DROP TRIGGER fail_log")
+    with store.transaction():
+        store.append_fact("test_notes", {"body": "kept"})
+    assert [row["body"] for row in store.db["test_notes"].rows] == ["kept"]
+
+
+def test_a_fact_torn_inside_a_group_that_rolls_back_leaves_the_rest_to_commit(with_fact_table):
+    store = with_fact_table
+    _fail_the_log_of(store, "test_notes")
+    with store.transaction():
+        store.set_record("people", None, {"display_name": "Ana"})
+        with pytest.raises(INTEGRITY_ERRORS):
+            with store.transaction():  # a savepoint: rolling back to it takes the torn fact with it
+                store.append_fact("test_notes", {"body": "torn"})
+    assert store.db["test_notes"].count == 0 and store.db["people"].count == 1
+    assert all(c.table != "test_notes" for c in store.changes_of(store.device_id))
+
+
 def test_a_group_of_writes_rolls_back_whole(with_fact_table):
     store = with_fact_table
     with pytest.raises(RuntimeError):

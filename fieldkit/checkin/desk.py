@@ -30,6 +30,7 @@ from fieldkit.people.registry import add_person, add_registration
 from fieldkit.people.tickets import looks_like_ticket, registration_by_ticket
 from fieldkit.store import DB_ERRORS, Store, id_text, new_id, utc_text
 from fieldkit.store.faults import storage_fault
+from fieldkit.store.ids import nonce_bytes
 from fieldkit.tokens import (
     MALFORMED,
     PASS,
@@ -292,7 +293,7 @@ class Desk:
         if nonce:
             checkin_id = checkin_id_for(self.store.device_id, nonce)
         else:
-            made = ULID().bytes  # the desk's own nonce: its time is at hand, not decoded again
+            made = nonce_bytes()  # the desk's own nonce: its time is at hand, not decoded again
             nonce = id_text(made)
             checkin_id = checkin_id_for(self.store.device_id, nonce, made[:6])
         db = self.store.db.conn
@@ -350,12 +351,11 @@ class Desk:
     def undo_last(self, reason: str = "undone at the desk") -> VoidResult:
         """Void this desk's latest check-in that is not voided yet (a new fact, not a delete)."""
         with self.store.transaction():
-            row = self.store.db.execute(
-                f"SELECT c.id, c.registration_id, c.checked_in_at, c.method FROM checkins c"
-                f" WHERE c.origin = ? AND {_NOT_VOIDED} ORDER BY c.checked_in_at DESC, c.hlc DESC LIMIT 1",
-                [self.store.device_id],
+            last = lookup.latest_checkins(self.store, 1, self.store.device_id, then_by_stamp=True)
+            row = last and self.store.db.execute(
+                "SELECT id, registration_id, checked_in_at, method FROM checkins WHERE id = ?", last
             ).fetchone()
-            if row is None:
+            if not row:
                 raise CheckinRefused(NOTHING_TO_UNDO, "There is no check-in at this desk to undo.")
             now = utc_text(self.store.now())
             self.store.append_fact(

@@ -7,6 +7,7 @@ whose values are in another form is refused.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fieldkit.store.errors import WriteRefused
@@ -51,3 +52,8 @@ def as_stored(value: Any, declared: str, table: str, column: str) -> Any:
     if declared not in _HELD and kind in (str, int, float):
         return value
     raise WriteRefused(f"{table}.{column} cannot hold {value!r}: it holds {declared.lower()} values.")
+
+
+def dump_json(value: Any) -> str:
+    """Canonical JSON for values kept in text columns."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))

@@ -9,10 +9,13 @@ or reorder one that has shipped.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from fieldkit.store import schema_later
+from fieldkit.store.errors import NewerSchema, NotAFieldKitDatabase
 from fieldkit.store.synced import FACT, RECORD, create_synced_table, register_synced
 
 __all__ = ["FACT", "RECORD", "create_synced_table", "register_synced", "migrations", "schema_version"]
@@ -387,3 +390,29 @@ def m050_referrals(db: Database) -> None:
 
 for _step in schema_later.STEPS:
     migrations()(_step)
+
+
+# -- opening: whether a file is an event database this code can open, and bringing it up to date --
+
+
+def check_opened(db: Database, path: Path) -> None:
+    """NotAFieldKitDatabase or NewerSchema (one sentence each), unless this code can open `db`."""
+    if "fieldkit_meta" not in db.table_names():
+        raise NotAFieldKitDatabase(f"{path} is not a Field Kit database.")
+    meta = {row["key"]: row["value"] for row in db["fieldkit_meta"].rows}
+    if meta.get("app") != "fieldkit":
+        raise NotAFieldKitDatabase(f"{path} is not a Field Kit database.")
+    theirs = int(meta.get("schema_version", "0"))
+    unknown = {m.name for m in migrations.applied(db)} - set(known_migrations())
+    if theirs > schema_version() or unknown:
+        raise NewerSchema(
+            f"{path} was made by a newer Field Kit (schema {theirs}; this one knows "
+            f"{schema_version()}): upgrade Field Kit on this laptop to open it."
+        )
+
+
+def migrate(db: Database) -> None:
+    migrations.apply(db)
+    db.execute(
+        "INSERT OR REPLACE INTO fieldkit_meta (key, value) VALUES ('schema_version', ?)", [str(schema_version())]
+    )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone
@@ -18,9 +17,9 @@ from fieldkit.store import schema
 from fieldkit.store.authority import EVENT, may_author, refusal
 from fieldkit.store.chain import ZERO, body, fact_proof, link, purge_proof, set_proof
 from fieldkit.store.changes import COMMON_COLUMNS, INSERT, PURGE, SET, Change
-from fieldkit.store.columns import as_stored
+from fieldkit.store.columns import as_stored, dump_json  # noqa: F401 (dump_json: re-exported)
 from fieldkit.store.connection import apply_pragmas, check_new_passphrase, connect
-from fieldkit.store.errors import CannotCreate, NewerSchema, NotAFieldKitDatabase, WriteRefused
+from fieldkit.store.errors import CannotCreate, WriteRefused
 from fieldkit.store.faults import storage_fault
 from fieldkit.store.hlc import HybridClock, wall_millis
 from fieldkit.store.ids import new_id
@@ -53,6 +52,9 @@ class Store:
         self._columns: dict[str, dict[str, str]] = {}
         self._settable: dict[str, frozenset[str]] = {}
         self._held: dict[str, tuple] = {}  # validate.py's rules, per table
+        self._open = 0  # transactions and savepoints of this store open now, outermost = 1
+        self._torn = 0  # the outermost of them holding a fact without its change-log row (0: none)
+        self._inserts: dict[tuple[str, ...], str] = {}  # a fact's INSERT, by table and columns
 
     # -- identity ---------------------------------------------------------
     @property
@@ -117,23 +119,22 @@ class Store:
     # -- the one write path -----------------------------------------------
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Store]:
-        """Group several writes into one transaction (nested calls join it)."""
-        with self._immediate():
-            yield self
-
-    @contextlib.contextmanager
-    def _immediate(self) -> Iterator[None]:
+        """Group several writes into one transaction (nested calls join it: a savepoint)."""
         # BEGIN IMMEDIATE takes the write lock first, so a read inside the transaction
         # never has to be upgraded under another process's commit (app and sync together).
         conn = self.db.conn
         nested = conn.in_transaction
         before = (self.clock.millis, self.clock.counter)
+        level = self._open = self._open + 1
         try:
             # A nested write is a savepoint of one constant name (SQLite releases and rolls back
             # to the innermost of that name), so its statements are prepared once, not per write.
             conn.execute("SAVEPOINT fieldkit_nested" if nested else "BEGIN IMMEDIATE")
-            yield
+            yield self
+            if self._torn and level == 1:  # a write failed half-way and its error was caught
+                raise WriteRefused("A write failed half-way through this transaction: none of it was saved.")
             conn.execute("RELEASE fieldkit_nested" if nested else "COMMIT")
+            self._torn = min(self._torn, level - 1)  # a torn write is now the enclosing level's
         except BaseException:
             # An error such as a RAISE(ROLLBACK) may already have ended the whole transaction.
             if conn.in_transaction:
@@ -142,26 +143,34 @@ class Store:
                     conn.execute("RELEASE fieldkit_nested")
                 else:
                     conn.execute("ROLLBACK")
+            if self._torn >= level or not conn.in_transaction:
+                self._torn = 0  # rolled back with what it wrote
             # The clock goes back with the data: a stamp never outlives the write it stamped.
             self.clock.millis, self.clock.counter = before
             raise
+        finally:
+            self._open = level - 1
 
     @contextlib.contextmanager
     def _stamped_write(self) -> Iterator[tuple[str, int, bytes]]:
         """One write transaction, its clock stamp and its place in this laptop's feed (seq and
         the hash it follows); the clock is restored if it fails."""
-        with self._immediate():
-            # Another process on this laptop (the app while `sync with` runs) may have written
-            # since: continue after its stamps, never beside them. Stamps received by sync are
-            # kept in fieldkit_meta; this laptop's own are in its newest change-log row.
-            conn = self.db.conn
-            received, seq, prev, own = (
-                conn.execute(_CLOCK_AND_HEAD, [self.device_id]).fetchone() or conn.execute(_BEFORE_FIRST).fetchone()
-            )
-            for persisted in (received, own):
-                if persisted:
-                    self.clock.observe(persisted)
-            yield self.clock.tick(), (seq or 0) + 1, prev or ZERO
+        with self.transaction():
+            yield self._place()
+
+    def _place(self) -> tuple[str, int, bytes]:
+        """The next write's clock stamp and place in this laptop's feed, inside its transaction."""
+        # Another process on this laptop (the app while `sync with` runs) may have written
+        # since: continue after its stamps, never beside them. Stamps received by sync are
+        # kept in fieldkit_meta; this laptop's own are in its newest change-log row.
+        conn = self.db.conn
+        received, seq, prev, own = (
+            conn.execute(_CLOCK_AND_HEAD, [self.device_id]).fetchone() or conn.execute(_BEFORE_FIRST).fetchone()
+        )
+        for persisted in (received, own):
+            if persisted:
+                self.clock.observe(persisted)
+        return self.clock.tick(), (seq or 0) + 1, prev or ZERO
 
     def observe(self, stamps: Iterable[str]) -> None:
         """Continue this laptop's clock after received stamps, inside the transaction that applies them."""
@@ -193,9 +202,8 @@ class Store:
         if not may_author(self.principal, table, op):
             raise WriteRefused(refusal(self.principal, table, op) + " Do it on that laptop.")
         types = self.column_types(table)
-        unknown = set(values) - set(types)
-        if unknown:
-            raise WriteRefused(f"{table} has no column {', '.join(sorted(unknown))}.")
+        if not values.keys() <= types.keys():
+            raise WriteRefused(f"{table} has no column {', '.join(sorted(values.keys() - types.keys()))}.")
         # Stored exactly as hashed: what SQLite would make of the value, or a refusal.
         return {name: as_stored(value, types[name], table, name) for name, value in values.items()}
 
@@ -228,11 +236,32 @@ class Store:
             row["id"] = new_id()
         row = self._check(table, schema.FACT, INSERT, row)
         proof = fact_proof({k: v for k, v in row.items() if k not in COMMON_COLUMNS})
-        with self._stamped_write() as place:
-            row["origin"], row["hlc"] = self.device_id, place[0]
+        if not (self._open and self.db.conn.in_transaction):
+            with self.transaction():
+                return self._append(table, row, proof)
+        # Inside this store's own transaction no savepoint of its own (two statements fewer a
+        # check-in): if the change-log row fails after the fact went in, that transaction is
+        # torn and can only roll back (transaction), even if its caller catches the error.
+        before, torn = (self.clock.millis, self.clock.counter), self._torn
+        try:
+            return self._append(table, row, proof, torn)
+        except BaseException:
+            self.clock.millis, self.clock.counter = before
+            raise
+
+    def _append(self, table: str, row: dict[str, Any], proof: bytes, torn: int | None = None) -> str:
+        place = self._place()
+        row["origin"], row["hlc"] = self.device_id, place[0]
+        sql = self._inserts.get(key := (table, *row))
+        if sql is None:
             names, marks = ", ".join(f"[{n}]" for n in row), ", ".join("?" * len(row))
-            self.db.conn.execute(f"INSERT INTO [{table}] ({names}) VALUES ({marks})", list(row.values()))
-            self._log(place, table, row["id"], INSERT, proof)
+            sql = self._inserts[key] = f"INSERT INTO [{table}] ({names}) VALUES ({marks})"
+        self.db.conn.execute(sql, list(row.values()))
+        if torn is not None:  # until its change-log row is in too
+            self._torn = min(torn, self._open) if torn else self._open
+        self._log(place, table, row["id"], INSERT, proof)
+        if torn is not None:
+            self._torn = torn
         return row["id"]
 
     def set_record(self, table: str, row_id: str | None, fields: dict[str, Any]) -> str:
@@ -322,34 +351,6 @@ class Store:
         self.db.close()
 
 
-def _check_is_fieldkit(db: Database, path: Path) -> dict[str, str]:
-    if "fieldkit_meta" not in db.table_names():
-        raise NotAFieldKitDatabase(f"{path} is not a Field Kit database.")
-    meta = {row["key"]: row["value"] for row in db["fieldkit_meta"].rows}
-    if meta.get("app") != "fieldkit":
-        raise NotAFieldKitDatabase(f"{path} is not a Field Kit database.")
-    return meta
-
-
-def _check_schema(db: Database, path: Path, meta: dict[str, str]) -> None:
-    theirs = int(meta.get("schema_version", "0"))
-    applied = {m.name for m in schema.migrations.applied(db)}
-    unknown = applied - set(schema.known_migrations())
-    if theirs > schema.schema_version() or unknown:
-        raise NewerSchema(
-            f"{path} was made by a newer Field Kit (schema {theirs}; this one knows "
-            f"{schema.schema_version()}): upgrade Field Kit on this laptop to open it."
-        )
-
-
-def _migrate(db: Database, store_meta: dict[str, str] | None = None) -> None:
-    schema.migrations.apply(db)
-    db.execute(
-        "INSERT OR REPLACE INTO fieldkit_meta (key, value) VALUES ('schema_version', ?)",
-        [str(schema.schema_version())],
-    )
-
-
 def open_store(
     path: str | Path, passphrase: str | None, *, wall: Callable[[], int] = wall_millis
 ) -> Store:
@@ -362,11 +363,10 @@ def open_store(
     conn = connect(path, passphrase, create=False)
     db = Database(conn, execute_plugins=False)
     try:
-        meta = _check_is_fieldkit(db, path)
-        _check_schema(db, path, meta)
+        schema.check_opened(db, path)
         apply_pragmas(conn)
         if schema.migrations.pending(db):
-            _migrate(db)
+            schema.migrate(db)
         return Store(db, path, wall=wall)
     except DB_ERRORS as exc:
         db.close()
@@ -401,7 +401,7 @@ def create_store(
         raise CannotCreate(f"Cannot create {path}: choose a --db path in a folder you can write to.") from None
     db = Database(conn, execute_plugins=False)
     apply_pragmas(conn)
-    _migrate(db)
+    schema.migrate(db)
     identity = {
         "app": "fieldkit",
         "encrypted": "0" if passphrase is None else "1",
@@ -418,8 +418,3 @@ def create_store(
             [{"key": k, "value": v} for k, v in identity.items()], replace=True
         )
     return Store(db, path, wall=wall)
-
-
-def dump_json(value: Any) -> str:
-    """Canonical JSON for values kept in text columns."""
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
