@@ -23,7 +23,10 @@ from fieldkit.metrics.aggregates import Aggregates
 from fieldkit.store import Store
 from fieldkit.store.times import utc_text
 
-REPORT_CACHE_KIB = 65536  # per connection: the report reads every fact once, keep what it reads in memory
+# Per connection: the report reads every fact once; keep what it reads in memory. At 100k people the
+# store's connection reads about 66 MB (consent and people): at 64 MiB its cache let pages go and
+# read them again at each report. Only what is read takes memory.
+REPORT_CACHE_KIB = 131072
 
 
 @dataclass(frozen=True)
