@@ -66,22 +66,17 @@ class _KeepsReader:
     so the pages the reader has read and decrypted stay in its cache from one report to the next."""
 
     _reader: sqlite3.Connection | None = None
-    _reader_path: Path | None = None
 
     def reader(self, path: Path, cache_kib: int) -> sqlite3.Connection | None:
-        """The reader beside this connection (open_reader), opened at the first call."""
-        if self._reader is None or self._reader_path != path:
-            self._close_reader()
-            self._reader, self._reader_path = open_reader(self, path, cache_kib), path
+        """The reader beside this connection to `path` (open_reader), opened at the first call."""
+        if self._reader is None:
+            self._reader = open_reader(self, path, cache_kib)
         return self._reader
 
-    def _close_reader(self) -> None:
+    def close(self) -> None:
         if self._reader is not None:
             self._reader.close()
             self._reader = None
-
-    def close(self) -> None:
-        self._close_reader()
         super().close()
 
 
