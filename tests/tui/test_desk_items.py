@@ -16,7 +16,7 @@ from fieldkit.tui.screens.checkin import CheckinScreen
 from fieldkit.tui.widgets.choice_dialog import ChoiceDialog
 from fieldkit.tui.widgets.pass_qr import PassQRScreen
 from tests.test_desk_lookup import PRETIX
-from tests.tui.test_checkin_screen import SIZE, RecordingApp, open_checkin, registration_of, result_of, scan, text_of
+from tests.tui.test_checkin_screen import SIZE, RecordingApp, open_checkin, registration_of, result_of, scan, side_of
 
 
 @pytest.fixture
@@ -185,13 +185,11 @@ async def test_f8_on_a_registered_name_asks_first_and_undo_takes_the_walk_in_bac
         await pilot.pause()
         assert result_of(screen) == "Welcome, ana silva: registered as a walk-in and checked in"
         assert people_count(imported) == people + 1
-        await pilot.pause()
-        assert "Registered  45" in text_of(screen, "#counters")
+        assert "Registered  45" in await side_of(pilot, "#counters")
         await pilot.press("ctrl+z")
         await pilot.pause()
         assert "walk-in registration was taken back" in result_of(screen)
-        await pilot.pause()
-        assert "Registered  44" in text_of(screen, "#counters")
+        assert "Registered  44" in await side_of(pilot, "#counters")
         assert imported.db.execute("SELECT count(*) FROM registration_voids").fetchone()[0] == 1
 
 
@@ -213,8 +211,7 @@ async def test_the_result_says_what_to_do_with_ticket_and_returns_to_ready(impor
         assert panel.text.splitlines()[0] == "ALREADY IN: ASK THEM" and panel.state == "flagged"
         await scan(pilot, "FK1:NOPE")
         assert panel.text.splitlines()[0] == "DO NOT ADMIT" and panel.state == "refused"
-        await pilot.pause()
-        recent = text_of(screen, "#recent")
+        recent = await side_of(pilot, "#recent")
         assert recent.count("Ana Silva") == 1 and "(flagged)" in recent  # one line a person
 
         screen.result_seconds = 1.0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -34,6 +35,10 @@ RECENT = 10
 IDLE_SECONDS = 2.0
 # Text typed and left in the box this long is leftover, not the start of the next scan.
 BOX_IDLE_SECONDS = 20.0
+# The side panel (counters, last check-ins) follows a result this much later, once it is painted.
+SIDE_AFTER_SECONDS = 0.15
+# Between steps of warming the desk's cache after the screen opens (keys go first).
+WARM_STEP_SECONDS = 0.02
 READY_TEXT = "Ready: scan a pass or type a name."
 NEW_WALK_IN = "__new_walk_in__"  # no person id looks like this (ULIDs)
 
@@ -71,8 +76,9 @@ class CheckinScreen(FieldKitScreen):
         self._shown: list[Attendee] = []
         self._moved = False  # the volunteer picked a match with the arrows
         self._ready_timer = None
+        self._side_timer = None
         self._last_action = self._last_key = 0.0
-        self._warmed = False
+        self.warmed = False  # the desk's lookups are in its page cache (Desk.warm)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -99,6 +105,14 @@ class CheckinScreen(FieldKitScreen):
         # Other desks' check-ins arrive by sync: keep the side panel current.
         self.set_interval(3.0, self.refresh_side)
         self.set_interval(5.0, self.tidy_when_idle)
+        # The first scans of the day as quick as the hundredth: warm the desk's cache, a step per turn.
+        self._warm_step(self.desk.warming(), first=True)
+
+    def _warm_step(self, steps: Iterator[tuple], first: bool = False) -> None:
+        if first or next(steps, None) is not None:
+            self.set_timer(WARM_STEP_SECONDS, lambda: self._warm_step(steps))
+        else:
+            self.warmed = True
 
     def on_screen_resume(self) -> None:
         self.box.focus()
@@ -123,8 +137,11 @@ class CheckinScreen(FieldKitScreen):
         "Ready" after the event's `[checkin] result_seconds`."""
         self.result_panel.show(state, headline, detail, verdict)
         self.pending_name = None
-        if person_id != self.last_admitted:
-            self.last_admitted, self.last_name = person_id, name
+        # The footer is rebuilt when bindings refresh (milliseconds each time): only when
+        # Ctrl+O/F12 come or go, not for every new person.
+        shown_before = self.last_admitted is not None
+        self.last_admitted, self.last_name = person_id, name
+        if (person_id is not None) != shown_before:
             self.refresh_bindings()
         if self._ready_timer is not None:
             self._ready_timer.stop()
@@ -176,14 +193,18 @@ class CheckinScreen(FieldKitScreen):
         self._last_action = time.monotonic()
         self.box.focus()
         self._show_matches([], None)
-        # Counters and the list after the result is on screen: the result comes first.
-        self.call_after_refresh(self.refresh_side)
+        # Counters and the list once the result is on screen: the result comes first. (Textual's
+        # call_after_refresh ran before the paint: the result waited for two queries.) A burst
+        # of scans refreshes them once.
+        if self._side_timer is None:
+            self._side_timer = self.set_timer(SIDE_AFTER_SECONDS, self._refresh_side_after)
+
+    def _refresh_side_after(self) -> None:
+        self._side_timer = None
+        self.refresh_side()
 
     def tidy_when_idle(self) -> None:
         now = time.monotonic()
-        if not self._warmed:
-            self._warmed = True
-            self.desk.warm()
         if now - self._last_action > IDLE_SECONDS:
             self.desk.tidy()
         if self.box.typed and now - self._last_key > BOX_IDLE_SECONDS:
@@ -191,14 +212,21 @@ class CheckinScreen(FieldKitScreen):
 
     def refresh_side(self) -> None:
         counters = self.desk.counters()
-        self.query_one("#counters", Static).update(
+        self._update("#counters",
             f"Registered  {counters.registered}\nChecked in  {counters.checked_in}\nWalk-ins    {counters.walk_ins}"
         )
         lines = [
             f"{self._local(r.at)}  {r.name or '(not synced yet)'}" + ("  (flagged)" if r.flagged else "")
             for r in self.desk.recent(RECENT)
         ]
-        self.query_one("#recent", Static).update("\n".join(lines) or "None yet.")
+        self._update("#recent", "\n".join(lines) or "None yet.")
+
+    def _update(self, selector: str, text: str) -> None:
+        """Set a side panel's text; unchanged text costs no new layout of the screen (every 3 s)."""
+        panel = self.query_one(selector, Static)
+        if getattr(panel, "_fieldkit_text", None) != text:
+            panel._fieldkit_text = text
+            panel.update(text)
 
     def _label(self, hit: Attendee) -> str:
         """A match as listed: what tells namesakes apart (ticket, order, checked in or not)."""
@@ -213,6 +241,9 @@ class CheckinScreen(FieldKitScreen):
 
     def _show_matches(self, found: list[Attendee], for_text: str | None) -> None:
         matches = self.query_one("#matches", OptionList)
+        if not found and not matches.option_count and not matches.display:
+            self._shown_for, self._shown, self._moved = for_text, found, False
+            return  # nothing listed, nothing to list: no new layout after every scan
         matches.clear_options()
         matches.add_options([Option(self._label(hit), id=hit.person_id) for hit in found])
         matches.display = bool(found)
