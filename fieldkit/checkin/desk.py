@@ -143,10 +143,9 @@ _REGISTRATION = (
 )
 # The registration's check-ins that count, earliest first, and the check-in a retry of this
 # scan would find (voided or not, whatever its registration): both by index, in one statement.
-_CHECKINS_AND_RETRY = (
-    "SELECT c.id, c.checked_in_at, c.desk, c.origin FROM checkins c"
-    f" WHERE (c.registration_id = ?1 AND {_NOT_VOIDED}) OR c.id = ?2 ORDER BY c.checked_in_at, c.id"
-)
+_EARLIER = "SELECT c.id, c.checked_in_at, c.desk, c.origin FROM checkins c WHERE {} ORDER BY c.checked_in_at, c.id"
+_CHECKINS_AND_RETRY = _EARLIER.format(f"(c.registration_id = ?1 AND {_NOT_VOIDED}) OR c.id = ?2")
+_CHECKINS = _EARLIER.format(f"c.registration_id = ?1 AND {_NOT_VOIDED}")  # when the scan is new
 
 _KIND_WORDS = {"referral": "a referral card", "consent_form": "a consent form", "device_join": "a laptop join code"}
 
@@ -291,9 +290,9 @@ class Desk:
         """Append the check-in of a registration that was not taken back, unless the same scan
         (its nonce, or this desk within the double-scan window) already made it."""
         now = self.store.now()
-        if nonce:
+        if retry := bool(nonce):
             checkin_id = checkin_id_for(self.store.device_id, nonce)
-        else:
+        else:  # (a nonce the desk makes now is new: no earlier try of this scan to look for)
             made = nonce_bytes()  # the desk's own nonce: its time is at hand, not decoded again
             nonce = id_text(made)
             checkin_id = checkin_id_for(self.store.device_id, nonce, made[:6])
@@ -305,8 +304,8 @@ class Desk:
                 raise CheckinRefused(
                     TAKEN_BACK, "This registration was taken back at a desk (an undone walk-in): register them again with F8."
                 )
-            earlier = db.execute(_CHECKINS_AND_RETRY, [registration_id, checkin_id]).fetchall()
-            if any(row[0] == checkin_id for row in earlier):  # a retry of a scan already recorded
+            earlier = db.execute(_CHECKINS_AND_RETRY if retry else _CHECKINS, [registration_id, checkin_id][: 1 + retry]).fetchall()
+            if retry and any(row[0] == checkin_id for row in earlier):  # a retry of a scan already recorded
                 return self._result_of(checkin_id)
             mine = [row for row in earlier if row[3] == self.store.device_id]
             if mine and now - datetime.fromisoformat(mine[-1][1]) < self.double_scan_window:
