@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -246,3 +248,18 @@ def test_the_pragma_rule_fails_on_a_pragma_outside_the_store(tmp_path):
 def test_the_size_rule_fails_on_a_long_module(tmp_path):
     planted = _plant(tmp_path, {"fieldkit/big.py": "x = 1\n" * (MAX_LINES + 1)})
     assert oversized(planted) == [f"fieldkit.big has {MAX_LINES + 1} lines"]
+
+
+def test_the_app_starts_without_loading_pandas_or_numpy_yet_they_still_import():
+    # sqlite-utils would import both whenever installed (0.4 s of every start, and BLAS threads);
+    # the test extras install them (statsmodels), so this runs where they are.
+    pytest.importorskip("pandas")
+    probe = (
+        "import sys\n"
+        "import fieldkit.tui.app, fieldkit.store, sqlite_utils.db\n"
+        "print('pandas' in sys.modules, 'numpy' in sys.modules, sqlite_utils.db.pd)\n"
+        "import pandas, numpy\n"
+        "print(pandas.DataFrame({'a': [1]}).shape)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.split("\n")[:2] == ["False False None", "(1, 1)"]

@@ -1,5 +1,6 @@
 """The event database: opening it, its schema, and the one write path."""
 
+from fieldkit.store import _lean_imports  # noqa: F401  (first: sqlite-utils without pandas, numpy)
 from fieldkit.store.changes import Change
 from fieldkit.store.errors import (
     EncryptionMismatch,
