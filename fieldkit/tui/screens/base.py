@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TypeVar
 
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
+
+from fieldkit.store import DB_ERRORS
+from fieldkit.store.faults import storage_fault
 
 ResultType = TypeVar("ResultType")
 
@@ -17,3 +21,19 @@ class FieldKitScreen(Screen[ResultType]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
             self.app.report_failure(event.worker.error)
+
+    _damage_told = False
+
+    def unless_damaged(self, action: Callable[[], ResultType | object]) -> object:
+        """`action()` (a screen's own timed work: refreshing, warming, tidying), or None when the
+        database turns out damaged: the sentence saying so, once a screen, and the app goes on
+        (what the person does next says it too), instead of stopping with a traceback."""
+        try:
+            return action()
+        except DB_ERRORS as exc:
+            if (fault := storage_fault(exc, self.app.store.path)) is None:
+                raise
+            if not self._damage_told:
+                self._damage_told = True
+                self.app.report_failure(fault)
+            return None

@@ -21,7 +21,8 @@ from fieldkit.keys import CannotSign
 from fieldkit.people.tickets import looks_like_ticket
 from fieldkit.printing import choose_printer
 from fieldkit.referrals import DeskScan, scan_at_desk
-from fieldkit.store import new_id
+from fieldkit.store import DB_ERRORS, new_id
+from fieldkit.store.faults import storage_fault
 from fieldkit.tokens import looks_like_token
 from fieldkit.tui.screens.base import FieldKitScreen
 from fieldkit.tui.widgets.choice_dialog import Choice, ChoiceDialog, Chosen
@@ -109,7 +110,7 @@ class CheckinScreen(FieldKitScreen):
         self._warm_step(self.desk.warming(), first=True)
 
     def _warm_step(self, steps: Iterator[tuple], first: bool = False) -> None:
-        if first or next(steps, None) is not None:
+        if first or self.unless_damaged(lambda: next(steps, None)) is not None:
             self.set_timer(WARM_STEP_SECONDS, lambda: self._warm_step(steps))
         else:
             self.warmed = True
@@ -206,11 +207,14 @@ class CheckinScreen(FieldKitScreen):
     def tidy_when_idle(self) -> None:
         now = time.monotonic()
         if now - self._last_action > IDLE_SECONDS:
-            self.desk.tidy()
+            self.unless_damaged(self.desk.tidy)
         if self.box.typed and now - self._last_key > BOX_IDLE_SECONDS:
             self.box.value = ""  # leftover text must not become the start of the next scan
 
     def refresh_side(self) -> None:
+        self.unless_damaged(self._refresh_side)
+
+    def _refresh_side(self) -> None:
         counters = self.desk.counters()
         self._update("#counters",
             f"Registered  {counters.registered}\nChecked in  {counters.checked_in}\nWalk-ins    {counters.walk_ins}"
@@ -290,6 +294,10 @@ class CheckinScreen(FieldKitScreen):
             self.by_name(text)
         except CheckinRefused as exc:
             self.show_refusal(exc)
+        except DB_ERRORS as exc:  # met outside the desk's own checks (the key ring, a card, a search)
+            if (fault := storage_fault(exc, self.app.store.path)) is None:
+                raise
+            self.show_refusal(CheckinRefused(fault.code, fault.message))
 
     def by_name(self, text: str) -> None:
         """Enter on a name: one match is checked in; several ask which (unless one was picked
