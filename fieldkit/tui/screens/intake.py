@@ -106,7 +106,7 @@ class IntakeScreen(FieldKitScreen):
         except SurveyChanged as exc:
             self.survey_problem = str(exc)
         self.reload()
-        self.set_interval(TICK_SECONDS, self.tick)
+        self.set_interval(TICK_SECONDS, lambda: self.unless_damaged(self.tick))  # a damaged page: a sentence
         self.query_one(PersonFinder).box.focus()
 
     def on_screen_resume(self) -> None:

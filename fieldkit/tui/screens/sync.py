@@ -71,7 +71,7 @@ class SyncScreen(FieldKitScreen):
         self.query_one("#sync-pairing").display = False
         self.refresh_standing()
         if self.app.live_sync is not None:
-            self.ticker = self.set_interval(1.0, self.refresh_standing)
+            self.ticker = self.set_interval(1.0, lambda: self.unless_damaged(self.refresh_standing))
         table.focus()
 
     def on_screen_resume(self) -> None:
