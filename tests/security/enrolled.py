@@ -82,3 +82,41 @@ def deliver(victim: Store, sender: Store, frames: list[dict]) -> SyncRefused | P
         channel.close()
         thread.join(timeout=20)
     return outcome["victim"]
+
+
+def serve(victim: Store, sender: Store, frames: list[dict]) -> tuple[SyncRefused | ProtocolError | None, int]:
+    """Play the serving side as `sender` (hello as itself) for `victim`, which starts a real
+    Session: send `frames`, then take what the victim sends. The victim's outcome (None if it
+    took them, else its refusal) and how many changes it sent."""
+    ours, theirs = socket.socketpair()
+    outcome: dict[str, object] = {}
+
+    def initiate() -> None:
+        channel = Channel(theirs, timeout=10)
+        try:
+            Session(victim, channel, initiator=True).run()
+            outcome["victim"] = None
+        except (SyncRefused, ProtocolError) as exc:
+            outcome["victim"] = exc
+        finally:
+            channel.close()
+
+    thread = threading.Thread(target=initiate)
+    thread.start()
+    channel = Channel(ours, timeout=10)
+    taken = 0
+    try:
+        channel.recv()  # the victim's hello
+        channel.send(_hello(sender, head_entries(sender)))
+        for frame in frames:
+            channel.send(frame)
+        channel.send({"type": "done", "sent": sum(len(f["changes"]) for f in frames)})
+        while (message := channel.recv())["type"] == "batch":
+            taken += len(message["changes"])
+        channel.send({"type": "thanks"})
+    except (OSError, FrameError):  # the victim hung up after refusing: its outcome says why
+        pass
+    finally:
+        channel.close()
+        thread.join(timeout=20)
+    return outcome["victim"], taken
