@@ -349,8 +349,8 @@ class Session:
             self.store.keep_in_memory(SYNC_CACHE_KIB)
         if self.initiator:
             # What they sent they hold, though their hello predates it (taken in from another session): not sent back.
-            self._receive(brought := {})
-            self._send({o: max(s, brought.get(o, 0)) for o, s in {**brought, **their_marks}.items()}, peer)
+            self._receive(marks := dict(their_marks))
+            self._send(marks, peer)
             self._expect("thanks")
         else:
             self._send(their_marks, peer)
@@ -380,7 +380,7 @@ class Session:
                 self.progress(len(message["changes"]))
         self.channel.send({"type": "done", "sent": self.summary.sent})
 
-    def _receive(self, brought: dict[str, int] | None = None) -> None:
+    def _receive(self, their_marks: dict[str, int] | None = None) -> None:
         held_back: set[str] = set()
         gate = Gate(self.store, self.summary.peer_name or "the other laptop", lambda d: device_name(self.store, d))
         while True:
@@ -410,9 +410,9 @@ class Session:
                 except DB_ERRORS as exc:
                     raise ProtocolError(f"batch refused by the database: {exc.__class__.__name__}") from None
                 held_back.update(result.deferred)
-                for run in runs if brought is not None else ():  # (a stranger's seq was never checked)
-                    if type(last := run.changes[-1].seq) is int and last > brought.get(run.origin, 0):
-                        brought[run.origin] = last
+                for run in runs if their_marks is not None else ():  # raised (a stranger's seq was never checked)
+                    if type(last := run.changes[-1].seq) is int and last > their_marks.get(run.origin, 0):
+                        their_marks[run.origin] = last
                 count = sum(len(run.changes) for run in runs)
                 self.summary.received += count
                 self.summary.result.add(result)

@@ -304,7 +304,8 @@ class Desk:
                 raise CheckinRefused(
                     TAKEN_BACK, "This registration was taken back at a desk (an undone walk-in): register them again with F8."
                 )
-            earlier = db.execute(_CHECKINS_AND_RETRY if retry else _CHECKINS, [registration_id, checkin_id][: 1 + retry]).fetchall()
+            sql, args = (_CHECKINS_AND_RETRY, [registration_id, checkin_id]) if retry else (_CHECKINS, [registration_id])
+            earlier = db.execute(sql, args).fetchall()
             if retry and any(row[0] == checkin_id for row in earlier):  # a retry of a scan already recorded
                 return self._result_of(checkin_id)
             mine = [row for row in earlier if row[3] == self.store.device_id]

@@ -18,6 +18,11 @@ from tests.security.test_forged_batches import STAMP, _laptops
 from tests.syncing.kit import signed_frame
 
 
+def _one_change_as(sender, origin: str) -> dict:
+    """A frame of one change numbered 1,000,000, signed by `sender` as if by `origin`."""
+    return signed_frame(sender, [[10**6, "people", new_id(), STAMP, "set", {"display_name": "M"}]], origin=origin)
+
+
 def _with_a_change_of_its_own(tmp_path):
     sender, victim = _laptops(tmp_path, "desk")
     victim.set_record("people", None, {"display_name": "Di Evans"})  # a walk-in the server lacks
@@ -27,7 +32,7 @@ def _with_a_change_of_its_own(tmp_path):
 def test_a_forged_run_ends_the_session_before_the_victim_sends_anything(tmp_path):
     sender, victim = _with_a_change_of_its_own(tmp_path)
     coordinator = victim.db.execute("SELECT id FROM devices WHERE name = 'coordinator'").fetchone()[0]
-    forged = signed_frame(sender, [[10**6, "people", new_id(), STAMP, "set", {"display_name": "M"}]], origin=coordinator)
+    forged = _one_change_as(sender, coordinator)
     before = full_state(victim)
     outcome, taken = serve(victim, sender, [forged])
     assert isinstance(outcome, (SyncRefused, ProtocolError)) and taken == 0
@@ -36,7 +41,7 @@ def test_a_forged_run_ends_the_session_before_the_victim_sends_anything(tmp_path
 
 def test_a_stranger_run_with_a_huge_number_leaves_the_victim_sending_all_the_server_lacks(tmp_path):
     sender, victim = _with_a_change_of_its_own(tmp_path)
-    stranger = signed_frame(sender, [[10**6, "people", new_id(), STAMP, "set", {"display_name": "M"}]], origin=new_id())
+    stranger = _one_change_as(sender, new_id())
     outcome, taken = serve(victim, sender, [*frames_for(sender, victim), stranger])
     assert outcome is None
     assert taken == 1  # its own walk-in, and none of what the server just sent it
@@ -47,8 +52,7 @@ def test_a_stranger_run_with_a_huge_number_leaves_the_victim_sending_all_the_ser
 
 def test_a_run_numbered_as_the_victims_own_is_refused_before_it_sends(tmp_path):
     sender, victim = _with_a_change_of_its_own(tmp_path)
-    claimed = signed_frame(sender, [[10**6, "people", new_id(), STAMP, "set", {"display_name": "M"}]],
-                           origin=victim.device_id)
+    claimed = _one_change_as(sender, victim.device_id)
     before = full_state(victim)
     outcome, taken = serve(victim, sender, [claimed])
     assert isinstance(outcome, (SyncRefused, ProtocolError)) and taken == 0

@@ -107,13 +107,14 @@ class CheckinScreen(FieldKitScreen):
         self.set_interval(3.0, self.refresh_side)
         self.set_interval(5.0, self.tidy_when_idle)
         # The first scans of the day as quick as the hundredth: warm the desk's cache, a step per turn.
-        self._warm_step(self.desk.warming(), first=True)
+        steps = self.desk.warming()
+        self.set_timer(WARM_STEP_SECONDS, lambda: self._warm_step(steps))
 
-    def _warm_step(self, steps: Iterator[tuple], first: bool = False) -> None:
-        if first or self.unless_damaged(lambda: next(steps, None)) is not None:
-            self.set_timer(WARM_STEP_SECONDS, lambda: self._warm_step(steps))
-        else:
+    def _warm_step(self, steps: Iterator[tuple]) -> None:
+        if self.unless_damaged(lambda: next(steps, None)) is None:
             self.warmed = True
+        else:
+            self.set_timer(WARM_STEP_SECONDS, lambda: self._warm_step(steps))
 
     def on_screen_resume(self) -> None:
         self.box.focus()
@@ -228,8 +229,7 @@ class CheckinScreen(FieldKitScreen):
     def _update(self, selector: str, text: str) -> None:
         """Set a side panel's text; unchanged text costs no new layout of the screen (every 3 s)."""
         panel = self.query_one(selector, Static)
-        if getattr(panel, "_fieldkit_text", None) != text:
-            panel._fieldkit_text = text
+        if panel.content != text:
             panel.update(text)
 
     def _label(self, hit: Attendee) -> str:
@@ -245,12 +245,10 @@ class CheckinScreen(FieldKitScreen):
 
     def _show_matches(self, found: list[Attendee], for_text: str | None) -> None:
         matches = self.query_one("#matches", OptionList)
-        if not found and not matches.option_count and not matches.display:
-            self._shown_for, self._shown, self._moved = for_text, found, False
-            return  # nothing listed, nothing to list: no new layout after every scan
-        matches.clear_options()
-        matches.add_options([Option(self._label(hit), id=hit.person_id) for hit in found])
-        matches.display = bool(found)
+        if found or matches.option_count or matches.display:  # (nothing to list, nothing listed: no new layout)
+            matches.clear_options()
+            matches.add_options([Option(self._label(hit), id=hit.person_id) for hit in found])
+            matches.display = bool(found)
         self._shown_for, self._shown, self._moved = for_text, found, False
         if found:
             matches.highlighted = 0
