@@ -48,39 +48,45 @@ def frames_for(sender: Store, receiver: Store) -> list[dict]:
     return found
 
 
-def deliver(victim: Store, sender: Store, frames: list[dict]) -> SyncRefused | ProtocolError | None:
-    """Play a session as `sender` (hello as itself) that sends `frames` to `victim`; the victim's
-    outcome: None if it took them, else its refusal."""
+@contextlib.contextmanager
+def _with_victim(victim: Store, *, initiator: bool) -> Iterator[tuple[Channel, dict[str, object]]]:
+    """The victim running the real Session over a socketpair; yields the attacker's end and, once
+    the block ends and the victim is done, its outcome under "victim" (None, or its refusal)."""
     ours, theirs = socket.socketpair()
     outcome: dict[str, object] = {}
 
-    def respond() -> None:
+    def run() -> None:
         channel = Channel(theirs, timeout=10)
         try:
-            Session(victim, channel, initiator=False).run()
+            Session(victim, channel, initiator=initiator).run()
             outcome["victim"] = None
         except (SyncRefused, ProtocolError) as exc:
             outcome["victim"] = exc
         finally:
             channel.close()  # as the server does: the other side then hears the hang-up at once
 
-    thread = threading.Thread(target=respond)
+    thread = threading.Thread(target=run)
     thread.start()
     channel = Channel(ours, timeout=10)
     try:
-        channel.send(_hello(sender, head_entries(sender)))
-        if channel.recv()["type"] == "hello":
-            while channel.recv()["type"] != "done":
-                pass  # what the victim sends first
-            for frame in frames:
-                channel.send(frame)
-            channel.send({"type": "done", "sent": sum(len(f["changes"]) for f in frames)})
-            channel.recv()  # thanks, or the refusal
+        yield channel, outcome
     except (OSError, FrameError):  # the victim hung up after refusing: its outcome says why
         pass
     finally:
         channel.close()
         thread.join(timeout=20)
+
+
+def deliver(victim: Store, sender: Store, frames: list[dict]) -> SyncRefused | ProtocolError | None:
+    """Play a session as `sender` (hello as itself) that sends `frames` to `victim`; the victim's
+    outcome: None if it took them, else its refusal."""
+    with _with_victim(victim, initiator=False) as (channel, outcome):
+        channel.send(_hello(sender, head_entries(sender)))
+        if channel.recv()["type"] == "hello":
+            while channel.recv()["type"] != "done":
+                pass  # what the victim sends first
+            _send_all(channel, frames)
+            channel.recv()  # thanks, or the refusal
     return outcome["victim"]
 
 
@@ -88,35 +94,18 @@ def serve(victim: Store, sender: Store, frames: list[dict]) -> tuple[SyncRefused
     """Play the serving side as `sender` (hello as itself) for `victim`, which starts a real
     Session: send `frames`, then take what the victim sends. The victim's outcome (None if it
     took them, else its refusal) and how many changes it sent."""
-    ours, theirs = socket.socketpair()
-    outcome: dict[str, object] = {}
-
-    def initiate() -> None:
-        channel = Channel(theirs, timeout=10)
-        try:
-            Session(victim, channel, initiator=True).run()
-            outcome["victim"] = None
-        except (SyncRefused, ProtocolError) as exc:
-            outcome["victim"] = exc
-        finally:
-            channel.close()
-
-    thread = threading.Thread(target=initiate)
-    thread.start()
-    channel = Channel(ours, timeout=10)
     taken = 0
-    try:
+    with _with_victim(victim, initiator=True) as (channel, outcome):
         channel.recv()  # the victim's hello
         channel.send(_hello(sender, head_entries(sender)))
-        for frame in frames:
-            channel.send(frame)
-        channel.send({"type": "done", "sent": sum(len(f["changes"]) for f in frames)})
+        _send_all(channel, frames)
         while (message := channel.recv())["type"] == "batch":
             taken += len(message["changes"])
         channel.send({"type": "thanks"})
-    except (OSError, FrameError):  # the victim hung up after refusing: its outcome says why
-        pass
-    finally:
-        channel.close()
-        thread.join(timeout=20)
     return outcome["victim"], taken
+
+
+def _send_all(channel: Channel, frames: list[dict]) -> None:
+    for frame in frames:
+        channel.send(frame)
+    channel.send({"type": "done", "sent": sum(len(f["changes"]) for f in frames)})
