@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import PASSPHRASE, REPO_ROOT
 
 PACKAGES = ("fieldkit", "sync", "printables")
 # Printables take plain data: of fieldkit only its one refusal and the one way to make a private file.
@@ -263,3 +263,36 @@ def test_the_app_starts_without_loading_pandas_or_numpy_yet_they_still_import():
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
     assert done.stdout.split("\n")[:2] == ["False False None", "(1, 1)"]
+
+
+# What `fieldkit app` must not import before its first screen: other commands' PDF, pairing and
+# mDNS code, X.509 (only for making an event or syncing), and sync itself (started once drawn).
+NOT_BEFORE_THE_FIRST_SCREEN = ("reportlab", "spake2", "zeroconf", "cryptography.x509", "sync.live", "argon2")
+
+
+@pytest.mark.parametrize("command", [["app"], ["checkin"], ["people", "find"]])
+def test_a_command_imports_only_its_own_area(command):
+    # `fieldkit app` took 0.95 s to its first screen when every command was imported first.
+    probe = (
+        "import sys\n"
+        "from fieldkit.cli import main\n"
+        f"main({command + ['--help']!r}, standalone_mode=False)\n"
+        f"print(sorted(m for m in {NOT_BEFORE_THE_FIRST_SCREEN + ('textual',)!r} if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.splitlines()[-1] == "[]", done.stdout
+
+
+def test_the_app_opens_the_event_without_loading_what_it_needs_only_later(store, db_path):
+    # As `fieldkit app` does: the database opened beside the import of the app, then the app made.
+    store.close()
+    probe = (
+        "import sys\n"
+        "from fieldkit.store import open_store\n"
+        "from fieldkit.tui import open_while_loading\n"
+        f"store, app = open_while_loading(lambda: open_store({str(db_path)!r}, {PASSPHRASE!r}))\n"
+        "app(store)\n"
+        f"print(store.device_name, sorted(m for m in {NOT_BEFORE_THE_FIRST_SCREEN!r} if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.splitlines()[-1] == "desk-1 []", done.stdout

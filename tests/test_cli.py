@@ -22,7 +22,10 @@ from tests.conftest import PASSPHRASE, REPO_ROOT, SAMPLE_EVENTS
 
 
 def all_commands(group: click.Group, prefix: str = "fieldkit"):
-    for name, command in sorted(group.commands.items()):
+    """Every command as `fieldkit --help` lists it: groups import their commands when asked."""
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
         path = f"{prefix} {name}"
         yield path, command
         if isinstance(command, click.Group):
@@ -30,6 +33,13 @@ def all_commands(group: click.Group, prefix: str = "fieldkit"):
 
 
 COMMANDS = list(all_commands(main))
+
+
+def test_every_command_listed_is_the_command_of_that_name():
+    # The top groups name their commands' modules (so one command does not import all the others).
+    assert all(command is not None and path.split()[-1] == command.name for path, command in COMMANDS)
+    assert len(COMMANDS) == 55
+    assert {"fieldkit print passes", "fieldkit import outcomes", "fieldkit init", "fieldkit app"} <= dict(COMMANDS).keys()
 
 
 @pytest.mark.parametrize("path, command", COMMANDS, ids=[p for p, _ in COMMANDS])

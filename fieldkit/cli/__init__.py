@@ -5,29 +5,37 @@ Every command lives in the module of its area; this is the one place they are re
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
 from fieldkit import __version__
-from fieldkit.cli.check import check_command
-from fieldkit.cli.checkin import checkin_command
-from fieldkit.cli.consent import consent_forms_command, consent_group
-from fieldkit.cli.device import device_group
-from fieldkit.cli.directory import directory_group
-from fieldkit.cli.event import app, demo, info, init
-from fieldkit.cli.intake import intake as intake_group
-from fieldkit.cli.metrics import export_group, import_outcomes_command, import_referrals_command, report_command
 from fieldkit.cli.options import DB_PATH_KEY
-from fieldkit.cli.passes import print_passes_command
-from fieldkit.cli.people import import_group, people_group
-from fieldkit.cli.printing import printers_command
-from fieldkit.cli.referrals import print_referral_cards, referral_group
-from fieldkit.cli.sync import sync_group
 from fieldkit.errors import Refused
 from fieldkit.store import DB_ERRORS
 from fieldkit.store.faults import storage_fault
 
 
-class FieldKitGroup(click.Group):
+class LazyGroup(click.Group):
+    """A group whose commands are imported when one of them is run (or help lists them), so
+    `fieldkit app` does not first import the PDF, pairing and report code of every other
+    command: half a second of each start, before anything else."""
+
+    def __init__(self, *args, lazy: dict[str, str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy  # command name -> "module:attribute"
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            module, name = self.lazy[cmd_name].split(":")
+            self.add_command(getattr(importlib.import_module(module), name), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+class FieldKitGroup(LazyGroup):
     """The top command: any refusal a command lets through is its one sentence and exit status 1,
     and so is a database that turns out damaged part-way through a command."""
 
@@ -43,25 +51,46 @@ class FieldKitGroup(click.Group):
             raise click.ClickException(fault.message) from None
 
 
-@click.group(cls=FieldKitGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group("print", cls=LazyGroup, lazy={
+    "passes": "fieldkit.cli.passes:print_passes_command",
+    "consent-forms": "fieldkit.cli.consent:consent_forms_command",
+    "referral-cards": "fieldkit.cli.referrals:print_referral_cards",
+    "printers": "fieldkit.cli.printing:printers_command",
+})
+def print_group() -> None:
+    """Make PDFs (passes, consent forms, cards) and print them through CUPS."""
+
+
+@click.group("import", cls=LazyGroup, lazy={
+    "registrations": "fieldkit.cli.people:import_registrations_command",
+    "referrals": "fieldkit.cli.metrics:import_referrals_command",
+    "outcomes": "fieldkit.cli.metrics:import_outcomes_command",
+})
+def import_group() -> None:
+    """Import data from files."""
+
+
+@click.group(cls=FieldKitGroup, context_settings={"help_option_names": ["-h", "--help"]}, lazy={
+    "init": "fieldkit.cli.init:init",
+    "demo": "fieldkit.cli.event:demo",
+    "app": "fieldkit.cli.event:app",
+    "info": "fieldkit.cli.event:info",
+    "check": "fieldkit.cli.check:check_command",
+    "people": "fieldkit.cli.people:people_group",
+    "checkin": "fieldkit.cli.checkin:checkin_command",
+    "consent": "fieldkit.cli.consent:consent_group",
+    "intake": "fieldkit.cli.intake:intake",
+    "referral": "fieldkit.cli.referrals:referral_group",
+    "directory": "fieldkit.cli.directory:directory_group",
+    "device": "fieldkit.cli.device:device_group",
+    "sync": "fieldkit.cli.sync:sync_group",
+    "report": "fieldkit.cli.metrics:report_command",
+    "export": "fieldkit.cli.metrics:export_group",
+})
 @click.version_option(__version__, prog_name="fieldkit")
 def main() -> None:
     """Field Kit: check-in, consent, intake, referrals and sync for pop-up clinics, offline."""
 
 
-@click.group("print")
-def print_group() -> None:
-    """Make PDFs (passes, consent forms, cards) and print them through CUPS."""
-
-
-for command in (print_passes_command, consent_forms_command, print_referral_cards, printers_command):
-    print_group.add_command(command)
-
-for command in (import_referrals_command, import_outcomes_command):
-    import_group.add_command(command)
-
-for command in (
-    init, demo, app, info, check_command, import_group, people_group, checkin_command, consent_group, intake_group,
-    referral_group, directory_group, print_group, device_group, sync_group, report_command, export_group,
-):
-    main.add_command(command)
+main.add_command(print_group)
+main.add_command(import_group)

@@ -1,111 +1,27 @@
-"""`fieldkit init`, `demo`, `app` and `info`: making, joining, opening and describing an event database."""
+"""`fieldkit demo`, `app` and `info`: opening and describing an event database (`init` makes or joins one)."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from fieldkit.cli.device import join_passphrase, join_passphrase_option
 from fieldkit.cli.options import DbOptions, db_options, interface_option
-from fieldkit.errors import Refused
-from fieldkit.event import create_event, load_event
+from fieldkit.event import load_event
 from fieldkit.event.demo import DEMO_PASSPHRASE, make_demo
 from fieldkit.event.overview import event_overview
-from fieldkit.event.template import TemplateError, load_template
-from sync.enroll import join_event, read_join_file
-from sync.live import LiveSync
-from sync.pairing import join_by_code
-from sync.pairing_code import parse_code
-from sync.transport import sync_with
+from fieldkit.store import open_store
+from fieldkit.tui import open_while_loading
 
-__all__ = ["DEMO_PASSPHRASE", "app", "demo", "info", "init", "make_demo"]
+if TYPE_CHECKING:
+    from fieldkit.store import Store
+    from sync.live import LiveSync
 
-
-@click.command()
-@click.argument("template", type=click.Path(path_type=Path), required=False)
-@db_options
-@click.option("--device-name", default="coordinator", show_default=True, help="This laptop's name as others see it.")
-@click.option("--join", "join_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Join an event with the file `fieldkit device enroll` wrote, instead of a TEMPLATE.")
-@join_passphrase_option
-@click.option(
-    "--pair", "pair_code", metavar="CODE",
-    help="Join an event by the code `fieldkit device pair` shows on the coordinator's laptop.",
-)
-@interface_option
-def init(
-    template: Path | None, db: DbOptions, device_name: str, join_file: Path | None, join_passphrase_file: Path | None,
-    pair_code: str | None, interfaces: tuple[str, ...],
-) -> None:
-    """Create a new event database from TEMPLATE (a .toml event template), or join one with --pair or --join."""
-    if sum(x is not None for x in (template, join_file, pair_code)) > 1:
-        raise click.ClickException("Give one of a TEMPLATE, --pair CODE or --join FILE.")
-    if pair_code is not None:
-        _pair(pair_code, db, interfaces)
-        return
-    if join_file is not None:
-        _join(join_file, db, join_passphrase_file)
-        return
-    if template is None:
-        raise click.ClickException(
-            "Give a TEMPLATE (.toml) to create an event, --pair CODE or --join FILE to join one."
-        )
-    try:
-        parsed = load_template(template)
-    except TemplateError as exc:
-        raise click.ClickException(str(exc)) from None
-    db.require_new()
-    try:
-        store = create_event(db.path, parsed, db.passphrase(confirm=True), device_name=device_name)
-    except (Refused, FileExistsError) as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"Created {db.path} for {parsed.event.name} (device {device_name}, coordinator).")
-    store.close()
-
-
-def _join(join_file: Path, db: DbOptions, join_passphrase_file: Path | None) -> None:
-    db.require_new()
-    try:
-        bundle = read_join_file(join_file, join_passphrase(join_passphrase_file, confirm=False))
-        store = join_event(db.path, db.passphrase(confirm=True), bundle)
-    except (Refused, FileExistsError) as exc:
-        raise click.ClickException(str(exc)) from None
-    try:
-        name = load_event(store).name
-    finally:
-        store.close()
-    click.echo(
-        f"Joined {name} as {bundle['device_name']} ({bundle['role']}): {db.path}. Open the app (or "
-        "`fieldkit sync auto`) here and on the coordinator's laptop: they find each other and sync."
-    )
-
-
-def _pair(text: str, db: DbOptions, interfaces: tuple[str, ...]) -> None:
-    db.require_new()
-    try:
-        code = parse_code(text)
-        passphrase = db.passphrase(confirm=True)  # before the one-time code is spent, so a refusal costs nothing
-        click.echo("Looking for the coordinator...")
-        enrollment = join_by_code(
-            code, interfaces=interfaces,
-            on_words=lambda words: click.echo(f"Verification words: {words} (the coordinator shows the same)"),
-        )
-        store = join_event(db.path, passphrase, enrollment.bundle)
-    except (Refused, FileExistsError) as exc:
-        raise click.ClickException(str(exc)) from None
-    bundle = enrollment.bundle
-    try:
-        click.echo(f"Joined {load_event(store).name} as {bundle['device_name']} ({bundle['role']}): {db.path}.")
-        summary = sync_with(store, enrollment.host, enrollment.sync_port)
-    except Refused as exc:  # the sync failed or was refused; the database stays
-        raise click.ClickException(
-            f"{exc} This laptop has joined the event: open the app (or `fieldkit sync auto`) on it and on the "
-            "coordinator's laptop, and they sync by themselves."
-        ) from None
-    finally:
-        store.close()
-    click.echo(summary.sentence())
+__all__ = ["DEMO_PASSPHRASE", "app", "demo", "info", "make_demo"]
 
 
 def demo_dir() -> Path:
@@ -121,10 +37,8 @@ def demo(no_app: bool) -> None:
     click.echo(f"Demo event database: {path}")
     click.echo(f"Demo passphrase: {DEMO_PASSPHRASE}")
     if not no_app:
-        from fieldkit.store import open_store
-        from fieldkit.tui.app import FieldKitApp
-
-        FieldKitApp(open_store(path, DEMO_PASSPHRASE)).run()
+        store, field_kit_app = open_while_loading(partial(open_store, path, DEMO_PASSPHRASE))
+        field_kit_app(store).run()
         click.echo(f"Reopen it with: fieldkit app --db {path}  (passphrase: {DEMO_PASSPHRASE})")
 
 
@@ -138,17 +52,20 @@ def app(db: DbOptions, interfaces: tuple[str, ...], offline: bool) -> None:
     Continuous sync runs in the background as `fieldkit sync auto` does, unless --offline. Without
     a passphrase from a file or the environment, the app asks for it itself (three tries).
     """
-    from fieldkit.tui.app import FieldKitApp
+    def engine(reopen: Callable[[], Store]) -> LiveSync:
+        from sync.live import LiveSync  # once the first screen is drawn (the app calls this then)
 
-    def engine(opener):
-        return None if offline else LiveSync(opener, interfaces=interfaces)
+        return LiveSync(reopen, interfaces=interfaces)
 
+    make_sync = None if offline else engine
     if db.passphrase_given:
-        store, opener = db.open_reopenable()
-        running = FieldKitApp(store, live_sync=engine(opener))
+        (store, reopen), field_kit_app = open_while_loading(db.open_reopenable)
+        running = field_kit_app(store, make_sync=make_sync, reopen=reopen)
     else:
         db.require_existing()
-        running = FieldKitApp(database=db.path, sync_after_unlock=None if offline else engine)
+        from fieldkit.tui.app import FieldKitApp  # (the app asks for the passphrase: nothing to open beside it)
+
+        running = FieldKitApp(database=db.path, make_sync=make_sync)
     running.run()
     if running.return_code:
         raise SystemExit(running.return_code)

@@ -47,12 +47,7 @@ def _came(attendee: Attendee, zone) -> str:
     return said
 
 
-@click.group("import")
-def import_group() -> None:
-    """Import data from files."""
-
-
-@import_group.command("registrations")
+@click.command("registrations")
 @click.argument("csv_file", type=click.Path(path_type=Path))
 @db_options
 @click.option("--map", "maps", multiple=True, metavar="COLUMN=FIELD", help="Use COLUMN for FIELD (name, first_name, last_name, email, phone, ticket, external_id, registered_at).")

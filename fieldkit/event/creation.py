@@ -8,7 +8,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from fieldkit.errors import Refused
-from fieldkit.event.ca import create_event_ca
 from fieldkit.event.template import EventTemplate, template_from_json
 from fieldkit.keys import create_event_key
 from fieldkit.roles import COORDINATOR
@@ -67,6 +66,9 @@ def create_event(
             store.device_id,
             {"name": device_name, "role": COORDINATOR, "enrolled_at": store.now_text()},
         )
+        # (imported here: X.509 is a tenth of the app's cold start, and opening an event needs none of it)
+        from fieldkit.event.ca import create_event_ca
+
         create_event_ca(store)  # certifies each laptop for sync
     return store
 

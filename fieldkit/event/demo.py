@@ -10,7 +10,6 @@ from pathlib import Path
 from fieldkit.event.creation import create_event
 from fieldkit.event.template import load_template, parse_template
 from fieldkit.event.template_values import EventTemplate
-from fieldkit.people.importer import import_registrations
 from fieldkit.store import Store
 
 SAMPLE_EVENTS = Path(__file__).resolve().parent.parent.parent / "sample_events"
@@ -33,6 +32,8 @@ def make_demo(directory: Path, now: datetime | None = None) -> Path:
     try:
         store.set_meta(_MARK, "1")
         registrations = template_path.with_name(template_path.stem + "-registrations.csv")
+        from fieldkit.people.importer import import_registrations  # (not at the app's cold start)
+
         import_registrations(store, registrations)
     finally:
         store.close()

@@ -121,7 +121,8 @@ class FieldKitApp(App):
         *,
         database: Path | None = None,
         live_sync: LiveSync | None = None,
-        sync_after_unlock: Callable[[Callable[[], Store]], LiveSync] | None = None,
+        make_sync: Callable[[Callable[[], Store]], LiveSync] | None = None,
+        reopen: Callable[[], Store] | None = None,
     ):
         if store is None and database is None:
             raise ValueError("FieldKitApp needs an open store or a database path to unlock.")
@@ -131,10 +132,12 @@ class FieldKitApp(App):
             self.DEFAULT_MODE = UNLOCK
         super().__init__()
         self.store = store
-        # Continuous sync, started and stopped with the app (None: `fieldkit app --offline`).
-        # Unlocked here, it is made from a reopening function once the passphrase is known.
+        # Continuous sync, started and stopped with the app (None: `fieldkit app --offline`): given
+        # made, or made by `make_sync` from a function that opens the database again (`reopen`; the
+        # unlock screen makes one once the passphrase is known).
         self.live_sync = live_sync
-        self.sync_after_unlock = sync_after_unlock
+        self.make_sync = make_sync
+        self.reopen = reopen
         if store is None:
             self.add_mode(UNLOCK, partial(UnlockScreen, Path(database)))
         else:
@@ -161,9 +164,19 @@ class FieldKitApp(App):
         if passphrase := demo_passphrase(self.store):
             self.notify(f"This is the demo event: its passphrase is {passphrase}.", title="Demo", timeout=20)
         if self.live_sync is not None:
-            self.live_sync.start()  # returns at once: its threads open their own connections
-            self.show_standing()
-            self.set_interval(1.0, self.show_standing)
+            self._start_sync()
+        elif self.make_sync is not None and self.reopen is not None:
+            # Once the first screen is drawn: sync's imports (mDNS, TLS, pairing) take a tenth of a second.
+            self.call_after_refresh(self._start_sync)
+
+    def _start_sync(self) -> None:
+        if self._closing or self._closed:  # quit before the first screen was drawn
+            return
+        if self.live_sync is None:
+            self.live_sync = self.make_sync(self.reopen)
+        self.live_sync.start()  # returns at once: its threads open their own connections
+        self.show_standing()
+        self.set_interval(1.0, self.show_standing)
 
     def show_standing(self) -> None:
         """The header says how this laptop stands with the others (the engine's cached status: cheap);
@@ -176,9 +189,7 @@ class FieldKitApp(App):
 
     @on(UnlockScreen.Unlocked)
     async def _unlocked(self, message: UnlockScreen.Unlocked) -> None:
-        self.store = message.store
-        if self.sync_after_unlock is not None:
-            self.live_sync = self.sync_after_unlock(message.opener)
+        self.store, self.reopen = message.store, message.opener
         self._add_modes_of(self.store.role)
         self._show_event()
         await self.switch_mode(OPENS_ON.get(self.store.role, "home"))

@@ -224,8 +224,9 @@ def test_sync_status_says_it_in_text_and_the_app_runs_sync_unless_offline(event,
     assert lines[3].split()[:3] == ["desk-2", "desk", f"127.0.0.1:{b.port}"] and lines[3].endswith("in step")
 
     opened_with = []
-    monkeypatch.setattr(FieldKitApp, "run", lambda app: opened_with.append(app.live_sync))
+    monkeypatch.setattr(FieldKitApp, "run", lambda app: opened_with.append((app.make_sync, app.reopen)))
     for offline in ([], ["--offline"]):
         CliRunner().invoke(main, ["app", "--db", str(desk), "--unencrypted", "--interface", "127.0.0.1", *offline])
-    live, none = opened_with
+    (make_sync, reopen), (none, _) = opened_with
+    live = make_sync(reopen)  # as the app does once its first screen is drawn
     assert isinstance(live, LiveSync) and live.interfaces == LOOPBACK and not live.running and none is None

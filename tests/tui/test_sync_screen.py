@@ -108,6 +108,39 @@ async def test_without_continuous_sync_the_header_is_unchanged_and_f5_reads_the_
         assert text(app, "#sync-laptop").startswith("This laptop: desk-1 (coordinator)")
 
 
+async def test_continuous_sync_is_made_by_the_app_with_the_reopening_function_and_after_unlocking(store, db_path):
+    # `fieldkit app` passes how to make sync, not sync made: the app makes it once its first screen is up.
+    made = []
+
+    def make_sync(reopen):
+        made.append(reopen)
+        return FakeSync(standing(peer("desk-2", synced_ago=3)), opener=reopen)
+
+    def reopen():
+        return open_store(db_path, PASSPHRASE)
+
+    app = FieldKitApp(store, make_sync=make_sync, reopen=reopen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert made == [reopen] and app.live_sync.started
+        assert re.fullmatch(r"synced [345] s ago with 1 laptop", app.sub_title)
+    assert app.live_sync.stopped
+    store.close()
+    app = FieldKitApp(database=db_path, make_sync=make_sync)  # the app asks for the passphrase
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert len(made) == 1 and app.live_sync is None  # nothing before the database is open
+        app.screen.query_one("#unlock-passphrase").value = PASSPHRASE
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert len(made) == 2 and app.live_sync.started
+        again = made[1]()  # the unlock screen's opener: the same database, its own connection
+        assert again.device_id == app.store.device_id and again is not app.store
+        again.close()
+    assert app.live_sync.stopped
+
+
 async def test_f5_shows_each_laptop_its_state_and_what_waits_each_way(store):
     fake = FakeSync(standing(
         peer("desk-2", synced_ago=3, to_send=0, to_receive=0),
