@@ -358,6 +358,14 @@ def format_duration(value: timedelta | None) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+def format_minutes(value: timedelta | None) -> str:
+    """Whole minutes, for a list of timers: "0 min", "59 min", "1 h 05"."""
+    if value is None:
+        return "-"
+    hours, minutes = divmod(int(value.total_seconds()) // 60, 60)
+    return f"{hours} h {minutes:02d}" if hours else f"{minutes} min"
+
+
 @dataclass(frozen=True)
 class PassHolder:
     person_id: str

@@ -53,7 +53,8 @@ async def test_start_three_timers_restart_the_app_stop_them(timed_store, wall, p
         await pilot.pause()
         table = app.screen.query_one("#intake-timers", DataTable)
         assert table.row_count == 3
-        assert [str(table.get_row_at(i)[2]) for i in range(3)] == ["12:00", "11:00", "10:00"]
+        assert [str(table.get_row_at(i)[2]) for i in range(3)] == ["12 min", "11 min", "10 min"]
+        assert text_of(app, "#intake-selected") == "1. Anonymous: running 12:00"  # (the name was kept this session only)
         for _ in range(3):
             await pilot.press("ctrl+e", "2")  # stop the selected timer: "Wants information"
             await pilot.pause()
@@ -72,14 +73,21 @@ async def test_the_clock_ticks_without_a_database_read(timed_store, wall):
         await pilot.pause()
         screen = app.screen
         table = screen.query_one("#intake-timers", DataTable)
-        assert str(table.get_row_at(0)[2]) == "0:00"
+        assert str(table.get_row_at(0)[2]) == "0 min" and text_of(app, "#intake-selected") == "1. Anonymous: running 0:00"
         wall.advance(seconds=75)
         calls = []
         original = timed_store.db.execute
         timed_store.db.execute = lambda *a, **k: calls.append(a) or original(*a, **k)
         screen.tick()
         timed_store.db.execute = original
-        assert calls == [] and str(table.get_row_at(0)[2]) == "1:15"
+        assert calls == [] and str(table.get_row_at(0)[2]) == "1 min"
+        # The selected timer's clock ticks each second; the list's minutes follow within 10 s, in one repaint.
+        for seconds, selected, listed in ((1, "1:16", "1 min"), (43, "1:59", "1 min"), (2, "2:01", "1 min"), (8, "2:09", "2 min")):
+            wall.advance(seconds=seconds)
+            screen.tick()
+            await pilot.pause()
+            assert text_of(app, "#intake-selected").endswith(f"running {selected}")
+            assert str(table.get_row_at(0)[2]) == listed
         # Once, when the event's end (16:00) passes, the tick reads the timers again: the open one is flagged.
         assert "1 open" in text_of(app, "#intake-summary") and not screen.for_review
         wall.set(EVENT_DAY_11AM.replace(hour=16, minute=1))

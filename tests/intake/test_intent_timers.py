@@ -111,6 +111,9 @@ def test_day_summary_counts_and_median(timed_store, wall):
     assert it.day_summary(timed_store, EVENT_DAY_11AM.date() + timedelta(days=1)).counts == {}
     assert it.format_duration(timedelta(minutes=6, seconds=5)) == "6:05"
     assert it.format_duration(timedelta(hours=1, seconds=5)) == "1:00:05"
+    # The list's minutes: whole ones, never rounded up.
+    assert [it.format_minutes(timedelta(seconds=s)) for s in (59, 60, 3599, 3900)] == ["0 min", "1 min", "59 min", "1 h 05"]
+    assert it.format_minutes(None) == "-"
 
 
 def test_note_kept_only_for_a_linked_timer(timed_store, people, consenting):
