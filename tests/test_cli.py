@@ -42,6 +42,14 @@ def test_every_command_listed_is_the_command_of_that_name():
     assert {"fieldkit print passes", "fieldkit import outcomes", "fieldkit init", "fieldkit app"} <= dict(COMMANDS).keys()
 
 
+@pytest.mark.parametrize("mistyped, meant", [(["chekin"], "'checkin'"), (["print", "pases"], "'passes'")])
+def test_a_mistyped_command_gets_a_suggestion(mistyped, meant):
+    # In a fresh process, where no command has been imported yet (this module imports them all).
+    done = subprocess.run([sys.executable, "-m", "fieldkit", *mistyped], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "No such command" in done.stderr and "Did you mean" in done.stderr
+    assert meant in done.stderr
+
+
 @pytest.mark.parametrize("path, command", COMMANDS, ids=[p for p, _ in COMMANDS])
 def test_every_command_has_help_and_documented_options(path, command):
     assert command.help and command.help.strip(), f"{path} has no help text"

@@ -34,6 +34,12 @@ class LazyGroup(click.Group):
             self.add_command(getattr(importlib.import_module(module), name), cmd_name)
         return super().get_command(ctx, cmd_name)
 
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        if args and args[0] not in self.commands and args[0] not in self.lazy:
+            for name in self.lazy:  # a mistyped name: click suggests ("Did you mean") from the commands held
+                self.get_command(ctx, name)
+        return super().resolve_command(ctx, args)
+
 
 class FieldKitGroup(LazyGroup):
     """The top command: any refusal a command lets through is its one sentence and exit status 1,

@@ -30,9 +30,10 @@ def open_while_loading(opener: Callable[[], Opened]) -> tuple[Opened, type[Field
 
     thread = threading.Thread(target=open_it, name="fieldkit-open", daemon=True)
     thread.start()
-    from fieldkit.tui.app import FieldKitApp
-
-    thread.join()
+    try:
+        from fieldkit.tui.app import FieldKitApp
+    finally:  # (also when the import fails or is interrupted: the database is not left half-opened)
+        thread.join()
     opened, value = outcome[0]
     if not opened:
         raise value

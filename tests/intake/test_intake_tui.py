@@ -88,6 +88,11 @@ async def test_the_clock_ticks_without_a_database_read(timed_store, wall):
             await pilot.pause()
             assert text_of(app, "#intake-selected").endswith(f"running {selected}")
             assert str(table.get_row_at(0)[2]) == listed
+        # A name is shown as it was typed, brackets and all (not read as markup).
+        screen.hints[screen.runs[0].timer_id] = "Bob [b]Lee"
+        screen.reload()
+        await pilot.pause()
+        assert text_of(app, "#intake-selected") == "1. Bob [b]Lee (not shared): running 2:09"
         # Once, when the event's end (16:00) passes, the tick reads the timers again: the open one is flagged.
         assert "1 open" in text_of(app, "#intake-summary") and not screen.for_review
         wall.set(EVENT_DAY_11AM.replace(hour=16, minute=1))

@@ -139,6 +139,10 @@ async def test_continuous_sync_is_made_by_the_app_with_the_reopening_function_an
         assert again.device_id == app.store.device_id and again is not app.store
         again.close()
     assert app.live_sync.stopped
+    # Sync made after the first screen, when the app has quit before that: never made, so never left running.
+    app.live_sync = None
+    app._start_sync()
+    assert len(made) == 2 and app.live_sync is None
 
 
 async def test_f5_shows_each_laptop_its_state_and_what_waits_each_way(store):

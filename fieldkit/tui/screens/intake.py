@@ -88,7 +88,7 @@ class IntakeScreen(FieldKitScreen):
             yield PersonFinder("Name or scan a pass, then Enter (empty Enter: anonymous timer)", input_id="intake-find")
             yield Static(id="intake-message")
             yield DataTable(id="intake-timers", cursor_type="row", zebra_stripes=True)
-            yield Static(id="intake-selected")
+            yield Static(id="intake-selected", markup=False)  # a name is shown as typed, brackets and all
             yield Static(id="intake-summary")
         # Every key of this screen fits 80 columns: compact, and without the palette hint (Ctrl+P still works).
         yield Footer(show_command_palette=False, compact=True)
