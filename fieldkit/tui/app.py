@@ -170,7 +170,7 @@ class FieldKitApp(App):
             self.call_after_refresh(self._start_sync)
 
     def _start_sync(self) -> None:
-        if self._closing or self._closed:  # quit before the first screen was drawn
+        if not self.is_running:  # quit before the first screen was drawn
             return
         if self.live_sync is None:
             self.live_sync = self.make_sync(self.reopen)

@@ -66,7 +66,6 @@ class IntakeScreen(FieldKitScreen):
         self.survey_problem: str | None = None
         self.for_review: list[it.TimerRun] = []
         self.past_end = False
-        self.rows: dict[str, str] = {}  # timer id -> its list label ("3. Ada Lovelace"), as shown
         self.listed_at = None  # when the list's minutes were last brought up to date
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
@@ -128,13 +127,11 @@ class IntakeScreen(FieldKitScreen):
         selected = self.selected_timer()
         table.clear()
         self.listed_at = now = self.store.now()
-        self.rows = {}
         for number, run in enumerate(self.runs, 1):
             hint = self.hints.get(run.timer_id)
             who = names.get(run.timer_id) or (f"{hint} (not shared)" if hint else "Anonymous")
-            self.rows[run.timer_id] = f"{number}. {who}"
             table.add_row(
-                self.rows[run.timer_id],
+                f"{number}. {who}",
                 "running" if run.state == it.RUNNING else "paused",
                 it.format_minutes(run.elapsed(now)),
                 run.started_at.astimezone(self.zone).strftime("%H:%M"),
@@ -152,10 +149,10 @@ class IntakeScreen(FieldKitScreen):
 
     def show_selected(self, now) -> None:
         """The selected timer's own clock, to the second: "3. Ada Lovelace: running 12:37"."""
-        run = self._run_of(self.selected_timer())
+        run = self._run_of(timer_id := self.selected_timer())
         said = "" if run is None else (
-            f"{self.rows[run.timer_id]}: {'running' if run.state == it.RUNNING else 'paused'} "
-            f"{it.format_duration(run.elapsed(now))}"
+            f"{self.query_one('#intake-timers', DataTable).get_cell(timer_id, 'who')}: "
+            f"{'running' if run.state == it.RUNNING else 'paused'} {it.format_duration(run.elapsed(now))}"
         )
         line = self.query_one("#intake-selected", Static)
         if line.content != said:
@@ -181,9 +178,8 @@ class IntakeScreen(FieldKitScreen):
         self.listed_at = now
         table = self.query_one("#intake-timers", DataTable)
         with self.app.batch_update():  # one repaint for all labels, and none if no minute changed
-            for run in self.runs:
-                label = it.format_minutes(run.elapsed(now))
-                if run.state == it.RUNNING and table.get_cell(run.timer_id, ELAPSED) != label:
+            for run in (r for r in self.runs if r.state == it.RUNNING):
+                if table.get_cell(run.timer_id, ELAPSED) != (label := it.format_minutes(run.elapsed(now))):
                     table.update_cell(run.timer_id, ELAPSED, label)
 
     def show_summary(self) -> None:
