@@ -62,6 +62,34 @@ FIELD_ROLES: dict[str, dict[str, frozenset[str]]] = {
     "consent_facts": {"method": NOT_DESK, "witness": NOT_DESK},
 }
 
+# What a fact of a table in FIELD_ROLES always carries, given what it says. A fact sent with
+# fields as digests only must still carry these: a digest does not say which field it stands
+# for, so a relay could otherwise pass off a field the receiver holds (a "no", an expiry) as
+# one it does not (a witness that was never written). Each entry: the fields every fact has,
+# then (field, value, the fields a fact with that value has). tests/security checks that
+# every fact table in FIELD_ROLES has an entry.
+ALWAYS_CARRIED: dict[str, tuple[frozenset[str], tuple[tuple[str, str, frozenset[str]], ...]]] = {
+    "consent_facts": (
+        frozenset({"record_id", "person_id", "purpose", "action", "recorded_by_device", "recorded_by_role", "at"}),
+        (
+            ("action", "grant", frozenset({"decision", "text_version", "text_sha256"})),
+            ("decision", "permit", frozenset({"valid_until"})),
+        ),
+    ),
+}
+
+
+def missing_from(table: str, payload: dict) -> frozenset[str]:
+    """The fields `payload`, a fact of `table`, should carry by ALWAYS_CARRIED and does not."""
+    rules = ALWAYS_CARRIED.get(table)
+    if rules is None:
+        return frozenset()
+    needed = set(rules[0])
+    for field, value, then in rules[1]:
+        if payload.get(field) == value:
+            needed |= then
+    return frozenset(name for name in needed if payload.get(name) is None)
+
 
 def may_receive(role: str, table: str) -> bool:
     """Whether a laptop enrolled as `role` may hold the rows of `table`."""

@@ -36,7 +36,7 @@ from fieldkit.store.changes import INSERT, PURGE, SET, RemoteChange, watermarks
 from fieldkit.store.errors import IdentityClash
 from fieldkit.store.validate import validate
 from sync.batches import Arrived
-from sync.scope import hidden_fields
+from sync.scope import hidden_fields, missing_from
 
 log = logging.getLogger("fieldkit.sync")
 _verify = True  # off only inside `unverified()`, which benchmarks/sync.py uses to time the difference
@@ -122,7 +122,8 @@ class Gate:
         self._check_continuity(run, proven)
         proven = self._within_revocation(run.origin, proven, event_device)
         for change in proven:
-            if not may_author(principal, change.table, change.op):
+            purged = change.payload["fields"] if change.op == PURGE else None
+            if not may_author(principal, change.table, change.op, purged):
                 raise self._unauthorised(run.origin, principal, change)
         kept = proven[-1].seq if proven else 0
         for seq, signature in signed:
@@ -159,7 +160,9 @@ class Gate:
                 else:
                     if c.table not in hidden:
                         hidden[c.table] = hidden_fields(role, c.table)
-                    if extra and len(extra) > len(hidden[c.table] - c.payload.keys()):
+                    if extra and (
+                        len(extra) > len(hidden[c.table] - c.payload.keys()) or missing_from(c.table, c.payload)
+                    ):
                         raise self._forged(run.origin, "a fact leaves out fields this laptop may hold")
                     proof = fact_proof(c.payload, extra)
             elif op == PURGE:

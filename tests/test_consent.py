@@ -75,6 +75,16 @@ def test_deny_is_recorded_and_refuses(store, person):
     assert decision.fact.decision == "deny" and decision.fact.valid_until is None
 
 
+def test_a_grant_that_says_neither_permit_nor_deny_permits_nothing(store, person):
+    # Only a fact a relay altered can look like this (sync refuses it: tests/security); the gate
+    # answers no all the same, and so does every report counting people who said yes.
+    record_consent(store, person, {"contact_for_followup": True}, method="spoken", at=AT)
+    store.db.execute("UPDATE consent_facts SET decision = NULL")
+    decision = allows(store, person, "contact_for_followup", at=AT)
+    assert not decision and decision.reason == consent.DENIED
+    assert consent.consenting_people(store, "contact_for_followup", at=AT) == set()
+
+
 def test_expired(store, person):
     until = AT + timedelta(days=2)
     record_consent(store, person, {"aggregate_reporting": True}, method="paper", at=AT, valid_until=until)

@@ -147,7 +147,7 @@ def decide(fact: ConsentFact | None, purpose: ConsentPurpose, at: datetime, temp
     when = _local_date(fact.at, template)
     if fact.action == REVOKE:
         return answer(False, REVOKED, f"Consent for {title} was withdrawn on {when}.")
-    if fact.decision == DENY:
+    if fact.decision != PERMIT:  # a grant says permit or deny: anything else is no permit
         return answer(False, DENIED, f"The person said no to {title} on {when}.")
     accepted = fact.text_version in purpose.accepted_versions or (
         fact.text_version == purpose.version and fact.text_sha256 == purpose.text_sha256

@@ -15,7 +15,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from fieldkit.consent import METHOD_LABELS, PERMITTED, ConsentError, consent_status, event_template
-from fieldkit.consent.gate import DENY, REVOKE, utc_text
+from fieldkit.consent.gate import PERMIT, REVOKE, utc_text
 from fieldkit.event.template import ConsentSettings
 from fieldkit.store import Store
 from printables.consent_forms import versions_line
@@ -67,7 +67,7 @@ def _decision_word(fact) -> str:
         return "not_asked"
     if fact.action == REVOKE:
         return "revoked"
-    return "deny" if fact.decision == DENY else "permit"
+    return "permit" if fact.decision == PERMIT else "deny"
 
 
 def build_receipt(store: Store, person_id: str, at: datetime | None = None) -> Receipt:

@@ -26,7 +26,7 @@ _ATTENDEES = (
     " WHERE NOT EXISTS (SELECT 1 FROM checkin_voids v WHERE v.checkin_id = c.id)"
     " AND NOT EXISTS (SELECT 1 FROM registration_voids x WHERE x.registration_id = r.id) AND p.search_name IS NOT NULL"
     " AND p.id NOT IN (SELECT person_id FROM consent_facts WHERE purpose = 'aggregate_reporting'"
-    " AND (action = 'revoke' OR decision = 'deny'))"
+    " AND (action = 'revoke' OR decision IS NOT 'permit'))"
 )
 
 

@@ -14,6 +14,8 @@ print matches.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from fieldkit.roles import COORDINATOR, DESK, PRACTITIONER
 from fieldkit.store.changes import INSERT, PURGE, SET, WITHHELD
 
@@ -63,6 +65,11 @@ AUTHORS: dict[str, dict[str, frozenset[str]]] = {
 }
 # A table added without an entry here: the coordinators only, until someone decides.
 UNLISTED = {INSERT: _C, SET: _C, PURGE: _C}
+# Purges a role may make of some fields only, never of the whole row: a desk or a practitioner
+# empties a person's email and phone when follow-up consent is withdrawn there; removing the
+# person is the coordinators' (a desk could otherwise wipe every registrant on every laptop).
+_CONTACT = frozenset({"email", "phone"})
+PURGE_ONLY: dict[str, dict[str, frozenset[str]]] = {"people": {DESK: _CONTACT, PRACTITIONER: _CONTACT}}
 
 _ROLE_WORDS = {EVENT: "the coordinator's laptop that created the event", COORDINATOR: "a coordinator",
                PRACTITIONER: "a practitioner", DESK: "a desk"}
@@ -70,8 +77,9 @@ _THE_EVENT_KEY = "the coordinator's laptop that created the event"
 _OP_WORDS = {INSERT: "add to", SET: "write", PURGE: "purge", WITHHELD: "write"}
 
 
-def may_author(principal: str, table: str, op: str) -> bool:
-    """Whether a laptop acting as `principal` may make change `op` to `table`.
+def may_author(principal: str, table: str, op: str, purged: Iterable[str] | None = None) -> bool:
+    """Whether a laptop acting as `principal` may make change `op` to `table`; for a purge,
+    of the fields `purged` (None, or the whole-row field "", for the whole row).
 
     A `withheld` placeholder hides its operation: it counts if any operation on the table
     is allowed (the laptops that receive the content check the operation itself).
@@ -81,7 +89,10 @@ def may_author(principal: str, table: str, op: str) -> bool:
     rules = AUTHORS.get(table, UNLISTED)
     if op == WITHHELD:
         return any(principal in roles for roles in rules.values())
-    return principal in rules.get(op, _NOBODY)
+    if principal not in rules.get(op, _NOBODY):
+        return False
+    only = PURGE_ONLY.get(table, {}).get(principal) if op == PURGE else None
+    return only is None or (purged is not None and set(purged) <= only)
 
 
 def who_may(table: str, op: str) -> str:
@@ -95,6 +106,12 @@ def who_may(table: str, op: str) -> str:
 def refusal(principal: str, table: str, op: str, laptop: str = "This laptop") -> str:
     """The sentence for a change `principal` may not make, e.g. "desk-2 (a desk) may not write
     signing_keys: only the coordinator's laptop that created the event may."."""
+    only = PURGE_ONLY.get(table, {}).get(principal) if op == PURGE else None
+    if only is not None:
+        return (
+            f"{laptop} ({_ROLE_WORDS.get(principal, principal)}) may purge only the {' and '.join(sorted(only))} "
+            f"of {table}: only {who_may(table, op)} may purge more."
+        )
     return (
         f"{laptop} ({_ROLE_WORDS.get(principal, principal)}) may not {_OP_WORDS.get(op, op)} {table}: "
         f"only {who_may(table, op)} may."
@@ -109,6 +126,13 @@ def markdown_table() -> str:
     ]
     for table, rules in AUTHORS.items():
         write = next(op for op in rules if op != PURGE)
-        cells = [", ".join(["event key", *sorted(rules[op])]) for op in (write, PURGE)]
+        only = PURGE_ONLY.get(table, {})
+        cells = [
+            ", ".join(["event key", *(
+                f"{role} ({', '.join(sorted(only[role]))} only)" if op == PURGE and role in only else role
+                for role in sorted(rules[op])
+            )])
+            for op in (write, PURGE)
+        ]
         lines.append(f"| `{table}` | {cells[0]} | {cells[1]} |")
     return "\n".join(lines)

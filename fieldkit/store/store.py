@@ -199,7 +199,7 @@ class Store:
         """`values` as SQLite will store them, if this laptop may write them; WriteRefused otherwise."""
         if self.synced.get(table) != kind:
             raise WriteRefused(f"{table} is not a synced {kind} table.")
-        if not may_author(self.principal, table, op):
+        if not may_author(self.principal, table, op, values if op == PURGE else None):
             raise WriteRefused(refusal(self.principal, table, op) + " Do it on that laptop.")
         types = self.column_types(table)
         if not values.keys() <= types.keys():
@@ -299,7 +299,7 @@ class Store:
         kind = self.synced.get(table)
         if kind is None:
             raise WriteRefused(f"{table} is not a synced table.")
-        if not may_author(self.principal, table, PURGE):
+        if not may_author(self.principal, table, PURGE, fields):
             raise WriteRefused(refusal(self.principal, table, PURGE) + " Do it on that laptop.")
         if fields is not None:
             self._check(table, schema.RECORD, PURGE, dict.fromkeys(fields))

@@ -33,11 +33,11 @@ def event(coordinator, enroll, serving):
     return coordinator, hostile, honest, address
 
 
-def _refused_and_unchanged(victim, attacker, address, caplog, *, writes: str):
+def _refused_and_unchanged(victim, attacker, address, caplog, *, writes: str = "", sentence: str = ""):
     before = full_state(victim)
     with pytest.raises(SyncRefused) as refused:
         sync_with(attacker, *address)
-    assert f"desk-2 (a desk) may not {writes}" in str(refused.value)
+    assert (sentence or f"desk-2 (a desk) may not {writes}") in str(refused.value)
     assert "Nothing of that batch was applied" in str(refused.value)
     assert full_state(victim) == before
     lines = [r.getMessage() for r in caplog.records if "refused a batch" in r.getMessage()]
@@ -90,6 +90,24 @@ def test_a_desk_cannot_overwrite_the_event_keys_public_key(event, caplog):
     caplog.clear()
     _refused_and_unchanged(coordinator, desk, address, caplog, writes="write signing_keys")
     assert parse_token(real_pass, KeyRing.from_store(coordinator), coordinator.now()).id == registration
+    _still_serves(honest, address, coordinator)
+
+
+def test_a_desk_cannot_remove_people_only_empty_their_contact_details(event, serving, caplog):
+    # With its write path changed, a desk purges everyone: before, every laptop took it, and
+    # the tombstones made the loss permanent. A desk may purge a person's email and phone.
+    coordinator, desk, honest, address = event
+    people = [row[0] for row in desk.db.execute("SELECT id FROM people")]
+    with pytest.raises(WriteRefused, match=r"\(a desk\) may purge only the email and phone of people: only a coordinator"):
+        desk.purge("people", people[0], "tidy")
+    with tampered(desk):
+        for person in people:
+            desk.purge("people", person, "tidy")
+    sentence = "desk-2 (a desk) may purge only the email and phone of people"
+    for victim, at in ((honest, serving(honest)), (coordinator, address)):
+        caplog.clear()
+        _refused_and_unchanged(victim, desk, at, caplog, sentence=sentence)
+    assert coordinator.db.execute("SELECT count(*) FROM people").fetchone()[0] == len(people)
     _still_serves(honest, address, coordinator)
 
 
@@ -153,7 +171,7 @@ def test_a_forbidden_change_is_refused_whoever_relays_it(event, monkeypatch, cap
     with tampered(desk):
         desk.set_record("signing_keys", "forged", {"public_key": "00" * 32, "role": EVENT_ROLE})
     with monkeypatch.context() as careless:  # a relay whose own check was taken out takes it
-        careless.setattr("sync.trust.may_author", lambda principal, table, op: True)
+        careless.setattr("sync.trust.may_author", lambda *_: True)
         pull(relay, desk)
     assert relay.db.execute("SELECT 1 FROM signing_keys WHERE id = 'forged'").fetchone()
     before = full_state(coordinator)

@@ -190,16 +190,25 @@ def test_a_run_that_does_not_follow_what_is_held_is_refused(relay, part):
     assert full_state(victim) == before
 
 
-def _consent_frames(tmp_path, receiver_role: str):
-    """A coordinator's witnessed paper consent, as it sends it to a desk: the fact without its
-    method and witness, their two field digests in their place; and a fresh `receiver_role` laptop."""
+def _grant(store, person: str, purpose: str = "record_attendance", **fields) -> str:
+    """A consent fact as `record_consent` writes it: a permit with its expiry, unless `fields` say otherwise."""
+    fact = {"record_id": new_id(), "person_id": person, "purpose": purpose, "action": "grant", "decision": "permit",
+            "text_version": "1", "text_sha256": "ab" * 32, "method": "paper", "recorded_by_device": store.device_id,
+            "recorded_by_role": store.role, "witness": "Sam Whitfield", "at": "2026-12-05T10:00:00+00:00",
+            "valid_until": "2027-12-05T10:00:00+00:00", **fields}
+    return store.append_fact("consent_facts", {k: v for k, v in fact.items() if v is not None})
+
+
+def _consent_frames(tmp_path, receiver_role: str, **fields):
+    """A coordinator's witnessed paper consent (or the fact `fields` make of it), as it sends it to
+    a desk: the fact without its method and witness, their field digests in their place; and a
+    fresh `receiver_role` laptop."""
     event = new_id()
     coordinator = new_store(tmp_path, "coordinator", event)
     desk = new_store(tmp_path, "desk-1", event, role="desk")
     receiver = new_store(tmp_path, "receiver", event, role=receiver_role)
     person = coordinator.set_record("people", None, {"display_name": "Ana Lima"})
-    coordinator.append_fact("consent_facts", {"person_id": person, "purpose": "record_attendance", "action": "grant",
-                                              "method": "paper", "witness": "Sam Whitfield"})
+    _grant(coordinator, person, **fields)
     return coordinator, desk, receiver, frames_for(coordinator, desk)
 
 
@@ -231,3 +240,39 @@ def test_a_fact_that_leaves_out_a_field_the_receiver_may_hold_is_refused(tmp_pat
     refused = deliver(receiver, coordinator, frames)
     assert isinstance(refused, SyncRefused) and "leaves out fields this laptop may hold" in str(refused)
     assert full_state(receiver) == before
+
+
+@pytest.mark.parametrize(
+    ("fields", "dropped"),
+    [
+        ({"decision": "deny", "valid_until": None}, "decision"),  # a "no" would read as a yes
+        ({}, "valid_until"),  # a consent that ends would never end
+        ({"action": "revoke", "decision": None, "valid_until": None, "text_version": None, "text_sha256": None},
+         "action"),  # a withdrawal would read as nothing at all
+    ],
+)
+def test_a_relay_cannot_pass_a_field_off_as_the_witness_that_was_never_written(tmp_path, fields, dropped):
+    # A spoken consent has no witness, so a desk is owed one digest (the method) where a witnessed
+    # one has two. A relay drops a field the desk holds and sends its digest as if it were the
+    # witness's: the count matches, and the chain proves; what the fact must carry does not.
+    coordinator, desk, receiver, frames = _consent_frames(tmp_path, "desk", method="spoken", witness=None, **fields)
+    assert deliver(desk, coordinator, copy.deepcopy(frames)) is None  # as sent, it is accepted
+    change = _consent_change(frames)
+    assert len(change[6]) == 1
+    change[6] = [*change[6], field_digest(dropped, change[5].pop(dropped)).hex()]
+    before = full_state(receiver)
+    refused = deliver(receiver, coordinator, frames)
+    assert isinstance(refused, SyncRefused) and "leaves out fields this laptop may hold" in str(refused)
+    assert full_state(receiver) == before
+
+
+def test_every_fact_table_with_fields_some_role_does_not_hold_says_what_its_facts_carry(tmp_path):
+    from fieldkit.store.schema import FACT
+    from sync.scope import ALWAYS_CARRIED, FIELD_ROLES
+
+    store = new_store(tmp_path, "coordinator", new_id())
+    facts = {table for table in FIELD_ROLES if store.synced.get(table) == FACT}
+    assert facts and facts <= ALWAYS_CARRIED.keys()
+    for table, (always, rules) in ALWAYS_CARRIED.items():
+        named = always | {field for field, _value, _then in rules} | {f for *_, then in rules for f in then}
+        assert named <= store.settable_columns(table) and not named & FIELD_ROLES[table].keys()
