@@ -61,3 +61,16 @@ def narrow_to_private(*paths: str | os.PathLike) -> None:
         with contextlib.suppress(OSError):  # absent, or another account's: leave it be
             if os.stat(path).st_mode & 0o077:
                 os.chmod(path, PRIVATE_MODE)
+
+
+@contextlib.contextmanager
+def new_database(path: str | os.PathLike) -> Iterator[None]:
+    """A database being made (an event, a laptop joining): if making it fails part-way (an
+    error, Ctrl+C), its files go, so the same command can be run again, not refused because
+    a half-made file "already exists"."""
+    try:
+        yield
+    except BaseException:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{os.fspath(path)}{suffix}").unlink(missing_ok=True)
+        raise

@@ -30,7 +30,7 @@ from fieldkit.event.ca import (
     issue_crl,
 )
 from fieldkit.keys import device_key_ids, event_key, install_device_key, issue_device_key, revoke_key
-from fieldkit.private_files import write_private
+from fieldkit.private_files import new_database, write_private
 from fieldkit.store import Store, create_store, new_id
 from fieldkit.store.apply import apply_snapshot
 from fieldkit.store.authority import EVENT
@@ -212,18 +212,17 @@ def join_event(path: Path, db_passphrase: str | None, bundle: dict[str, Any]) ->
         event_id=bundle["event_id"],
         device_id=bundle["device_id"],
     )
-    try:
-        snapshot = bundle["snapshot"]
-        with store.transaction():
-            install_identity(store, bundle["ca_cert"], bundle["key"], bundle["cert"])
-            apply_snapshot(store, snapshot["rows"], snapshot["field_clocks"], snapshot["tombstones"])
-            install_device_key(store, bundle["signing_key"])
-            event_key(store)  # pinned now, from the coordinator's own rows: the root of what this laptop trusts
-    except BaseException:
-        store.close()
-        for leftover in Path(path).parent.glob(Path(path).name + "*"):
-            leftover.unlink()
-        raise
+    with new_database(path):  # a join that fails part-way leaves no half-made database behind
+        try:
+            snapshot = bundle["snapshot"]
+            with store.transaction():
+                install_identity(store, bundle["ca_cert"], bundle["key"], bundle["cert"])
+                apply_snapshot(store, snapshot["rows"], snapshot["field_clocks"], snapshot["tombstones"])
+                install_device_key(store, bundle["signing_key"])
+                event_key(store)  # pinned now, from the coordinator's own rows: the root of what this laptop trusts
+        except BaseException:
+            store.close()
+            raise
     return store
 
 

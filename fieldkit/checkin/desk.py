@@ -197,7 +197,7 @@ class Desk:
                 )
             return result
         try:
-            token = parse_token(text.strip(), self.keyring(), self.store.now())
+            token = parse_token(text.strip().upper(), self.keyring(), self.store.now())  # Caps Lock, as the scan box
         except TokenRefused as exc:
             # An audit line without the code itself: codes are not personal, but stay quiet.
             log.info("check-in refused at %s: %s", self.name, exc.code)

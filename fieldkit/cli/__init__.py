@@ -43,7 +43,19 @@ class LazyGroup(click.Group):
 
 class FieldKitGroup(LazyGroup):
     """The top command: any refusal a command lets through is its one sentence and exit status 1,
-    and so is a database that turns out damaged part-way through a command."""
+    and so is a database that turns out damaged part-way through a command, and a file or
+    folder the system would not read or write."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        for number, arg in enumerate(args, 1):
+            try:
+                arg.encode("utf-8")
+            except UnicodeEncodeError:  # bytes the terminal sent that are not UTF-8 (never echoed)
+                raise click.UsageError(
+                    f"Word {number} of the command is not UTF-8 text (the terminal's encoding?): "
+                    "type it again, or rename the file it names; nothing was done."
+                ) from None
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -55,6 +67,14 @@ class FieldKitGroup(LazyGroup):
             if fault is None:
                 raise
             raise click.ClickException(fault.message) from None
+        except OSError as exc:
+            if exc.strerror is None:
+                raise
+            where = f"{click.format_filename(exc.filename)}: " if exc.filename else ""
+            raise click.ClickException(
+                f"{where}{exc.strerror} (the system refused it). Check the path, that the folder exists "
+                "and can be written, then run the command again."
+            ) from None
 
 
 @click.group("print", cls=LazyGroup, lazy={

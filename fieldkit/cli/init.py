@@ -19,10 +19,19 @@ from sync.transport import sync_with
 __all__ = ["init"]
 
 
+def _laptop_name(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    """A laptop name as the roster keeps it (as `device enroll` names the others): one line, spaces collapsed."""
+    name = " ".join(value.split())
+    if not name or len(name) > 40 or not name.isprintable():
+        raise click.BadParameter("a laptop name has 1 to 40 characters on one line, e.g. coordinator-2.")
+    return name
+
+
 @click.command()
 @click.argument("template", type=click.Path(path_type=Path), required=False)
 @db_options
-@click.option("--device-name", default="coordinator", show_default=True, help="This laptop's name as others see it.")
+@click.option("--device-name", default="coordinator", show_default=True, callback=_laptop_name,
+              help="This laptop's name as others see it.")
 @click.option("--join", "join_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Join an event with the file `fieldkit device enroll` wrote, instead of a TEMPLATE.")
 @join_passphrase_option
 @click.option(

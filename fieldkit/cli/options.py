@@ -89,6 +89,11 @@ class DbOptions:
             )
         if not value:
             raise click.ClickException("The passphrase is empty: give one, or use --unencrypted for development.")
+        if confirm and self.passphrase_file is not None and (value.startswith("\ufeff") or {"\n", "\r"} & set(value)):
+            raise click.ClickException(  # the mark or second line would be part of the key, never typed again
+                f"The passphrase file {self.passphrase_file} holds more than one line, or an invisible mark at its "
+                "start (as Notepad's UTF-8 writes): save the passphrase alone on one line as plain UTF-8 text."
+            )
         if confirm:
             try:
                 check_new_passphrase(value)

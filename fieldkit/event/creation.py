@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from fieldkit.errors import Refused
 from fieldkit.event.template import EventTemplate, template_from_json
 from fieldkit.keys import create_event_key
+from fieldkit.private_files import new_database
 from fieldkit.roles import COORDINATOR
 from fieldkit.store import Store, create_store
 
@@ -43,33 +44,34 @@ def create_event(
 ) -> Store:
     """A new coordinator database for the event described by `template`."""
     store = create_store(path, passphrase, device_name=device_name, role=COORDINATOR)
-    ev = template.event
-    with store.transaction():
-        # The event key first: the event record and the roster are written under it.
-        create_event_key(store)  # signs passes, cards and forms, and this laptop's changes
-        store.set_record(
-            "events",
-            store.event_id,
-            {
-                "name": ev.name,
-                "venue": ev.venue,
-                "community": ev.community,
-                "starts": ev.starts.isoformat(),
-                "ends": ev.ends.isoformat(),
-                "timezone": ev.timezone,
-                "page_size": ev.page_size,
-                "template_json": template.to_json(),
-            },
-        )
-        store.set_record(
-            "devices",
-            store.device_id,
-            {"name": device_name, "role": COORDINATOR, "enrolled_at": store.now_text()},
-        )
-        # (imported here: X.509 is a tenth of the app's cold start, and opening an event needs none of it)
-        from fieldkit.event.ca import create_event_ca
+    with new_database(path):  # half made: removed, so the same init can run again
+        ev = template.event
+        with store.transaction():
+            # The event key first: the event record and the roster are written under it.
+            create_event_key(store)  # signs passes, cards and forms, and this laptop's changes
+            store.set_record(
+                "events",
+                store.event_id,
+                {
+                    "name": ev.name,
+                    "venue": ev.venue,
+                    "community": ev.community,
+                    "starts": ev.starts.isoformat(),
+                    "ends": ev.ends.isoformat(),
+                    "timezone": ev.timezone,
+                    "page_size": ev.page_size,
+                    "template_json": template.to_json(),
+                },
+            )
+            store.set_record(
+                "devices",
+                store.device_id,
+                {"name": device_name, "role": COORDINATOR, "enrolled_at": store.now_text()},
+            )
+            # (imported here: X.509 is a tenth of the app's cold start, and opening an event needs none of it)
+            from fieldkit.event.ca import create_event_ca
 
-        create_event_ca(store)  # certifies each laptop for sync
+            create_event_ca(store)  # certifies each laptop for sync
     return store
 
 

@@ -15,7 +15,15 @@ from pathlib import Path
 
 from fieldkit.store.connection import DB_ERRORS, open_keyed
 from fieldkit.store.errors import NotAFieldKitDatabase, StoreError, TruncatedDatabase, WrongPassphrase
-from fieldkit.store.faults import SMALLEST_PAGE, cipher_pages, damaged, diagnose_open, page_size_of, truncated
+from fieldkit.store.faults import (
+    SMALLEST_PAGE,
+    cipher_pages,
+    damaged,
+    diagnose_open,
+    is_damage,
+    page_size_of,
+    truncated,
+)
 
 
 @dataclass(frozen=True)
@@ -87,7 +95,7 @@ class _Check:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except DB_ERRORS as exc:
             opening = diagnose_open(conn, self.path, exc, encrypted=self.encrypted)
-            if isinstance(opening, WrongPassphrase):
+            if isinstance(opening, WrongPassphrase) or not is_damage(exc):  # (a read-only folder is no damage)
                 raise opening from None
             cut_off = cut_off or isinstance(opening, TruncatedDatabase)
             return CheckReport(self.path, self.encrypted, pages, failed, cut_off,

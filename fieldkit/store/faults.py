@@ -12,6 +12,7 @@ pays nothing but a stat. `fieldkit check` (fieldkit/store/check.py) is the full 
 from __future__ import annotations
 
 import math
+import os
 import re
 import sqlite3
 from dataclasses import dataclass
@@ -123,6 +124,11 @@ def check_whole_pages(conn: sqlite3.Connection, path: Path, *, encrypted: bool) 
 def diagnose_open(conn: sqlite3.Connection, path: Path, exc: BaseException, *, encrypted: bool) -> StoreError:
     """Why the first read of a database failed, as the refusal to show."""
     if not is_damage(exc):
+        if not os.access(path.parent, os.W_OK):  # SQLite writes its -wal and -shm files beside the database
+            return StoreError(
+                f"{path} cannot be opened: its folder is read-only (SQLite keeps two working files beside it). "
+                "Copy the database to a folder you can write to, and open that copy."
+            )
         return StoreError(f"{path} cannot be opened ({exc}): check that no other program is using it, then try again.")
     if not encrypted:
         return _diagnose_plain(path)

@@ -12,6 +12,7 @@ from typing import Any
 import sqlcipher3
 from sqlite_utils import Database
 
+from fieldkit.private_files import new_database
 from fieldkit.roles import COORDINATOR
 from fieldkit.store import schema
 from fieldkit.store.authority import EVENT, may_author, refusal
@@ -399,22 +400,23 @@ def create_store(
         conn = connect(path, passphrase, create=True)
     except (OSError, *DB_ERRORS):
         raise CannotCreate(f"Cannot create {path}: choose a --db path in a folder you can write to.") from None
-    db = Database(conn, execute_plugins=False)
-    apply_pragmas(conn)
-    schema.migrate(db)
-    identity = {
-        "app": "fieldkit",
-        "encrypted": "0" if passphrase is None else "1",
-        "device_id": device_id or new_id(),
-        "database_id": new_id(),
-        "device_name": device_name,
-        "role": role,
-        "event_id": event_id or new_id(),
-        "hlc": "",
-        "created_at": utc_text(datetime.now(timezone.utc)),
-    }
-    with db.atomic():
-        db["fieldkit_meta"].insert_all(
-            [{"key": k, "value": v} for k, v in identity.items()], replace=True
-        )
-    return Store(db, path, wall=wall)
+    with new_database(path):  # half made (an error, Ctrl+C): removed, so init can run again
+        db = Database(conn, execute_plugins=False)
+        apply_pragmas(conn)
+        schema.migrate(db)
+        identity = {
+            "app": "fieldkit",
+            "encrypted": "0" if passphrase is None else "1",
+            "device_id": device_id or new_id(),
+            "database_id": new_id(),
+            "device_name": device_name,
+            "role": role,
+            "event_id": event_id or new_id(),
+            "hlc": "",
+            "created_at": utc_text(datetime.now(timezone.utc)),
+        }
+        with db.atomic():
+            db["fieldkit_meta"].insert_all(
+                [{"key": k, "value": v} for k, v in identity.items()], replace=True
+            )
+        return Store(db, path, wall=wall)
