@@ -177,6 +177,31 @@ def test_intake_check_template_with_a_missing_template(event_db, tmp_path):
     refused(run("intake", "check-template", tmp_path / "none.toml", "--db", path), "no such template file")
 
 
+@pytest.mark.parametrize("kind", ["registrations", "referrals", "outcomes"])
+def test_a_cut_off_unicode_text_export_is_refused_by_every_import(event_db, tmp_path, kind):
+    path, _ = event_db
+    cut = tmp_path / "cut.csv"  # Excel "Unicode text" (UTF-16) that lost its last byte
+    cut.write_bytes(b"\xff\xfe" + "code,issued,channel,status,at\nA,2026-10-01,x,booked,2026-10-01\n".encode("utf-16-le")[:-1])
+    before = content(path)
+    refused(run("import", kind, cut, "--db", path), "cut.csv is Unicode (UTF-16) text that breaks off on line 2")
+    assert content(path) == before
+
+
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (lambda t: t.mkdir(), "a folder, not a template file"),
+        (lambda t: t.write_bytes('[event]\nname = "Zo\xeb"\n'.encode("latin-1")), "not UTF-8 text"),
+    ],
+)
+def test_init_and_check_template_refuse_a_template_they_cannot_read(event_db, tmp_path, make, words):
+    template = tmp_path / "event.toml"
+    make(template)
+    refused(run("init", template, "--db", tmp_path / "new.db"), words)
+    assert not (tmp_path / "new.db").exists()
+    refused(run("intake", "check-template", template, "--db", event_db[0]), words)
+
+
 @pytest.mark.parametrize("command", [("info",), ("app",), ("device", "list"), ("consent", "sweep"), ("intake", "export", "--out", "OUT")])
 def test_a_wrong_passphrase_changes_nothing_for_any_command(event_db, command, tmp_path):
     path, _ = event_db

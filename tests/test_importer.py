@@ -132,6 +132,11 @@ def test_utf16_and_bom_and_crlf(store, tmp_path):
         (b"name\nR\xe9mi\n", "not UTF-8"),
         (b'name\n"unterminated\n', "line 2"),
         (b"colour,size\nred,10\n", "No name column"),
+        # Excel "Unicode text" cut off on an odd byte, and one with half a character pair.
+        (b"\xff\xfe" + "name,email\nAna,a@b.co\n".encode("utf-16-le") + b"\x00", "breaks off on line 3"),
+        (b"\xff\xfe" + "name,email\n".encode("utf-16-le") + b"\x00\xd8A\x00\n\x00", "breaks off on line 2"),
+        (b"Name,Name,Email,Email\nAna,Bob,a@b.co,c@d.co\n", "more than one column headed 'Name' and 'Email'"),
+        (b"Name,Email,EMAIL \nAna,a@b.co,c@d.co\n", "more than one column headed 'Email',"),
     ],
 )
 def test_unreadable_files_are_refused_in_one_sentence(store, tmp_path, content, message):
@@ -142,6 +147,23 @@ def test_unreadable_files_are_refused_in_one_sentence(store, tmp_path, content, 
         import_registrations(store, path)
     assert str(caught.value).endswith(".")
     assert snapshot(store) == before
+
+
+def test_a_repeated_column_nobody_reads_is_no_reason_to_refuse(store, tmp_path):
+    path = write(tmp_path, "Name,Email,Comment,Comment\nAna Silva,ana@example.org,hi,there\n")
+    assert import_registrations(store, path).applied and names(store) == ["Ana Silva"]
+
+
+def test_a_name_with_text_direction_controls_is_a_bad_row(store, tmp_path):
+    # U+202E turns "Ana<RLO>gnp.exe" into "Anaexe.png" on screen and on a printed pass.
+    path = write(tmp_path, "Name,Email\nAna\u202egnp.exe,a@b.co\nBo \u2067Lee\u2069,\nDara,\n")
+    before = snapshot(store)
+    report = import_registrations(store, path)
+    assert [(b.line, b.reason) for b in report.bad] == [
+        (2, "the name contains invisible text-direction characters"),
+        (3, "the name contains invisible text-direction characters"),
+    ]
+    assert not report.applied and snapshot(store) == before
 
 
 def test_rows_without_ids_are_keyed_by_content(store, tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -69,6 +70,25 @@ def test_invalid_toml_names_the_file(tmp_path: Path):
     bad.write_text("[event\nname = 1")
     with pytest.raises(TemplateError, match="bad.toml: not valid TOML"):
         load_template(bad)
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ('[event]\nname = "Zo\xeb"\n'.encode("latin-1"), "latin.toml: not UTF-8 text (first problem on line 2)"),
+        (b"\x89PNG\r\n\x1a\n\x00\xff\xfe", "latin.toml: not UTF-8 text (first problem on line 1)"),
+    ],
+)
+def test_a_template_that_is_not_utf8_is_refused_with_its_line(tmp_path: Path, content, expected):
+    (tmp_path / "latin.toml").write_bytes(content)
+    with pytest.raises(TemplateError, match=re.escape(expected)):
+        load_template(tmp_path / "latin.toml")
+
+
+def test_a_folder_given_as_the_template_is_refused(tmp_path: Path):
+    (tmp_path / "event.toml").mkdir()
+    with pytest.raises(TemplateError, match="event.toml: a folder, not a template file"):
+        load_template(tmp_path / "event.toml")
 
 
 def test_sample_registrations_have_forty_plus_people_in_several_scripts():

@@ -380,6 +380,15 @@ def load_template(path: str | Path) -> EventTemplate:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise TemplateError(f"{path}: no such template file") from None
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise TemplateError(
+            f"{path}: not UTF-8 text (first problem on line {line}); save it as UTF-8 and retry"
+        ) from None
+    except OSError as exc:  # a folder is IsADirectoryError here, PermissionError on Windows
+        if path.is_dir():
+            raise TemplateError(f"{path}: a folder, not a template file; give the .toml file inside it") from None
+        raise TemplateError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     except tomllib.TOMLDecodeError as exc:
         raise TemplateError(f"{path}: not valid TOML ({exc})") from None
     return parse_template(data, str(path))

@@ -75,6 +75,10 @@ _CANCELLED = {"cancelled", "canceled", "refunded", "not attending", "deleted", "
 _DELIMITERS = (",", ";", "\t")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Embeddings, overrides and isolates: invisible, they make a name show as something it is not
+# ("Ana\u202egnp.exe" reads "Anaexe.png"). The marks U+200E/U+200F only nudge neutral
+# characters, and right-to-left names copied from elsewhere carry them, so they stay.
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 class ImportRefused(Refused):
@@ -130,14 +134,19 @@ def fold_header(header: str) -> str:
 
 def _read_text(path: Path) -> str:
     raw = path.read_bytes()
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16")  # Excel's "Unicode text"
+    utf16 = raw.startswith((b"\xff\xfe", b"\xfe\xff"))  # Excel's "Unicode text"
     try:
-        return raw.decode("utf-8-sig")
+        return raw.decode("utf-16" if utf16 else "utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
+        if not utf16:
+            line = raw[: exc.start].count(b"\n") + 1
+            raise ImportRefused(
+                f"{path.name} is not UTF-8 text (first problem on line {line}): "
+                "export it again as CSV UTF-8 and retry."
+            ) from None
+        line = raw[: exc.start].decode("utf-16", errors="replace").count("\n") + 1
         raise ImportRefused(
-            f"{path.name} is not UTF-8 text (first problem on line {line}): "
+            f"{path.name} is Unicode (UTF-16) text that breaks off on line {line}, as if cut short or damaged: "
             "export it again as CSV UTF-8 and retry."
         ) from None
 
@@ -203,11 +212,24 @@ def _find_columns(headers: list[str], source: str, overrides: dict[str, str]) ->
         candidates = [i for i, h in enumerate(folded) if re.search(r"\bname\b", h) and i not in used]
         if len(candidates) == 1:
             by_field["name"] = (candidates[0],)
+    _refuse_repeated_headers(headers, [i for idx in by_field.values() for i in idx])
     if "name" not in by_field and "first_name" not in by_field:
         raise ImportRefused(
             "No name column found: rerun with --map 'COLUMN=name' (or first_name and last_name)."
         )
     return _Columns(tuple(headers), by_field)
+
+
+def _refuse_repeated_headers(headers: list[str], kept: list[int]) -> None:
+    """A column that is read must be the only one with its header: with two 'Email' columns
+    which one holds the address is a guess, and the other's values would be dropped unseen."""
+    folded = [fold_header(h) for h in headers]
+    repeated = dict.fromkeys(headers[i] for i in kept if folded.count(folded[i]) > 1)
+    if repeated:
+        raise ImportRefused(
+            f"The file has more than one column headed {' and '.join(repr(h) for h in repeated)}, "
+            "so which one to read is a guess: delete or rename the extra columns and retry."
+        )
 
 
 def detect_mapping(headers: list[str], overrides: dict[str, str] | None = None) -> dict[str, str]:
@@ -252,6 +274,8 @@ def _parse_row(line: int, values: list[str], columns: _Columns) -> _Row:
         raise ValueError("no name")
     if _CONTROL.search(name):
         raise ValueError("the name contains control characters")
+    if _BIDI.search(name):
+        raise ValueError("the name contains invisible text-direction characters")
     if len(name) > MAX_NAME:
         raise ValueError(f"the name is longer than {MAX_NAME} characters")
     email = value("email")
