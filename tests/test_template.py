@@ -91,6 +91,12 @@ def test_a_folder_given_as_the_template_is_refused(tmp_path: Path):
         load_template(tmp_path / "event.toml")
 
 
+def test_a_template_saved_by_notepad_with_a_byte_order_mark_loads(tmp_path: Path):
+    text = (Path(__file__).parent.parent / "sample_events" / "wellbeing-popup.toml").read_text(encoding="utf-8")
+    (tmp_path / "event.toml").write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    assert load_template(tmp_path / "event.toml").event.name == tomllib.loads(text)["event"]["name"]
+
+
 def test_sample_registrations_have_forty_plus_people_in_several_scripts():
     import csv
     import unicodedata

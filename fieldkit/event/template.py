@@ -377,7 +377,7 @@ def load_template(path: str | Path) -> EventTemplate:
     """Read and validate a template file; TemplateError names file and field."""
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise TemplateError(f"{path}: no such template file") from None
     except UnicodeDecodeError as exc:
