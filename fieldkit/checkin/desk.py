@@ -242,7 +242,7 @@ class Desk:
     def walk_in(self, name: str, *, email: str | None = None, phone: str | None = None, nonce: str | None = None) -> CheckinResult:
         """Register someone who just walked in and check them in, in one transaction."""
         if not " ".join(name.split()):
-            raise CheckinRefused(NO_NAME, "Type the person's name first, then press Enter.")
+            raise CheckinRefused(NO_NAME, "A walk-in needs the person's name: nobody was registered.")
         if looks_like_token(name) or PREFIX in name.upper() or looks_like_ticket(name):
             # A scan glued to leftover text must never become a person.
             raise CheckinRefused(NOT_A_NAME, "That is a code, not a name: clear the box (Escape) and scan it again.")

@@ -8,9 +8,10 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual import on
+from textual import events, on
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.command import CommandPalette
 from textual.screen import Screen
 
 from fieldkit.errors import Refused
@@ -19,6 +20,7 @@ from fieldkit.event.overview import event_overview
 from fieldkit.roles import COORDINATOR, DESK, PRACTITIONER
 from fieldkit.store import Store
 from fieldkit.tui.commands import FieldKitCommands
+from fieldkit.tui.scan_guard import ScanGuard
 from fieldkit.tui.screens.home import HomeScreen
 from fieldkit.tui.screens.unlock import UnlockScreen
 
@@ -138,6 +140,7 @@ class FieldKitApp(App):
         self.live_sync = live_sync
         self.make_sync = make_sync
         self.reopen = reopen
+        self.scan_guard = ScanGuard(self, self._let_through)
         if store is None:
             self.add_mode(UNLOCK, partial(UnlockScreen, Path(database)))
         else:
@@ -155,6 +158,21 @@ class FieldKitApp(App):
     def on_mount(self) -> None:
         if self.store is not None:
             self._show_event()
+
+    async def on_event(self, event: events.Event) -> None:
+        # A scanner's keys where focus is not a scan box are taken whole (tui/scan_guard.py).
+        if isinstance(event, events.Key) and not event.is_forwarded and await self.scan_guard.take(event):
+            return
+        await super().on_event(event)
+
+    async def action_switch_mode(self, mode: str) -> None:
+        if isinstance(self.screen, CommandPalette):  # an F key over the palette: it closes, not stays
+            self.screen.dismiss()  # behind the next mode (where the next Ctrl+P would fail)
+        await super().action_switch_mode(mode)
+
+    async def _let_through(self, keys: list[events.Key]) -> None:
+        for key in keys:
+            await super().on_event(key)
 
     def _show_event(self) -> None:
         overview = event_overview(self.store)

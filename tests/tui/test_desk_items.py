@@ -58,7 +58,7 @@ async def test_a_scan_after_a_name_nobody_has_is_a_scan_not_a_walk_in(imported):
         assert result_of(screen) == "Welcome, Ana Silva: checked in"
         await pilot.press("f8")  # nothing pending any more: no name, nobody registered
         await pilot.pause()
-        assert result_of(screen) == "Type the person's name first, then press Enter."
+        assert result_of(screen) == "Type the person's name first, then press F8 (F9: with a pass to print)."
         assert people_count(imported) == people
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from textual.screen import Screen
+from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
 
 from fieldkit.store import DB_ERRORS
@@ -23,6 +24,19 @@ class FieldKitScreen(Screen[ResultType]):
             self.app.report_failure(event.worker.error)
 
     _damage_told = False
+    guards_scans = True  # a scan typed where focus is not the scan box is taken whole (tui/scan_guard.py)
+
+    def update_text(self, selector: str, text: str) -> None:
+        """Set a Static's text; the same text again costs no new layout of the screen."""
+        panel = self.query_one(selector, Static)
+        if panel.content != text:
+            panel.update(text)
+
+    def scan_box(self) -> Input | None:
+        """The box a pass scanned on this screen goes to, wherever focus is: its `.takes-scans`
+        box (the check-in and intake screens); None where passes are not read."""
+        found = self.query(".takes-scans")
+        return found.first() if found else None
 
     def unless_damaged(self, action: Callable[[], ResultType | object]) -> object:
         """`action()` (a screen's own timed work: refreshing, warming, tidying), or None when the

@@ -217,20 +217,14 @@ class CheckinScreen(FieldKitScreen):
 
     def _refresh_side(self) -> None:
         counters = self.desk.counters()
-        self._update("#counters",
+        self.update_text("#counters",
             f"Registered  {counters.registered}\nChecked in  {counters.checked_in}\nWalk-ins    {counters.walk_ins}"
         )
         lines = [
             f"{self._local(r.at)}  {r.name or '(not synced yet)'}" + ("  (flagged)" if r.flagged else "")
             for r in self.desk.recent(RECENT)
         ]
-        self._update("#recent", "\n".join(lines) or "None yet.")
-
-    def _update(self, selector: str, text: str) -> None:
-        """Set a side panel's text; unchanged text costs no new layout of the screen (every 3 s)."""
-        panel = self.query_one(selector, Static)
-        if panel.content != text:
-            panel.update(text)
+        self.update_text("#recent", "\n".join(lines) or "None yet.")
 
     def _label(self, hit: Attendee) -> str:
         """A match as listed: what tells namesakes apart (ticket, order, checked in or not)."""
@@ -365,8 +359,15 @@ class CheckinScreen(FieldKitScreen):
         self._after_action()
 
     def action_walk_in(self, with_pass: bool = False) -> None:
+        # Once the box has the keys typed before F8 (a name and F8 can arrive in one burst).
+        self.box.call_later(self._walk_in_typed, with_pass)
+
+    def _walk_in_typed(self, with_pass: bool) -> None:
         name = self.box.typed.strip() or self.pending_name or ""
         self.box.value = ""  # whatever happens next, the next scan starts from an empty box
+        if not name:
+            self.hint("Type the person's name first, then press F8 (F9: with a pass to print).")
+            return
         namesakes = self.desk.namesakes(name) if name and not looks_like_ticket(name) else []
         if namesakes:
             # Someone registered has this name: ask before making a second person.

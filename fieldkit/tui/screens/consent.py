@@ -91,6 +91,11 @@ class ConsentScreen(FieldKitScreen[ConsentRecord | None]):
             picked[purpose.id] = None if pressed < 0 else pressed == 0
         return picked
 
+    def scan_box(self) -> Input | None:
+        """Where a scan goes wherever focus is: the paper form's code box while the method is a
+        paper form; otherwise a scan here is no answer to anything (tui/scan_guard.py)."""
+        return self.query_one("#form-code", Input) if self.method() == "paper" else None
+
     def method(self) -> str:
         return METHODS[max(self.query_one("#method", RadioSet).pressed_index, 0)]
 

@@ -84,7 +84,8 @@ class IntakeScreen(FieldKitScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="intake"):
-            yield PersonFinder("Name or scan a pass, then Enter (empty Enter: anonymous timer)", input_id="intake-find")
+            yield PersonFinder("Name or scan a pass, then Enter (empty Enter: anonymous timer)", input_id="intake-find",
+                               takes_scans=True)
             yield Static(id="intake-message")
             yield DataTable(id="intake-timers", cursor_type="row", zebra_stripes=True)
             yield Static(id="intake-selected", markup=False)  # a name is shown as typed, brackets and all
@@ -220,16 +221,19 @@ class IntakeScreen(FieldKitScreen):
             except it.TimerError as refused:
                 self.say(str(refused))
             else:
-                self.start(holder.person_id, holder.display_name)
+                self.start(holder.person_id, holder.display_name, scanned=True)
         else:
             self.say(f"Nobody called \u201c{text}\u201d is registered: check the spelling, or press Enter on an empty box for an anonymous timer.")
 
     # -- actions ---------------------------------------------------------------------
-    def start(self, person_id: str | None, name: str | None) -> None:
+    def start(self, person_id: str | None, name: str | None, scanned: bool = False) -> None:
         """Start a timer; for someone whose timer is already open, ask first."""
         running = next((r for r in self.runs if person_id and self._person_of(r) == person_id), None)
         if running is None:
             self._start(person_id, name)
+            return
+        if scanned and (self.store.now() - running.started_at).total_seconds() < 2:  # a scanner's double read
+            self.select_timer(running.timer_id)
             return
         since = running.started_at.astimezone(self.zone).strftime("%H:%M")
         state = "running" if running.state == it.RUNNING else "paused"
@@ -246,7 +250,7 @@ class IntakeScreen(FieldKitScreen):
                 f"{name} already has a timer {state} (since {since}).",
                 "Start a second timer for them? Usually the one running is the conversation going on.",
                 yes="Start another",
-                no="Use that one",
+                no="Use that one", default_yes=False,
             ),
             answered,
         )

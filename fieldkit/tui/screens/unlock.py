@@ -21,6 +21,8 @@ TRIES = 3
 class UnlockScreen(FieldKitScreen):
     """A wrong passphrase asks again; the third wrong one ends the app with a sentence."""
 
+    guards_scans = False  # a passphrase is typed as it is, whatever it starts with
+
     class Unlocked(Message):
         """The database is open: the app takes the store from here."""
 

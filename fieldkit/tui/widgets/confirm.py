@@ -17,9 +17,10 @@ class ConfirmScreen(ModalScreen[bool]):
     CSS_PATH = [Path(__file__).with_name("confirm.tcss")]
     BINDINGS = [Binding("escape", "answer(False)", "Back")]
 
-    def __init__(self, title: str, body: str, *, yes: str = "Save", no: str = "Back"):
+    def __init__(self, title: str, body: str, *, yes: str = "Save", no: str = "Back", default_yes: bool = True):
         super().__init__()
         self.title_text, self.body, self.yes, self.no = title, body, yes, no
+        self.default_yes = default_yes  # False: Enter answers no (where yes is the unusual answer)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm"):
@@ -30,7 +31,7 @@ class ConfirmScreen(ModalScreen[bool]):
                 yield Button(self.no, id="confirm-no")
 
     def on_mount(self) -> None:
-        self.query_one("#confirm-yes", Button).focus()
+        self.query_one("#confirm-yes" if self.default_yes else "#confirm-no", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "confirm-yes")

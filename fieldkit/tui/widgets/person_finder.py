@@ -11,8 +11,17 @@ from textual.widgets.option_list import Option
 
 from fieldkit.people.registry import find_people
 from fieldkit.tokens import looks_like_token
+from fieldkit.tui.widgets.scan_box import keep_newest_code
 
 MATCHES_SHOWN = 6
+
+
+class _NameOrCodeBox(Input):
+    """A name box that a scan may also be typed into: a pass's prefix drops what was before it."""
+
+    def insert_text_at_cursor(self, text: str) -> None:
+        super().insert_text_at_cursor(text)
+        keep_newest_code(self)
 
 
 class PersonFinder(Vertical):
@@ -33,13 +42,14 @@ class PersonFinder(Vertical):
             super().__init__()
             self.text = text
 
-    def __init__(self, placeholder: str, *, input_id: str, id: str | None = None) -> None:
+    def __init__(self, placeholder: str, *, input_id: str, id: str | None = None, takes_scans: bool = False) -> None:
         super().__init__(id=id, classes="person-finder")
         self.placeholder = placeholder
         self.input_id = input_id
+        self.takes_scans = takes_scans  # passes scanned on the screen come here, wherever focus is
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder=self.placeholder, id=self.input_id)
+        yield _NameOrCodeBox(placeholder=self.placeholder, id=self.input_id, classes="takes-scans" if self.takes_scans else "")
         yield OptionList(classes="person-matches")
 
     def on_mount(self) -> None:

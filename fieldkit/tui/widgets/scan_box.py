@@ -9,6 +9,15 @@ from textual.widgets import Input
 from fieldkit.tokens import PREFIX, looks_like_token
 
 
+def keep_newest_code(box: Input) -> None:
+    """Drop what came before the newest pass prefix in `box`: a name typed and left, a stray
+    key, or a code whose Enter was lost (the scanner's new burst is the code)."""
+    start = box.value.upper().rfind(PREFIX)
+    if start > 0:
+        box.value = box.value[start:]
+        box.cursor_position = len(box.value)
+
+
 class ScanBox(Input):
     """An Input that says what was entered with `Scanned` the moment Enter is pressed, and
     starts the next entry from an empty box.
@@ -34,6 +43,7 @@ class ScanBox(Input):
         def control(self) -> ScanBox:
             return self.box
 
+    DEFAULT_CLASSES = "takes-scans"  # where a scan goes wherever focus is (tui/scan_guard.py)
     _entered = False  # the value is what Enter sent, waiting to be emptied
 
     @property
@@ -62,10 +72,7 @@ class ScanBox(Input):
 
     def insert_text_at_cursor(self, text: str) -> None:
         super().insert_text_at_cursor(text)
-        start = self.value.upper().find(PREFIX)
-        if start > 0:
-            self.value = self.value[start:]
-            self.cursor_position = len(self.value)
+        keep_newest_code(self)
 
     async def action_submit(self) -> None:
         text = self.value.strip()
