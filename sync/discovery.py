@@ -10,6 +10,10 @@ without container bridges; they are checked again every few seconds and the
 advertisement moves with them (Wi-Fi joining late). python-zeroconf's blocking
 `Zeroconf` runs in this module's own thread: it never attaches to the event loop of
 a caller (the Textual app), and the threaded sync transport needs no asyncio.
+At most MAX_PEERS laptops are reported at once: names seen while full wait (bounded)
+and are looked up again when a slot frees, and a sighting continuous sync could not
+reach as a Field Kit laptop can be set aside for a while (`set_aside`), so a flood of
+fake records does not hide a real laptop for good.
 See docs/sync-protocol.md "Discovery".
 """
 
@@ -20,6 +24,7 @@ import ipaddress
 import logging
 import secrets
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -35,8 +40,10 @@ VERSION = "1"
 # How much of the CA fingerprint a pairing code carries, and so what the event id is derived from.
 PIN_BYTES = 12
 RECHECK_SECONDS = 10.0
-# More laptops than an event has: beyond this, new records are ignored (a flood on the network).
+# More laptops than an event has: beyond this, new records wait for a slot (a flood on the network).
 MAX_PEERS = 64
+# How many names may wait for a slot, and how many may be set aside, at once (a few KiB each way).
+MAX_WAITING = 256
 _TAG_LABEL = b"fieldkit mdns event id v1\x00"
 # Container and VM bridges: never advertise there, the clinic's laptops are not behind them.
 _VIRTUAL_PREFIXES = (
@@ -129,6 +136,9 @@ class Discovery:
         self._recheck = recheck_seconds
         self._adapters = adapters
         self._seen: dict[str, Sighting] = {}
+        self._waiting: dict[str, None] = {}  # mDNS names seen while the table was full, oldest first
+        self._aside: dict[str, float] = {}  # full name -> monotonic time it may be looked up again
+        self._wake = threading.Event()  # a slot freed: look up the names waiting
         self._changed = threading.Condition()
         self._stop = threading.Event()
         self._ready = threading.Event()
@@ -160,9 +170,27 @@ class Discovery:
             self._changed.wait_for(lambda: len(self._seen) >= count, timeout=timeout)
             return list(self._seen.values())
 
+    def set_aside(self, instance: str, seconds: float) -> bool:
+        """Stop reporting this peer for `seconds` (sync found no Field Kit laptop there), freeing its slot for
+        a name waiting; then it is looked up again if its record is still there. False if not reported now."""
+        name = f"{instance}.{self.service_type}"
+        with self._changed:
+            gone = self._seen.pop(name, None)
+            if gone is None:
+                return False
+            self._aside[name] = time.monotonic() + seconds
+            if len(self._aside) > MAX_WAITING:  # the oldest set aside waits again instead
+                self._waiting[next(iter(self._aside))] = None
+                del self._aside[next(iter(self._aside))]
+            self._changed.notify_all()
+        self._notify("removed", gone)
+        self._wake.set()
+        return True
+
     def close(self) -> None:
         """Withdraw the advertisement (a goodbye packet) and stop browsing."""
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
 
@@ -173,19 +201,43 @@ class Discovery:
         self.close()
 
     def _run(self) -> None:
+        next_check = 0.0
         try:
             while not self._stop.is_set():
-                try:
-                    wanted = choose_interfaces(self._explicit, self._adapters())
-                except OSError as exc:  # reading interfaces failed this time: keep what we have
-                    log.info("could not read the network interfaces: %s", exc)
-                    wanted = self.interfaces
-                if wanted != self.interfaces:
-                    self._restart(wanted)
-                self._ready.set()
-                self._stop.wait(self._recheck)
+                self._wake.clear()  # before the work: a slot freed meanwhile (or `close`) wakes the wait below
+                if time.monotonic() >= next_check:
+                    next_check = time.monotonic() + self._recheck
+                    try:
+                        wanted = choose_interfaces(self._explicit, self._adapters())
+                    except OSError as exc:  # reading interfaces failed this time: keep what we have
+                        log.info("could not read the network interfaces: %s", exc)
+                        wanted = self.interfaces
+                    if wanted != self.interfaces:
+                        self._restart(wanted)
+                    self._ready.set()
+                due = self._refill()
+                self._wake.wait(max(0.05, min(next_check, due) - time.monotonic()))
         finally:
             self._shutdown()
+
+    def _refill(self) -> float:
+        """Look up names waiting while a slot is free (those set aside wait again once their time is up);
+        returns the monotonic time the next set-aside ends."""
+        with self._changed:
+            now = time.monotonic()
+            for name in [name for name, until in self._aside.items() if until <= now]:
+                del self._aside[name]
+                self._waiting[name] = None
+        zeroconf = self._zeroconf
+        while zeroconf is not None and not self._stop.is_set():
+            with self._changed:
+                if len(self._seen) >= MAX_PEERS or not self._waiting:
+                    break
+                name = next(iter(self._waiting))
+                del self._waiting[name]
+            self._lookup(zeroconf, name)
+        with self._changed:
+            return min(self._aside.values(), default=float("inf"))
 
     def _restart(self, wanted: list[str]) -> None:
         self._shutdown()
@@ -228,6 +280,7 @@ class Discovery:
             zeroconf.close()  # sends the goodbye for our own advertisement
         with self._changed:
             gone, self._seen = list(self._seen.values()), {}
+            self._waiting.clear()  # a new browser reports every record again
         for sighting in gone:
             self._notify("removed", sighting)
 
@@ -237,8 +290,15 @@ class Discovery:
         if name == self.name:
             return
         if state_change is ServiceStateChange.Removed:
+            with self._changed:  # it left: not waiting, and if it comes back it is looked at afresh
+                self._waiting.pop(name, None)
+                self._aside.pop(name, None)
             self._forget(name)
             return
+        self._lookup(zeroconf, name)
+
+    def _lookup(self, zeroconf: Zeroconf, name: str) -> None:
+        service_type = self.service_type
         try:
             info = zeroconf.get_service_info(service_type, name, timeout=_INFO_TIMEOUT_MS)
         except Exception as exc:  # a malformed record from someone on the network: ignore it
@@ -250,7 +310,11 @@ class Discovery:
             return
         with self._changed:
             before = self._seen.get(name)
-            if before is None and len(self._seen) >= MAX_PEERS:
+            if name in self._aside:
+                return
+            if before is None and len(self._seen) >= MAX_PEERS:  # full (a flood?): wait for a slot
+                if len(self._waiting) < MAX_WAITING:
+                    self._waiting[name] = None
                 return
             self._seen[name] = sighting
             self._changed.notify_all()
@@ -275,6 +339,7 @@ class Discovery:
             self._changed.notify_all()
         if gone is not None:
             self._notify("removed", gone)
+            self._wake.set()
 
     def _notify(self, kind: str, sighting: Sighting) -> None:
         if self._on_change is None:

@@ -36,6 +36,7 @@ PULL_SECONDS = 3.0  # the backstop: every peer is pulled from this often
 WATCH_SECONDS = 0.2  # how often this laptop's newest change is looked at
 BACKOFF = (1.0, 30.0)  # the wait after a first failure, and the longest
 SAVE_SECONDS = 5.0  # what is known of the peers is written at most this often
+SET_ASIDE_SECONDS = 300.0  # an mDNS record where no Field Kit laptop answered is not tried for this long
 log = logging.getLogger("fieldkit.sync")
 
 Opener = Callable[[], Store]
@@ -56,6 +57,7 @@ class LiveSync:
         backoff: tuple[float, float] = BACKOFF,
         on_note: Callable[[str], None] = lambda text: None,
         wall: Callable[[], float] = time.time,
+        set_aside_seconds: float = SET_ASIDE_SECONDS,
     ):
         self.opener = opener
         self.interfaces = list(interfaces)
@@ -63,9 +65,11 @@ class LiveSync:
         self._discover = discover
         self._watch = watch_seconds
         self._on_note = on_note
+        self._aside = set_aside_seconds
         self._dirty = threading.Event()
         self.peers = PeerSessions(
-            opener, pull_seconds=pull_seconds, backoff=backoff, wall=wall, note=self._note, changed=self._dirty.set
+            opener, pull_seconds=pull_seconds, backoff=backoff, wall=wall, note=self._note, changed=self._dirty.set,
+            on_unreached=self._unreached,
         )
         self._lock = threading.Lock()
         self._standing: Standing | None = None
@@ -246,6 +250,12 @@ class LiveSync:
                 log.warning("continuous sync could not save what it knows of the peers: %s", exc)
         for store in stores:
             store.close()
+
+    def _unreached(self, instance: str) -> None:
+        """No Field Kit laptop answered at this mDNS record, again and again: free its slot for a while."""
+        discovery = self.discovery
+        if discovery is not None and discovery.set_aside(instance, self._aside):
+            log.info("mDNS record %s set aside for %.0f s: no laptop of this event answered", instance, self._aside)
 
     def _note(self, text: str) -> None:
         log.info("%s", text)

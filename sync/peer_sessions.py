@@ -6,6 +6,10 @@ after a failure only once a wait that doubles up to a cap has passed. Who it is 
 from its TLS certificate when a handshake completes; what it held then is kept as a
 `PeerRecord`. Workers borrow store connections from a small pool, so a laptop found
 late does not wait for a new connection's key derivation, and none holds one while idle.
+A laptop found by mDNS where no TLS handshake with this event's certificate succeeded
+UNREACHED_TRIES times in a row (nothing there, a stranger's fake record) is handed to
+`on_unreached`, which sets it aside in discovery; never one already met in this run or
+at an address where a laptop of the roster last synced.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from sync.standing import Progress
 from sync.transport import sync_with
 
 PROGRESS_FROM = 200  # a session moving this many changes shows its progress
+UNREACHED_TRIES = 3  # failures in a row before any TLS handshake, before a sighting is given up on
 log = logging.getLogger("fieldkit.sync")
 
 
@@ -39,6 +44,7 @@ class Target:
     wanted: bool = True  # a sync is asked for (a local write, a resume)
     next_at: float = 0.0  # monotonic time of the next pull
     failures: int = 0
+    unreached: int = 0  # failures in a row where no TLS handshake with this event's certificate succeeded
     device_id: str = ""
     gone: bool = False
     problem: str = ""
@@ -60,6 +66,7 @@ class PeerSessions:
         wall: Callable[[], float],
         note: Callable[[str], None],
         changed: Callable[[], None],
+        on_unreached: Callable[[str], None] = lambda key: None,
     ):
         self.opener = opener
         self.records: dict[str, PeerRecord] = {}
@@ -69,6 +76,7 @@ class PeerSessions:
         self._wall = wall
         self._note = note
         self._changed = changed
+        self._on_unreached = on_unreached
         self._cond = threading.Condition()
         self._targets: dict[str, Target] = {}
         self._syncing: set[str] = set()
@@ -194,12 +202,13 @@ class PeerSessions:
     def _attempt(self, target: Target) -> None:
         store = self._take_store()
         started: dict[str, dict[str, int]] = {}
-        summary, problem = None, ""
+        summary, problem, ours = None, "", False
+        proven: set[str] = set()  # hosts whose TLS handshake showed this event's certificate
         try:
             for host in list(target.hosts):
                 try:
                     summary = sync_with(
-                        store, host, target.port, busy_waits=(),
+                        store, host, target.port, busy_waits=(), on_tls=lambda at=host: proven.add(at),
                         on_start=lambda peer, theirs, mine, at=host: self._met(target, at, peer, theirs, mine, started),
                         on_plan=lambda total: self._plan(target, total),
                         progress=lambda count: self._step(target, count),
@@ -211,11 +220,12 @@ class PeerSessions:
                         break
                 except DB_ERRORS as exc:
                     problem = f"this laptop's database was busy ({exc})."
+                    ours = True  # not the peer's doing
                     break
         finally:
             self._give_back(store)
         if summary is None:
-            self._failed(target, problem)
+            self._failed(target, problem, unreached=not proven and not ours)
         else:
             self._synced(target, summary, started.get("mine", {}))
 
@@ -259,16 +269,20 @@ class PeerSessions:
             )
             self._syncing.discard(device_id)
             self._progress.pop(target.key, None)
-            target.failures, target.problem = 0, ""
+            target.failures, target.unreached, target.problem = 0, 0, ""
             target.next_at = time.monotonic() + self._pull
         self._changed()
         if summary.sent or summary.received:
             self._note(summary.sentence())
 
-    def _failed(self, target: Target, problem: str) -> None:
+    def _failed(self, target: Target, problem: str, *, unreached: bool = False) -> None:
         first, cap = self._backoff
         with self._cond:
             target.failures += 1
+            target.unreached = target.unreached + 1 if unreached else 0
+            where = {f"{host}:{target.port}" for host in target.hosts}
+            known = target.device_id or any(r.last_sync and r.address in where for r in self.records.values())
+            give_up = target.unreached >= UNREACHED_TRIES and not known
             wait = min(cap, first * 2 ** (target.failures - 1)) * random.uniform(0.8, 1.2)
             target.next_at = time.monotonic() + wait
             said_before, target.problem = target.problem, problem or "it did not answer."
@@ -279,6 +293,8 @@ class PeerSessions:
         if target.problem != said_before:  # once per new reason, not at every retry
             who = record.name if record is not None and record.name else target.where
             self._note(f"Could not sync with {who}: {target.problem} Trying again by itself.")
+        if give_up:  # outside the lock: discovery tells `sighted` it is removed
+            self._on_unreached(target.key)
 
     # -- store connections -----------------------------------------------------------------
     def _take_store(self) -> Store:

@@ -295,7 +295,7 @@ def _connect(host: str, port: int) -> socket.socket:
         ) from None
 
 
-def _sync_once(store: Store, host: str, port: int, **kwargs) -> SyncSummary:
+def _sync_once(store: Store, host: str, port: int, on_tls: Callable[[], None], **kwargs) -> SyncSummary:
     context = tls_context(store, ssl.PROTOCOL_TLS_CLIENT)
     raw = _connect(host, port)
     raw.settimeout(CLIENT_HANDSHAKE_SECONDS)
@@ -305,6 +305,7 @@ def _sync_once(store: Store, host: str, port: int, **kwargs) -> SyncSummary:
         raw.close()
         log.info("TLS handshake with %s:%s failed: %s", host, port, tls_reason(exc))
         raise handshake_failed(host, port, exc, CLIENT_HANDSHAKE_SECONDS) from None
+    on_tls()  # its certificate is from this event's CA and not revoked: a Field Kit laptop of the event
     try:
         peer, refusal = None, None
         try:
@@ -330,18 +331,20 @@ def sync_with(
     on_busy: Callable[[str], None] | None = None,
     busy_waits: tuple[float, ...] = BUSY_WAITS,
     on_start: Callable[[Peer, dict[str, int], dict[str, int]], None] | None = None,
+    on_tls: Callable[[], None] = lambda: None,
 ) -> SyncSummary:
     """Sync with the laptop serving at host:port; SyncFailed or SyncRefused with a sentence.
 
     A server that turns this laptop away because it is busy is tried again after each of
     `busy_waits` seconds; `on_busy` gets the sentence saying so each time. `on_start` is
     told who the peer is (from its certificate) and both sides' watermarks once the
-    handshake is done, before any change moves.
+    handshake is done, before any change moves; `on_tls` once the TLS handshake verified
+    the peer's certificate (it may still be busy or refuse this laptop).
     """
     waits = iter(busy_waits)
     while True:
         try:
-            return _sync_once(store, host, port, on_plan=on_plan, progress=progress, on_start=on_start)
+            return _sync_once(store, host, port, on_tls, on_plan=on_plan, progress=progress, on_start=on_start)
         except PeerBusy:
             wait = next(waits, None)
             if wait is None:

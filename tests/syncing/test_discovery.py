@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+import secrets
+import threading
 import time
 
 import ifaddr
-from zeroconf import IPVersion, Zeroconf
+from zeroconf import IPVersion, ServiceInfo, Zeroconf
 
 from fieldkit.event import load_event
 from fieldkit.event.ca import ca_fingerprint, require_identity
+from sync import discovery
 from sync.discovery import (
     SERVICE_TYPE,
     Discovery,
@@ -129,3 +132,58 @@ def test_a_failure_to_read_interfaces_does_not_stop_discovery():
          Discovery("00000000000000bb", port=47918, interfaces=LOOPBACK) as watcher:
         assert [s.port for s in watcher.wait_for_peers(15)] == [47917]
         assert flaky.interfaces == LOOPBACK and len(calls) >= 3
+
+
+def flood(tag: str, ports: list[int]) -> Zeroconf:
+    """A stranger's fake records of the event (`tag` read off a real laptop's), one per port, on 127.0.0.1."""
+    stranger = Zeroconf(interfaces=LOOPBACK, ip_version=IPVersion.V4Only)
+
+    def register(port: int) -> None:
+        name = secrets.token_hex(8)
+        stranger.register_service(ServiceInfo(
+            SERVICE_TYPE, f"{name}.{SERVICE_TYPE}", port=port, properties={"v": "1", "e": tag},
+            server=f"{name}.local.", parsed_addresses=LOOPBACK), cooperating_responders=True)
+
+    threads = [threading.Thread(target=register, args=(port,), daemon=True) for port in ports]
+    [thread.start() for thread in threads]
+    [thread.join(15) for thread in threads]
+    return stranger
+
+
+def test_a_laptop_ignored_while_fake_records_fill_the_table_is_found_once_they_leave(monkeypatch):
+    monkeypatch.setattr(discovery, "MAX_PEERS", 4)  # 64 in use: the same, only slower to fill
+    tag = secrets.token_hex(8)
+    with Discovery(tag, port=47919, interfaces=LOOPBACK) as desk:
+        assert desk.wait_ready(10)
+        stranger = flood(tag, [9, 10, 11, 12])
+        try:
+            assert sorted(s.port for s in desk.wait_for_peers(15, 4)) == [9, 10, 11, 12]
+            with Discovery(tag, port=47920, interfaces=LOOPBACK, browse=False) as real:
+                assert _until(lambda: real.name in desk._waiting)  # seen while full: not reported, kept waiting
+                assert 47920 not in [s.port for s in desk.peers()]
+                stranger.unregister_all_services()  # the goodbyes free the slots
+                assert _until(lambda: [s.port for s in desk.peers()] == [47920])
+        finally:
+            stranger.close()
+
+
+def test_a_sighting_set_aside_frees_its_slot_and_comes_back_when_its_time_is_up(monkeypatch):
+    monkeypatch.setattr(discovery, "MAX_PEERS", 2)
+    tag = secrets.token_hex(8)
+    changes = []
+    with Discovery(tag, port=47921, interfaces=LOOPBACK,
+                   on_change=lambda kind, seen: changes.append((kind, seen.port))) as desk:
+        assert desk.wait_ready(10)
+        stranger = flood(tag, [9, 10])
+        try:
+            fake = min(desk.wait_for_peers(15, 2), key=lambda s: s.port)
+            with Discovery(tag, port=47922, interfaces=LOOPBACK, browse=False) as real:
+                assert _until(lambda: real.name in desk._waiting)
+                assert not desk.set_aside("0123456789abcdef", 60)  # not reported now: nothing to set aside
+                assert desk.set_aside(fake.instance, 2.0)  # the fakes stay on the network
+                assert _until(lambda: sorted(s.port for s in desk.peers()) == [10, 47922])
+                assert ("removed", 9) in changes and changes[-1] == ("added", 47922)
+            # The real laptop left; once the 2 s are up the record set aside is looked up again.
+            assert _until(lambda: sorted(s.port for s in desk.peers()) == [9, 10])
+        finally:
+            stranger.close()

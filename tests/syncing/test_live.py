@@ -9,9 +9,11 @@ import time
 
 import pytest
 from live_kit import until
+from test_discovery import flood
 
 from fieldkit.event import create_event
 from fieldkit.store import open_store
+from sync import discovery
 from sync.enroll import enroll_device, join_event
 from sync.live import LiveSync
 from sync.pairing import join_by_code
@@ -47,6 +49,16 @@ def engines():
     yield _engine
     for engine in started:
         engine.stop()
+
+
+def _dead_ports(count: int) -> list[int]:
+    """Ports of 127.0.0.1 where nothing listens (bound, then closed): a connection there is refused."""
+    ports = []
+    for _ in range(count):
+        with socket.socket() as closed:
+            closed.bind(("127.0.0.1", 0))
+            ports.append(closed.getsockname()[1])
+    return ports
 
 
 def _person(path, name: str) -> str:
@@ -99,6 +111,44 @@ def test_a_laptop_that_does_not_answer_is_tried_again_less_and_less_often(event,
     assert 3 <= target.failures <= 9, target.failures
     assert sum("Could not sync with 127.0.0.1" in n for n in notes) == 1  # said once, not at every try
     assert "Could not reach" in target.problem
+
+
+def test_fake_mdns_records_are_set_aside_so_a_real_laptop_is_found_while_they_stay(event, engines, monkeypatch):
+    monkeypatch.setattr(discovery, "MAX_PEERS", 3)  # 64 in use: the same, only slower to fill
+    coordinator, desk = event
+    options = {"discover": True, "backoff": (0.1, 0.4), "set_aside_seconds": 120.0}
+    a = engines(coordinator, **options)
+    dead = _dead_ports(3)
+    stranger = flood(a.discovery.tag, dead)  # the event id read off a's own record
+    try:
+        assert until(lambda: len(a.discovery.peers()) == 3, 15) is not None
+        b = engines(desk, **options)
+        # Each fake is refused 3 times, set aside, its worker ends; the real laptop waiting takes the slot.
+        assert until(lambda: b.port in [s.port for s in a.discovery.peers()], 20) is not None
+        assert until(lambda: a.port in [s.port for s in b.discovery.peers()], 20) is not None
+        assert until(lambda: a.status().in_step(time.time()) and b.status().in_step(time.time()), 10) is not None
+        assert sorted(t.port for t in a.peers._targets.values()) == [b.port]
+        assert len(a.discovery._aside) == 3 and a.discovery._waiting == {}
+    finally:
+        stranger.close()
+
+
+def test_a_laptop_that_synced_here_before_keeps_its_place_when_it_does_not_answer(event, engines):
+    coordinator, _ = event
+    known, unknown = _dead_ports(2)
+    store = open_store(coordinator, None)
+    try:
+        save_peers(store, {"D1": PeerRecord("D1", "desk-2", "desk", f"127.0.0.1:{known}", 10.0, 12.0)})
+    finally:
+        store.close()
+    engine = engines(coordinator, backoff=(0.05, 0.1))
+    given_up: list[str] = []
+    engine.peers._on_unreached = given_up.append  # what would set the sighting aside in discovery
+    engine.add_peer("127.0.0.1", known)
+    engine.add_peer("127.0.0.1", unknown)
+    assert until(lambda: len(given_up) >= 2, 5) is not None  # asked at every failure from the third on
+    assert set(given_up) == {f"127.0.0.1:{unknown}"}
+    assert all(t.failures >= 3 for t in engine.peers._targets.values())
 
 
 def test_pausing_stops_sessions_both_ways_and_resuming_catches_up(event, engines):
