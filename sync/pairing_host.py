@@ -27,6 +27,7 @@ from spake2 import SPAKE2_B
 
 from fieldkit.event.ca import require_identity
 from fieldkit.store import Store
+from sync.bounded import BoundedSocket
 from sync.discovery import PAIRING_SERVICE_TYPE, Discovery, choose_interfaces, event_pin, event_tag
 from sync.enroll import EnrollRefused, check_enrollable, enroll_device
 from sync.frames import Channel, FrameError
@@ -51,6 +52,7 @@ from sync.transport import SyncServer
 
 PAIRING_TTL = 600.0
 MAX_ATTEMPTS_AT_ONCE = 4
+ATTEMPT_SECONDS = 60.0  # one attempt, from the TLS handshake to the enrollment's receipt
 log = logging.getLogger("fieldkit.sync")
 
 
@@ -203,7 +205,8 @@ class PairingHost:
             conn.close()
             self._attempts.release()
             return
-        channel = Channel(sock, timeout=FRAME_TIMEOUT)
+        # A whole attempt is bounded too: a stranger trickling a byte at a time holds no place for long.
+        channel = Channel(BoundedSocket(sock, seconds=ATTEMPT_SECONDS, idle=FRAME_TIMEOUT), timeout=FRAME_TIMEOUT)
         try:
             self._session(channel, address)
         except (FrameError, OSError, PairingBroken, PairingRefused) as exc:

@@ -205,6 +205,41 @@ def test_strangers_that_connect_and_send_junk_do_not_spend_or_stop_the_pairing(c
     assert host.outcome["paired"].delivered
 
 
+def test_strangers_trickling_bytes_hold_the_pairings_places_only_for_a_bounded_time(coordinator, hosting, monkeypatch):
+    # Every place taken by a TLS connection announcing a 1,000-byte frame and sending a byte of it
+    # every 0.2 s (well within the 10 s between reads): each attempt ends at its whole-attempt
+    # limit, and the laptop pairs.
+    monkeypatch.setattr("sync.pairing_host.ATTEMPT_SECONDS", 1.5)
+    host = hosting()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    stop = threading.Event()
+
+    def trickle():
+        with context.wrap_socket(socket.create_connection(("127.0.0.1", host.code.port), timeout=5)) as sock:
+            sock.sendall((1000).to_bytes(4, "big"))
+            for _ in range(60):  # at most 12 s
+                if stop.wait(0.2):
+                    return
+                try:
+                    sock.send(b"x")
+                except OSError:
+                    return
+
+    tricklers = [threading.Thread(target=trickle, daemon=True) for _ in range(4)]
+    for thread in tricklers:
+        thread.start()
+    try:
+        threading.Event().wait(2.5)  # every place was taken; each attempt has met its limit by now
+        _join(host.code)
+        host.waiter.join(10)
+        assert host.outcome["paired"].delivered
+    finally:
+        stop.set()
+        for thread in tricklers:
+            thread.join(5)
+
+
 def test_only_a_coordinator_with_the_event_ca_can_open_a_pairing(enroll):
     desk = enroll("desk-1", "desk")
     with pytest.raises(EnrollRefused, match="Only the coordinator's laptop"):
