@@ -71,6 +71,17 @@ def roster(store: Store) -> list[RosterEntry]:
     return [RosterEntry(i, n or "", r or "", e or "", i in revoked) for i, n, r, e in rows]
 
 
+def unheard(store: Store) -> list[str]:
+    """Names of the laptops enrolled (not revoked) of which this laptop holds no change at all:
+    never synced here, nor relayed (a desk does not relay another laptop's writes to a laptop
+    that may hold more). What they recorded is missing from anything this laptop reports."""
+    return [
+        e.name for e in roster(store)
+        if not e.revoked and e.device_id != store.device_id
+        and store.db.execute("SELECT 1 FROM changes WHERE origin = ? LIMIT 1", [e.device_id]).fetchone() is None
+    ]
+
+
 def _snapshot(store: Store, tables: tuple[str, ...]) -> dict[str, Any]:
     present = [t for t in tables if t in store.synced]
     rows = {}

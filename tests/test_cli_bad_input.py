@@ -87,3 +87,8 @@ def test_init_refuses_a_passphrase_file_that_is_not_one_plain_line(tmp_path, tex
     result = run("init", TEMPLATE, "--db", tmp_path / "event.db", "--passphrase-file", secret, env={})
     refused(result, "holds more than one line, or an invisible mark at its start")
     assert not (tmp_path / "event.db").exists()
+
+
+def test_a_report_as_of_the_last_day_there_is_is_refused_not_a_traceback(event_db):
+    path, _ = event_db
+    refused(run("report", "--db", path, "--as-of", "9999-12-31"), "--as-of is too far ahead")

@@ -88,6 +88,8 @@ def _scope(store: Store, since: datetime | None, until: datetime | None, as_of: 
     zone = load_event(store).zone
     moment = store.now()
     if as_of is not None:
+        if as_of.year >= 9999:
+            raise click.ClickException("--as-of is too far ahead: give a date before the year 9999.")
         moment = datetime.combine(as_of.date() + timedelta(days=1), time(0), tzinfo=zone) - timedelta(milliseconds=1)
     return metrics.Scope(moment, since.date() if since else None, until.date() if until else None)
 
@@ -105,7 +107,14 @@ def _earlier(db: DbOptions, paths: tuple[Path, ...], key: bytes) -> Iterator[met
 
 
 def _aggregates_of(db: DbOptions, scope_args: tuple, earlier: tuple[Path, ...]) -> metrics.Aggregates:
+    from sync.enroll import unheard
+
     with db.opened() as store:
+        if missing := unheard(store):  # (on stderr: the report itself stays what --json promises)
+            click.echo(
+                f"Nothing from {', '.join(missing)} is on this laptop: what they recorded is not counted here. "
+                "Sync each of them with this laptop directly, then run this again.", err=True,
+            )
         scope = _scope(store, *scope_args)
         with _earlier(db, earlier, metrics.key_of(store)) as before:
             return metrics.collect(store, scope, before)

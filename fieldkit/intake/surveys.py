@@ -348,14 +348,14 @@ def drafts(store: Store) -> list[Draft]:
 
 
 def find_draft(store: Store, survey: Survey, timer_id: str | None) -> Draft | None:
-    """The latest draft of this survey version for this timer (or, with none, the
-    latest draft not tied to a timer)."""
-    clause = "timer_id = ?" if timer_id else "timer_id IS NULL"
-    params = [survey.id, survey.version] + ([timer_id] if timer_id else [])
+    """The latest draft of this survey version for this timer. None without a timer: a draft
+    no timer holds could be anyone's, and must never open with the next visitor's survey."""
+    if not timer_id:
+        return None
     row = store.db.execute(
-        f"SELECT {_DRAFT_COLUMNS} FROM survey_drafts WHERE survey_id = ? AND survey_version = ? AND {clause}"
+        f"SELECT {_DRAFT_COLUMNS} FROM survey_drafts WHERE survey_id = ? AND survey_version = ? AND timer_id = ?"
         " ORDER BY updated_at DESC LIMIT 1",
-        params,
+        [survey.id, survey.version, timer_id],
     ).fetchone()
     return _draft(row) if row else None
 

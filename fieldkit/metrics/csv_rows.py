@@ -86,4 +86,6 @@ def parse_moment(text: str, zone: ZoneInfo, column: str) -> datetime:
                 moment = moment.replace(tzinfo=zone)
     except ValueError:
         raise ValueError(f"{column} {text!r} is not a date: write it like 2026-01-31 or 2026-01-31 14:30") from None
+    if moment.year < 2000:  # (a typo for the year, e.g. 1926: no clinic's log goes back that far)
+        raise ValueError(f"{column} {text!r} is before 2000: check the year")
     return moment.astimezone(UTC)

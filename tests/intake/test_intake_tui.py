@@ -313,7 +313,11 @@ async def test_stopping_names_whose_timer_and_the_survey_says_for_whom(timed_sto
         await pilot.press("ctrl+e")
         await pilot.pause()
         assert isinstance(app.screen, ChoiceDialog)
-        assert text_of(app, "#choice-title") == "Stop the timer of Kofi Annan (3:00): what are they looking for?"
+        # Stopping would leave the survey out of F10's reach: the question says so first.
+        assert text_of(app, "#choice-title") == (
+            "Stop the timer of Kofi Annan (3:00): what are they looking for? "
+            "Their survey is unfinished (3 answers): Escape, then F10 to finish it."
+        )
 
 
 async def issue_walk_in_referral(pilot, app) -> str:
@@ -348,7 +352,7 @@ async def test_refer_the_selected_timers_person_from_intake(timed_store, people,
         await pilot.pause()
         assert isinstance(app.screen, ReferralsScreen) and app.screen.person_id == ada
         assert "For Ada Lovelace" in str(app.screen.query_one("#for-person", Static).render())
-        assert "Linked to the person." in await issue_walk_in_referral(pilot, app)
+        assert "Linked to Ada Lovelace (Ctrl+N: the next one anonymous)." in await issue_walk_in_referral(pilot, app)
         [referral] = rf.list_referrals(timed_store)
         assert referral.person_id == ada
 
@@ -399,3 +403,33 @@ async def test_review_timers_that_ran_past_the_end_from_the_screen(timed_store, 
         assert "Wants information 1" in text_of(app, "#intake-summary")
         assert "Review" not in {c.title for c in app.get_system_commands(app.screen)}
         assert app.screen.query_one("#intake-timers", DataTable).row_count == 0
+
+
+async def test_a_survey_without_a_timer_is_never_handed_to_the_next_visitor(timed_store):
+    # Before: visitor A's answers (no timer) opened with visitor B's F10, and were stored as B's.
+    app = FieldKitApp(timed_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f3", "f10")
+        await pilot.press("4", "2")  # A: heard_from, introduced: no
+        await pilot.pause()
+        assert text_of(app, "#survey-step") == "Question 3 of 5"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert text_of(app, "#intake-message") == (
+            "Survey left unfinished: with no timer to keep it with, its answers were not kept."
+        )
+        assert sv.drafts(timed_store) == []
+        await pilot.press("f10")  # B
+        await pilot.pause()
+        assert text_of(app, "#survey-step") == "Question 1 of 5" and app.screen.answers == {}
+
+
+async def test_the_open_count_is_the_timers_listed(timed_store, wall):
+    it.start_timer(timed_store)  # the day before, left running
+    wall.advance(hours=24)
+    app = FieldKitApp(timed_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f3")
+        await pilot.pause()
+        assert app.screen.query_one("#intake-timers", DataTable).row_count == 1
+        assert "1 open" in text_of(app, "#intake-summary")

@@ -89,6 +89,8 @@ def test_a_later_copy_of_the_log_adds_only_the_new_steps(clinic, tmp_path):
         (",2027-01-10,community,,,,,,,,", "a community introduction needs its introducer"),
         (",2027-01-10,flyer,,,,,,,,", "channel 'flyer' is not one of"),
         (",10/01/2027,directory,,,,,,,,", "issued_at '10/01/2027' is not a date"),
+        (",1927-01-10,directory,,,,,,,,", "issued_at '1927-01-10' is before 2000: check the year"),  # (a traceback)
+        (",0001-01-01,directory,,,,,,,,", "issued_at '0001-01-01' is before 2000: check the year"),
         (",2027-01-10,directory,,nobody,,,,,,", "no practitioner 'nobody'"),
         (",2027-04-10,directory,,,,,,,,", "is in the future"),
     ],

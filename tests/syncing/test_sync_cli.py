@@ -148,3 +148,31 @@ def test_two_laptops_from_one_join_file_are_refused_in_one_sentence(two_laptops,
     )
     assert refused.returncode != 0 and refused.stderr.strip() == f"Error: {sentence}"
     assert sentence in server.stderr.read()
+
+
+def test_the_report_names_the_laptops_nothing_of_which_reached_this_laptop(coordinator, enroll):
+    # A coordinator merging on the train: desk-2 synced only with desk-1, which does not relay
+    # another laptop's writes to a laptop that may hold more. The report says whose are missing.
+    from click.testing import CliRunner
+
+    from fieldkit.cli import main
+    from fieldkit.people.registry import add_person
+    from tests.syncing.conftest import PASSPHRASE
+    from tests.syncing.kit import pull
+
+    desk1, desk2 = enroll("desk-1"), enroll("desk-2")
+    add_person(desk1, "Ana Lima")
+    add_person(desk2, "Bo Chen")
+    pull(desk1, desk2)
+
+    def report():
+        return CliRunner().invoke(main, ["report", "--db", str(coordinator.path), "--json"],
+                                  env={"FIELDKIT_PASSPHRASE": PASSPHRASE})
+
+    pull(coordinator, desk1)
+    before = report()
+    assert before.exit_code == 0
+    assert "Nothing from desk-2 is on this laptop: what they recorded is not counted here." in before.stderr
+    pull(coordinator, desk2)
+    after = report()
+    assert after.exit_code == 0 and "Nothing from" not in after.stderr

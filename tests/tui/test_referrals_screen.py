@@ -72,7 +72,7 @@ async def test_issue_vet_and_print_a_card(store, monkeypatch):
         await app.workers.wait_for_complete()
         await pilot.pause()
         pdf = cards_directory(store.path) / f"referral-{issued.display_code}.pdf"
-        assert f"Card saved: {pdf}" in message(app)
+        assert f"Saved {pdf} (no printer is chosen: set FIELDKIT_PRINTER" in message(app)
         document = pypdfium2.PdfDocument(str(pdf))
         try:
             # One card on a page of its own (85 x 55 mm), not an A4 sheet of ten.
@@ -116,7 +116,7 @@ async def test_referring_a_person_links_only_with_consent(store):
             app.screen.query_one("#channel", Select).value = "walk_in"
             await pilot.press("ctrl+s")
             await pilot.pause()
-            assert ("Linked to the person." if linked else "Not linked: no consent") in message(app)
+            assert ("Linked to Grace Hopper (Ctrl+N: the next one anonymous)." if linked else "Not linked: no consent") in message(app)
             # The form keeps the person after issuing (issue 14 item 11); Ctrl+N makes it anonymous.
             assert "linked only with their consent" in str(app.screen.query_one("#for-person", Static).render())
             await pilot.press("ctrl+n")
@@ -188,3 +188,27 @@ async def test_directory_screen_filters_and_shows_places_this_week(store):
         assert "No practitioner matches" in str(screen.query_one("#directory-count", Static).render())
         await pilot.press("escape")
         assert isinstance(app.screen, ReferralsScreen)
+
+
+async def test_after_a_status_change_the_list_stays_on_the_same_referral(store):
+    # Before: the list went back to its first row, and the next Ctrl+T (a decline, final)
+    # changed a referral nobody had picked.
+    issued = [rf.issue_referral(store, channel="walk_in", need="grief") for _ in range(3)]
+    app = FieldKitApp(store)
+    async with app.run_test(size=(100, 34)) as pilot:
+        await pilot.press("f4")
+        await pilot.pause()
+        screen = app.screen
+        table = screen.query_one("#referral-table", DataTable)
+        table.move_cursor(row=2)
+        picked = screen.selected_referral()
+        screen.query_one("#new-status", Select).value = rf.VETTED
+        screen.query_one("#vetter", Select).value = "eleni-papadaki"
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        assert screen.selected_referral() == picked and table.cursor_row == 2
+        screen.query_one("#new-status", Select).value = rf.BOOKED
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        assert rf.get_referral(store, picked).status == rf.BOOKED
+        assert [rf.get_referral(store, r.id).status for r in issued if r.id != picked] == [rf.ISSUED, rf.ISSUED]

@@ -305,3 +305,14 @@ async def test_a_pass_scanned_on_the_sync_screen_triggers_nothing(store):
         await pilot.press("f5", *"FK1:PNRQ7XPNR", "enter")
         await pilot.pause()
         assert not fake.paused and app.current_mode == "sync" and len(app.screen_stack) == 1
+
+
+async def test_offline_the_sync_screen_does_not_offer_a_key_that_does_nothing(store):
+    # `fieldkit app --offline`: no live sync, so no pairing; the hint said "N pairs one" anyway.
+    app = FieldKitApp(store)
+    async with app.run_test(size=(100, 34)) as pilot:
+        await pilot.press("f5")
+        await pilot.pause()
+        detail = str(app.screen.query_one("#sync-detail", Static).render())
+        assert "pairing needs live sync (start the app without --offline)" in detail and "N pairs" not in detail
+        assert "pair" not in footer_actions(app)

@@ -20,10 +20,10 @@ from textual.widgets import DataTable, Footer, Header, Static
 from fieldkit.event import load_event
 from fieldkit.intake import timers as it
 from fieldkit.intake.privacy import linked_names
-from fieldkit.intake.surveys import SurveyChanged, check_surveys, find_draft
+from fieldkit.intake.surveys import SurveyChanged, check_surveys, drafts, find_draft
 from fieldkit.tokens import looks_like_token
 from fieldkit.tui.screens.base import FieldKitScreen
-from fieldkit.tui.screens.survey import SurveyScreen
+from fieldkit.tui.screens.survey import SurveyScreen, choose_survey
 from fieldkit.tui.widgets.choice_dialog import Choice, ChoiceDialog
 from fieldkit.tui.widgets.confirm import ConfirmScreen
 from fieldkit.tui.widgets.person_finder import PersonFinder
@@ -191,7 +191,7 @@ class IntakeScreen(FieldKitScreen):
         waiting = len(self.for_review)
         extra = f"  \u00b7  {waiting} for review (ran past the event's end): Ctrl+Y" if waiting else ""
         self.query_one("#intake-summary", Static).update(
-            f"Today: {counts}  \u00b7  median {it.format_duration(summary.median)}  \u00b7  {summary.running} open{extra}"
+            f"Today: {counts}  \u00b7  median {it.format_duration(summary.median)}  \u00b7  {len(self.runs)} open{extra}"
         )
 
     def say(self, message: str) -> None:
@@ -383,6 +383,8 @@ class IntakeScreen(FieldKitScreen):
         choices = [Choice(c.id, c.label, c.needs_note and linked) for c in self.template.intent_categories]
         elapsed = it.format_duration(run.elapsed(self.store.now()))
         title = f"Stop the timer of {who} ({elapsed}): what are they looking for?"
+        if unfinished := [d for d in drafts(self.store) if d.timer_id == run.timer_id]:  # F10 reaches it only now
+            title += f" Their survey is unfinished ({len(unfinished[0].answers)} answers): Escape, then F10 to finish it."
         chosen = await self.app.push_screen_wait(ChoiceDialog(title, choices))
         if chosen is None:
             return
@@ -402,16 +404,11 @@ class IntakeScreen(FieldKitScreen):
         if self.survey_problem:
             self.say(self.survey_problem)
             return
-        surveys = self.template.surveys
-        if not surveys:
+        if not self.template.surveys:
             self.say("This event's template has no survey.")
             return
-        survey = surveys[0]
-        if len(surveys) > 1:
-            chosen = await self.app.push_screen_wait(ChoiceDialog("Which survey?", [Choice(s.id, s.title) for s in surveys]))
-            if chosen is None:
-                return
-            survey = next(s for s in surveys if s.id == chosen.id)
+        if (survey := await choose_survey(self.app, self.template.surveys)) is None:
+            return
         timer_id = self.selected_timer()
         run = self._run_of(timer_id)
         person_id = run.person_id if run else None

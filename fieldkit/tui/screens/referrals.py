@@ -42,7 +42,7 @@ def save_and_print(batch: CardBatch, cards: list[ReferralCard], pdf: Path, print
     pdf.parent.mkdir(parents=True, exist_ok=True)
     render_cards(batch, cards, pdf)
     outcome = deliver(pdf, printer, title="Field Kit referral card")
-    return f"Card saved: {outcome.pdf}" if outcome.printer is None else outcome.message
+    return outcome.message  # with no printer chosen, it says so and how to choose one
 
 
 class ReferralsScreen(FieldKitScreen):
@@ -138,6 +138,7 @@ class ReferralsScreen(FieldKitScreen):
         found = rf.list_referrals(store, status=None if status in (ALL, Select.NULL) else status)
         template = load_event(store).template
         table = self.query_one("#referral-table", DataTable)
+        selected = self.selected_referral()  # kept across the rebuild: the next Ctrl+T acts on the same card
         table.clear()
         for r in found:
             who = template.practitioner(r.practitioner_id) if r.practitioner_id else None
@@ -149,6 +150,8 @@ class ReferralsScreen(FieldKitScreen):
                 CHANNEL_WORDS.get(r.channel, r.channel),
                 key=r.id,
             )
+        if selected is not None:
+            self.select_referral(selected)
 
     def _value(self, selector: str) -> str | None:
         value = self.query_one(selector, Select).value
@@ -200,7 +203,9 @@ class ReferralsScreen(FieldKitScreen):
         self.query_one("#card", Input).value = ""
         self.query_one("#status-filter", Select).value = ALL
         self.refresh_list()
-        link = " Linked to the person." if linked else " Not linked: no consent to share intake." if unlinked else ""
+        named = get_person(self.app.store, referral.person_id).display_name if linked else ""
+        link = f" Linked to {named} (Ctrl+N: the next one anonymous)." if linked else (
+            " Not linked: no consent to share intake." if unlinked else "")
         self.select_referral(referral.id)
         self.say(f"Issued {referral.display_code} (UNVETTED until a practitioner vets it).{link} Ctrl+K prints its card.")
 

@@ -20,6 +20,7 @@ from fieldkit.event.template import Question, Survey
 from fieldkit.intake import surveys as sv
 from fieldkit.intake.privacy import sharing
 from fieldkit.tui.screens.base import FieldKitScreen
+from fieldkit.tui.widgets.choice_dialog import Choice, ChoiceDialog
 
 SKIP = "__skip__"
 SUBMIT = "__submit__"
@@ -261,6 +262,11 @@ class SurveyScreen(FieldKitScreen[str | None]):
             self.show()
 
     def action_keep_draft(self) -> None:
+        if self.timer_id is None:  # nothing would find it again but the next visitor's survey
+            if self.draft_id is not None:
+                sv.discard_draft(self.app.store, self.draft_id)
+            self.dismiss("Survey left unfinished: with no timer to keep it with, its answers were not kept.")
+            return
         self._save_draft()
         self.dismiss(f"Survey kept as a draft ({len(self.answers)} answers): press F10 on the same timer to resume it.")
 
@@ -278,3 +284,11 @@ class SurveyScreen(FieldKitScreen[str | None]):
             return
         kept = "linked to the person" if done.linked else "kept anonymous"
         self.dismiss(f"Survey saved ({kept}).")
+
+
+async def choose_survey(app, surveys: tuple[Survey, ...] | list[Survey]) -> Survey | None:
+    """The survey to run: the only one, or the one picked from a list (None: none, or Escape)."""
+    if len(surveys) <= 1:
+        return surveys[0] if surveys else None
+    chosen = await app.push_screen_wait(ChoiceDialog("Which survey?", [Choice(s.id, s.title) for s in surveys]))
+    return next((s for s in surveys if s.id == chosen.id), None) if chosen else None

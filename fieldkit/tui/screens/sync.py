@@ -136,7 +136,9 @@ class SyncScreen(FieldKitScreen):
         peer = self.selected()
         if peer is None:
             coordinator = self.app.store.role == COORDINATOR
-            detail.update("No other laptop is enrolled yet" + (": N pairs one." if coordinator else "."))
+            pairs = ": N pairs one." if self.app.live_sync is not None else (
+                ": pairing needs live sync (start the app without --offline), or use `fieldkit device enroll`.")
+            detail.update("No other laptop is enrolled yet" + (pairs if coordinator else "."))
             return
         where = f" at {peer.address}" if peer.address else ""
         problem = f" Last try: {peer.problem}" if peer.problem else ""
