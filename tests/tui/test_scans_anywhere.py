@@ -5,6 +5,7 @@ found it did there (checked in the wrong person, answered a survey, stopped a ti
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from textual import events
 from textual.command import CommandPalette
@@ -53,11 +54,17 @@ def token_of(store, name: str) -> str:
     return pass_token(store, registration_of(store, name))
 
 
+@contextlib.asynccontextmanager
+async def at_the_desk(store):
+    """(app, pilot, check-in screen): the real app on the check-in screen, its box focused."""
+    app = NotingApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        yield app, pilot, await open_checkin(pilot)
+
+
 async def test_a_pass_scanned_while_the_who_is_here_list_is_open_checks_in_nobody(imported):
     # Before: the "1" of FK1: picked the first name, and the rest became a walk-in's name.
-    app = NotingApp(imported)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await open_checkin(pilot)
+    async with at_the_desk(imported) as (app, pilot, screen):
         await pilot.press(*"mar", "enter")
         await pilot.pause()
         assert isinstance(app.screen, ChoiceDialog)
@@ -71,9 +78,7 @@ async def test_a_pass_scanned_while_the_who_is_here_list_is_open_checks_in_nobod
 
 
 async def test_a_pass_scanned_with_the_match_list_focused_admits_its_holder_not_the_highlighted_name(imported):
-    app = NotingApp(imported)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await open_checkin(pilot)
+    async with at_the_desk(imported) as (app, pilot, screen):
         await pilot.press(*"mar", "tab")
         await pilot.pause()
         assert isinstance(app.focused, OptionList)
@@ -83,9 +88,7 @@ async def test_a_pass_scanned_with_the_match_list_focused_admits_its_holder_not_
 
 
 async def test_a_code_whose_enter_was_lost_gives_way_to_the_next_scan(imported):
-    app = NotingApp(imported)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await open_checkin(pilot)
+    async with at_the_desk(imported) as (app, pilot, screen):
         await scanner(pilot, token_of(imported, "Ana Silva"), enter=False)
         await scanner(pilot, token_of(imported, "Marek Dvořák"))
         assert checked_in(imported) == ["Marek Dvořák"] and app.bells == 0
@@ -93,9 +96,7 @@ async def test_a_code_whose_enter_was_lost_gives_way_to_the_next_scan(imported):
 
 
 async def test_a_name_and_f8_in_one_burst_register_that_name(imported):
-    app = NotingApp(imported)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await open_checkin(pilot)
+    async with at_the_desk(imported) as (app, pilot, screen):
         for char in "Wanjiru Kamau":
             app._driver.send_message(events.Key("space" if char == " " else char, char))
         app._driver.send_message(events.Key("f8", None))
@@ -104,9 +105,7 @@ async def test_a_name_and_f8_in_one_burst_register_that_name(imported):
 
 
 async def test_f8_on_an_empty_box_is_a_hint_not_a_refusal(imported):
-    app = NotingApp(imported)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await open_checkin(pilot)
+    async with at_the_desk(imported) as (app, pilot, screen):
         await pilot.press("f8")
         await pilot.pause()
         assert result_of(screen) == "Type the person's name first, then press F8 (F9: with a pass to print)."
@@ -116,9 +115,7 @@ async def test_f8_on_an_empty_box_is_a_hint_not_a_refusal(imported):
 async def test_a_letter_f_typed_into_the_command_palette_still_arrives(imported):
     # The key a pass begins with is held back a moment wherever focus is not a scan box: a
     # person typing it sees it arrive, in order with the keys after it.
-    app = NotingApp(imported)
-    async with app.run_test(size=SIZE) as pilot:
-        await open_checkin(pilot)
+    async with at_the_desk(imported) as (app, pilot, _screen):
         await pilot.press("ctrl+p")
         await pilot.pause()
         palette = app.screen
@@ -131,9 +128,7 @@ async def test_a_letter_f_typed_into_the_command_palette_still_arrives(imported)
 
 async def test_f_keys_over_the_command_palette_close_it_and_ctrl_p_opens_it_again(imported):
     # Before: F1 left the palette open behind the next mode, and the next Ctrl+P ended the app.
-    app = NotingApp(imported)
-    async with app.run_test(size=SIZE) as pilot:
-        await open_checkin(pilot)
+    async with at_the_desk(imported) as (app, pilot, _screen):
         await pilot.press("ctrl+p", "f1", "ctrl+p")
         await pilot.pause()
         assert app.is_running and app.current_mode == "home" and isinstance(app.screen, CommandPalette)
