@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -64,13 +64,20 @@ def narrow_to_private(*paths: str | os.PathLike) -> None:
 
 
 @contextlib.contextmanager
-def new_database(path: str | os.PathLike) -> Iterator[None]:
+def new_database(path: str | os.PathLike, *, was_there: bool, close: Callable[[], object] = lambda: None) -> Iterator[None]:
     """A database being made (an event, a laptop joining): if making it fails part-way (an
     error, Ctrl+C), its files go, so the same command can be run again, not refused because
-    a half-made file "already exists"."""
+    a half-made file "already exists". An empty file that `was_there` before (the only kind a
+    database is made in) is emptied again, not removed: nothing this did not make is deleted."""
     try:
         yield
     except BaseException:
-        for suffix in ("", "-wal", "-shm", "-journal"):
+        with contextlib.suppress(Exception):
+            close()  # first: an open connection would write its pages back into the file
+        if was_there:
+            os.truncate(path, 0)
+        else:
+            Path(path).unlink(missing_ok=True)
+        for suffix in ("-wal", "-shm", "-journal"):
             Path(f"{os.fspath(path)}{suffix}").unlink(missing_ok=True)
         raise

@@ -137,6 +137,7 @@ class Discovery:
         self._adapters = adapters
         self._seen: dict[str, Sighting] = {}
         self._waiting: dict[str, None] = {}  # mDNS names seen while the table was full, oldest first
+        self._overflowed = False  # a name was dropped because even the waiting list was full
         self._aside: dict[str, float] = {}  # full name -> monotonic time it may be looked up again
         self._wake = threading.Event()  # a slot freed: look up the names waiting
         self._changed = threading.Condition()
@@ -232,10 +233,19 @@ class Discovery:
         while zeroconf is not None and not self._stop.is_set():
             with self._changed:
                 if len(self._seen) >= MAX_PEERS or not self._waiting:
+                    rebrowse = self._overflowed and not self._waiting and len(self._seen) < MAX_PEERS
                     break
                 name = next(iter(self._waiting))
                 del self._waiting[name]
             self._lookup(zeroconf, name)
+        else:
+            rebrowse = False
+        if rebrowse and self._browser is not None:
+            # Names dropped while even the waiting list was full: python-zeroconf reports a record
+            # once, so a new browser (it reports every record it holds) is how to hear them again.
+            self._overflowed = False
+            self._browser.cancel()
+            self._browser = ServiceBrowser(zeroconf, self.service_type, handlers=[self._on_service])
         with self._changed:
             return min(self._aside.values(), default=float("inf"))
 
@@ -281,6 +291,7 @@ class Discovery:
         with self._changed:
             gone, self._seen = list(self._seen.values()), {}
             self._waiting.clear()  # a new browser reports every record again
+            self._overflowed = False
         for sighting in gone:
             self._notify("removed", sighting)
 
@@ -315,6 +326,8 @@ class Discovery:
             if before is None and len(self._seen) >= MAX_PEERS:  # full (a flood?): wait for a slot
                 if len(self._waiting) < MAX_WAITING:
                     self._waiting[name] = None
+                else:  # not even kept waiting: the browser is asked again once there is room
+                    self._overflowed = True
                 return
             self._seen[name] = sighting
             self._changed.notify_all()

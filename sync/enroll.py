@@ -72,12 +72,16 @@ def roster(store: Store) -> list[RosterEntry]:
 
 
 def unheard(store: Store) -> list[str]:
-    """Names of the laptops enrolled (not revoked) of which this laptop holds no change at all:
-    never synced here, nor relayed (a desk does not relay another laptop's writes to a laptop
-    that may hold more). What they recorded is missing from anything this laptop reports."""
+    """Names of the laptops enrolled (not revoked) of which this laptop holds no change at all
+    and with which continuous sync never completed a session here: nothing of theirs came, nor
+    was relayed (a desk does not relay another laptop's writes to a laptop that may hold more).
+    Whatever they recorded is missing from anything this laptop reports."""
+    from sync.peers import load_peers
+
+    synced = {device for device, record in load_peers(store).items() if record.last_sync}
     return [
         e.name for e in roster(store)
-        if not e.revoked and e.device_id != store.device_id
+        if not e.revoked and e.device_id != store.device_id and e.device_id not in synced
         and store.db.execute("SELECT 1 FROM changes WHERE origin = ? LIMIT 1", [e.device_id]).fetchone() is None
     ]
 
@@ -215,6 +219,7 @@ def read_join_file(path: Path, passphrase: str) -> dict[str, Any]:
 
 def join_event(path: Path, db_passphrase: str | None, bundle: dict[str, Any]) -> Store:
     """Create this laptop's database from a join bundle."""
+    was_there = Path(path).exists()
     store = create_store(
         path,
         db_passphrase,
@@ -223,7 +228,7 @@ def join_event(path: Path, db_passphrase: str | None, bundle: dict[str, Any]) ->
         event_id=bundle["event_id"],
         device_id=bundle["device_id"],
     )
-    with new_database(path):  # a join that fails part-way leaves no half-made database behind
+    with new_database(path, was_there=was_there):  # a join that fails part-way leaves no half-made database
         try:
             snapshot = bundle["snapshot"]
             with store.transaction():

@@ -92,3 +92,14 @@ def test_init_refuses_a_passphrase_file_that_is_not_one_plain_line(tmp_path, tex
 def test_a_report_as_of_the_last_day_there_is_is_refused_not_a_traceback(event_db):
     path, _ = event_db
     refused(run("report", "--db", path, "--as-of", "9999-12-31"), "--as-of is too far ahead")
+
+
+def test_a_failed_init_into_an_empty_file_that_was_there_leaves_it_there_empty(tmp_path, monkeypatch):
+    def broken(store):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("fieldkit.event.ca.create_event_ca", broken)
+    path = tmp_path / "event.db"
+    path.touch()  # made beforehand (a mktemp, a file manager): not Field Kit's to delete
+    assert isinstance(run("init", TEMPLATE, "--db", path).exception, (KeyboardInterrupt, SystemExit))
+    assert [p.name for p in tmp_path.iterdir()] == ["event.db"] and path.stat().st_size == 0

@@ -112,8 +112,8 @@ def _aggregates_of(db: DbOptions, scope_args: tuple, earlier: tuple[Path, ...]) 
     with db.opened() as store:
         if missing := unheard(store):  # (on stderr: the report itself stays what --json promises)
             click.echo(
-                f"Nothing from {', '.join(missing)} is on this laptop: what they recorded is not counted here. "
-                "Sync each of them with this laptop directly, then run this again.", err=True,
+                f"Nothing from {', '.join(missing)} is on this laptop: if they recorded anything, it is not counted "
+                "here. Sync each of them with this laptop directly, then run this again.", err=True,
             )
         scope = _scope(store, *scope_args)
         with _earlier(db, earlier, metrics.key_of(store)) as before:

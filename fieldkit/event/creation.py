@@ -43,8 +43,9 @@ def create_event(
     device_name: str = "coordinator",
 ) -> Store:
     """A new coordinator database for the event described by `template`."""
+    was_there = Path(path).exists()
     store = create_store(path, passphrase, device_name=device_name, role=COORDINATOR)
-    with new_database(path):  # half made: removed, so the same init can run again
+    with new_database(path, was_there=was_there, close=store.close):  # half made: undone, so init runs again
         ev = template.event
         with store.transaction():
             # The event key first: the event record and the roster are written under it.

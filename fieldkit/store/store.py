@@ -393,14 +393,14 @@ def create_store(
     """Create a new event database with this laptop's identity."""
     check_new_passphrase(passphrase)
     path = Path(path)
-    if path.exists() and path.stat().st_size > 0:
+    if (was_there := path.exists()) and path.stat().st_size > 0:
         raise FileExistsError(f"{path} already exists: choose another --db path or remove it first.")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = connect(path, passphrase, create=True)
     except (OSError, *DB_ERRORS):
         raise CannotCreate(f"Cannot create {path}: choose a --db path in a folder you can write to.") from None
-    with new_database(path):  # half made (an error, Ctrl+C): removed, so init can run again
+    with new_database(path, was_there=was_there, close=conn.close):  # half made: undone, so init runs again
         db = Database(conn, execute_plugins=False)
         apply_pragmas(conn)
         schema.migrate(db)

@@ -167,6 +167,26 @@ def test_a_laptop_ignored_while_fake_records_fill_the_table_is_found_once_they_l
             stranger.close()
 
 
+def test_a_laptop_dropped_while_even_the_waiting_list_was_full_is_found_once_the_flood_leaves(monkeypatch):
+    # 64 + 256 fake records before a real laptop starts: its name was not even kept waiting,
+    # and python-zeroconf reports a record once. Found once there is room again.
+    monkeypatch.setattr(discovery, "MAX_PEERS", 2)
+    monkeypatch.setattr(discovery, "MAX_WAITING", 1)
+    tag = secrets.token_hex(8)
+    with Discovery(tag, port=47923, interfaces=LOOPBACK) as desk:
+        assert desk.wait_ready(10)
+        stranger = flood(tag, [9, 10, 11])
+        try:
+            assert len(desk.wait_for_peers(15, 2)) == 2 and _until(lambda: len(desk._waiting) == 1)
+            with Discovery(tag, port=47924, interfaces=LOOPBACK, browse=False) as real:
+                assert _until(lambda: desk._overflowed)  # dropped: neither reported nor waiting
+                assert real.name not in desk._waiting
+                stranger.unregister_all_services()
+                assert _until(lambda: [s.port for s in desk.peers()] == [47924], timeout=20)
+        finally:
+            stranger.close()
+
+
 def test_a_sighting_set_aside_frees_its_slot_and_comes_back_when_its_time_is_up(monkeypatch):
     monkeypatch.setattr(discovery, "MAX_PEERS", 2)
     tag = secrets.token_hex(8)

@@ -172,7 +172,14 @@ def test_the_report_names_the_laptops_nothing_of_which_reached_this_laptop(coord
     pull(coordinator, desk1)
     before = report()
     assert before.exit_code == 0
-    assert "Nothing from desk-2 is on this laptop: what they recorded is not counted here." in before.stderr
+    assert "Nothing from desk-2 is on this laptop: if they recorded anything, it is not counted here." in before.stderr
     pull(coordinator, desk2)
     after = report()
     assert after.exit_code == 0 and "Nothing from" not in after.stderr
+    # A laptop that synced here by itself and recorded nothing is not named: nothing is missing.
+    from sync.peers import PeerRecord, save_peers
+
+    spare = enroll("desk-3")
+    assert "Nothing from desk-3 is on this laptop" in report().stderr
+    save_peers(coordinator, {spare.device_id: PeerRecord(device_id=spare.device_id, name="desk-3", last_sync=1.0e9)})
+    assert "Nothing from" not in report().stderr
