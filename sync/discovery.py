@@ -138,6 +138,7 @@ class Discovery:
         self._seen: dict[str, Sighting] = {}
         self._waiting: dict[str, None] = {}  # mDNS names seen while the table was full, oldest first
         self._overflowed = False  # a name was dropped because even the waiting list was full
+        self._same: dict[str, Sighting] = {}  # names of a place already reported under another name
         self._aside: dict[str, float] = {}  # full name -> monotonic time it may be looked up again
         self._wake = threading.Event()  # a slot freed: look up the names waiting
         self._changed = threading.Condition()
@@ -291,6 +292,7 @@ class Discovery:
         with self._changed:
             gone, self._seen = list(self._seen.values()), {}
             self._waiting.clear()  # a new browser reports every record again
+            self._same.clear()
             self._overflowed = False
         for sighting in gone:
             self._notify("removed", sighting)
@@ -304,6 +306,7 @@ class Discovery:
             with self._changed:  # it left: not waiting, and if it comes back it is looked at afresh
                 self._waiting.pop(name, None)
                 self._aside.pop(name, None)
+                self._same.pop(name, None)
             self._forget(name)
             return
         self._lookup(zeroconf, name)
@@ -322,6 +325,12 @@ class Discovery:
         with self._changed:
             before = self._seen.get(name)
             if name in self._aside:
+                return
+            if before is None and any(_same_place(sighting, s) for s in self._seen.values()):
+                # The laptop already reported, under another name (a fake copying its address, or
+                # a restart's new name): one slot and one worker are enough; it stands in if that goes.
+                if len(self._same) < MAX_WAITING:
+                    self._same[name] = sighting
                 return
             if before is None and len(self._seen) >= MAX_PEERS:  # full (a flood?): wait for a slot
                 if len(self._waiting) < MAX_WAITING:
@@ -349,6 +358,10 @@ class Discovery:
     def _forget(self, name: str) -> None:
         with self._changed:
             gone = self._seen.pop(name, None)
+            if gone is not None:  # the names that stood for the same place are looked up again
+                for other in [n for n, s in self._same.items() if _same_place(s, gone)]:
+                    del self._same[other]
+                    self._waiting[other] = None
             self._changed.notify_all()
         if gone is not None:
             self._notify("removed", gone)
@@ -361,3 +374,8 @@ class Discovery:
             self._on_change(kind, sighting)
         except Exception:  # an observer's bug must not stop discovery
             log.exception("discovery observer failed on %s %s", kind, sighting)
+
+
+def _same_place(a: Sighting, b: Sighting) -> bool:
+    """Whether two sightings point at the same laptop: one port, an address in common."""
+    return a.port == b.port and not set(a.hosts).isdisjoint(b.hosts)

@@ -187,6 +187,27 @@ def test_a_laptop_dropped_while_even_the_waiting_list_was_full_is_found_once_the
             stranger.close()
 
 
+def test_fake_records_copying_a_real_laptops_address_take_one_slot_not_all(monkeypatch):
+    # They pass TLS (the real laptop answers), so they are never set aside: before, five of
+    # them filled the table and hid every other laptop.
+    monkeypatch.setattr(discovery, "MAX_PEERS", 3)
+    tag = secrets.token_hex(8)
+    with Discovery(tag, port=47925, interfaces=LOOPBACK) as desk, \
+            Discovery(tag, port=47926, interfaces=LOOPBACK, browse=False) as real:
+        assert desk.wait_ready(10) and [s.port for s in desk.wait_for_peers(15)] == [47926]
+        stranger = flood(tag, [47926] * 5)
+        try:
+            assert _until(lambda: len(desk._same) == 5)
+            assert [s.port for s in desk.peers()] == [47926]
+            with Discovery(tag, port=47927, interfaces=LOOPBACK, browse=False):
+                assert _until(lambda: sorted(s.port for s in desk.peers()) == [47926, 47927])
+            real.close()  # its goodbye: a name that stood for the same place takes its slot
+            assert _until(lambda: len(desk._same) == 4)
+            assert _until(lambda: [s.port for s in desk.peers()] == [47926])
+        finally:
+            stranger.close()
+
+
 def test_a_sighting_set_aside_frees_its_slot_and_comes_back_when_its_time_is_up(monkeypatch):
     monkeypatch.setattr(discovery, "MAX_PEERS", 2)
     tag = secrets.token_hex(8)
