@@ -12,7 +12,7 @@ from fieldkit.metrics.referral_log import import_referrals
 from fieldkit.roles import DESK
 from fieldkit.store import open_store
 from fieldkit.tui.app import FieldKitApp
-from fieldkit.tui.widgets.charts import ChartPanel
+from fieldkit.tui.widgets.charts import ChartPanel, curve
 from tests.conftest import PASSPHRASE
 from tests.metrics import clinic_day, pilot
 from tests.referrals.conftest import Clock
@@ -67,3 +67,11 @@ async def test_a_check_in_desk_has_no_dashboard(season):
         await pilot_.press("f6")
         await pilot_.pause()
         assert app.current_mode == "checkin"
+
+
+def test_the_day_labels_of_the_first_session_curve_never_run_together():
+    # At 80x24 the panel is narrow: "0─714──30" read as day 714.
+    for width in range(12, 81):
+        labels = re.findall(r"\d+", curve([], width, 4)[-1].split(" days")[0])
+        assert labels[0] == "0" and set(labels) <= {"0", "7", "14", "30", "90"}, (width, labels)
+        assert labels == sorted(labels, key=int), (width, labels)

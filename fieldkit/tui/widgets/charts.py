@@ -57,9 +57,12 @@ def curve(curves: Sequence[Curve], width: int, height: int, last_day: int = 90) 
             grid[height - 1 - y][x] = mark
     axis = ["100%" if i == 0 else " 50%" if i == height // 2 else "  0%" if i == height - 1 else "    " for i in range(height)]
     ruler = ["─"] * width
+    free = 0  # the first column a label may start at: labels never touch ("0─714" read as 714)
     for day in (0, 7, 14, 30, 90):  # the days the report gives, written on the axis
         at = min(width - len(str(day)), round(day * (width - 1) / last_day))
-        ruler[at:at + len(str(day))] = str(day)
+        if at >= free:
+            ruler[at:at + len(str(day))] = str(day)
+            free = at + len(str(day)) + 1
     return [f"{axis[i]}│{''.join(row)}" for i, row in enumerate(grid)] + [f"    └{''.join(ruler)} days"]
 
 
