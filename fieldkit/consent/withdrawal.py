@@ -130,3 +130,23 @@ def sweep(store: Store, at: datetime | None = None) -> SweepReport:
                     people.add(person)
     log.info("consent sweep purged covered content of %d people", len(people))
     return SweepReport(len(people), tuple(purged), kept_until)
+
+
+def purge_on_receipt(store: Store, facts: list[tuple[str, str]]) -> list[Purged]:
+    """Consent withdrawn or refused on another laptop (received `(person, purpose)` facts of a
+    revocation or a "no"): purge here what it covers, if the gate now says no. The laptop that
+    recorded it purged only what it held (a desk holds no intake); every laptop that holds
+    covered content removes it as the fact arrives, not at the coordinator's next sweep."""
+    template = event_template(store)
+    at = store.now()
+    purged: list[Purged] = []
+    for definition in template.consent.purposes:
+        people = sorted({person for person, purpose in facts if purpose == definition.id})
+        for coverage in coverage_of(definition.id) if people else ():
+            holders = coverage.holders(store)  # once a purpose: it reads every holder
+            for person in people:
+                decision = decide(latest_fact(store, person, definition.id, at), definition, at, template)
+                if person in holders and not decision:  # (a later "yes" keeps it)
+                    items = coverage.purge(store, person, purge_reason(decision.reason, definition.id))
+                    purged.append(Purged(definition.id, coverage.name, items))
+    return purged
