@@ -104,3 +104,51 @@ def test_a_template_without_the_controller_details_is_refused(field, tmp_path):
     broken.write_text("\n".join(lines), encoding="utf-8")
     with pytest.raises(TemplateError, match=f"consent.{field}"):
         load_template(broken)
+
+
+def test_a_printed_receipt_never_says_yes_for_a_consent_that_no_longer_holds(store):
+    # Before: an expired "yes" printed as Yes, while the gate (and the JSON) said no.
+    from datetime import timedelta
+
+    from fieldkit.consent.receipts import printed_receipt
+    from tests.sample_dates import sample_time
+
+    person = add_person(store, "Ana Silva")
+    given = sample_time(10)
+    record_consent(store, person, {"record_attendance": True}, method="spoken", at=given,
+                   valid_until=given + timedelta(days=1))
+    then = printed_receipt(store, build_receipt(store, person, given + timedelta(hours=1)))
+    assert "Yes" in {line.decision for line in then.lines}
+    later = {line.decision for line in printed_receipt(store, build_receipt(store, person, given + timedelta(days=2))).lines}
+    assert "Yes" not in later and "Expired" in later
+
+
+def test_the_receipts_until_date_is_the_events_day_not_utcs(store):
+    # 5 December 12:00 in Auckland is 4 December in UTC: the receipt said "Until 2027-12-04".
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from fieldkit.consent.receipts import _termination
+
+    person = add_person(store, "Ana Silva")
+    record_consent(store, person, {"record_attendance": True}, method="spoken")
+    purpose = next(p for p in build_receipt(store, person).purposes if p.id == "record_attendance")
+    until = datetime(2027, 12, 5, 12, tzinfo=ZoneInfo("Pacific/Auckland")).astimezone(ZoneInfo("UTC")).isoformat()
+    moved = type(purpose)(**{**purpose.__dict__, "valid_until": until})
+    settings = build_receipt(store, person).settings
+    assert _termination(moved, settings, "Pacific/Auckland").startswith("Until 2027-12-05,")
+    assert _termination(moved, settings, "UTC").startswith("Until 2027-12-04,")
+
+
+def test_a_prefilled_form_does_not_tick_yes_for_a_consent_that_no_longer_holds(store):
+    from datetime import timedelta
+
+    from fieldkit.consent.forms import prefilled_form
+    from tests.sample_dates import sample_time
+
+    person = add_person(store, "Ana Silva")
+    given = sample_time(10)
+    record_consent(store, person, {"record_attendance": True, "contact_for_followup": False}, method="spoken",
+                   at=given, valid_until=given + timedelta(days=1))
+    ticked = {p.id: p.choice for p in prefilled_form(store, person, given + timedelta(days=2)).purposes}
+    assert ticked["record_attendance"] is None and ticked["contact_for_followup"] is False

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from fieldkit.consent import ConsentError, event_template
+from fieldkit.consent import PERMITTED, ConsentError, event_template
 from fieldkit.consent.receipts import Receipt, build_receipt
 from fieldkit.store import Store, new_id
 from fieldkit.tokens import CONSENT_FORM, sign_token, signer_for
@@ -78,7 +78,9 @@ def prefilled_form(store: Store, person_id: str, at: datetime | None = None) -> 
     name_row = store.db.execute("SELECT display_name FROM people WHERE id = ?", [person_id]).fetchone()
     zone = ZoneInfo(event_template(store).event.timezone)
     when = receipt.timestamp if receipt else (at or store.now())
-    choices = {p.id: _choice_word(p.decision) for p in receipt.purposes} if receipt else {}
+    # A "yes" that no longer holds (expired, or given to words since changed) is asked again, not ticked.
+    choices = {p.id: _choice_word(p.decision) if p.decision != "permit" or p.status == PERMITTED else None
+               for p in receipt.purposes} if receipt else {}
     form_id = receipt.receipt_id if receipt else new_id()
     return ConsentForm(
         label="Consent as recorded" if receipt else "Consent form",

@@ -15,7 +15,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from fieldkit.consent import METHOD_LABELS, PERMITTED, ConsentError, consent_status, event_template
-from fieldkit.consent.gate import PERMIT, REVOKE, utc_text
+from fieldkit.consent.gate import EXPIRED, PERMIT, REVOKE, VERSION_NOT_ACCEPTED, utc_text
 from fieldkit.event.template import ConsentSettings
 from fieldkit.store import Store
 from printables.consent_forms import versions_line
@@ -60,6 +60,7 @@ class Receipt:
     settings: ConsentSettings  # the event's controller, policy and purposes
     method: str
     purposes: tuple[ReceiptPurpose, ...]
+    timezone: str = "UTC"  # the event's: dates on the receipt are its days
 
 
 def _decision_word(fact) -> str:
@@ -110,22 +111,25 @@ def build_receipt(store: Store, person_id: str, at: datetime | None = None) -> R
         settings=template.consent,
         method=latest.method,
         purposes=purposes,
+        timezone=template.event.timezone,
     )
 
 
-def _termination(purpose: ReceiptPurpose, settings: ConsentSettings) -> str:
-    until = f"Until {purpose.valid_until[:10]}" if purpose.valid_until else "Until withdrawn"
+def _termination(purpose: ReceiptPurpose, settings: ConsentSettings, zone: str) -> str:
+    # The day in the event's time zone (the UTC date can be the day before, e.g. in Auckland).
+    day = purpose.valid_until and datetime.fromisoformat(purpose.valid_until).astimezone(ZoneInfo(zone)).date()
+    until = f"Until {day.isoformat()}" if day else "Until withdrawn"
     return f"{until}, or sooner if withdrawn: tell any volunteer of the event or {settings.controller_email}."
 
 
-def _purpose_json(purpose: ReceiptPurpose, settings: ConsentSettings) -> dict:
+def _purpose_json(purpose: ReceiptPurpose, settings: ConsentSettings, zone: str) -> dict:
     return {
         "purpose": purpose.title,
         "purposeCategory": list(purpose.purpose_category),
         "consentType": "EXPLICIT",
         "piiCategory": list(purpose.pii_category),
         "primaryPurpose": False,
-        "termination": _termination(purpose, settings),
+        "termination": _termination(purpose, settings, zone),
         "thirdPartyDisclosure": False,
         # Field Kit's own detail (the schema allows further properties here):
         "purposeId": purpose.id,
@@ -163,7 +167,7 @@ def receipt_json(receipt: Receipt) -> dict:
         "services": [
             {
                 "service": receipt.event_name,
-                "purposes": [_purpose_json(p, settings) for p in receipt.purposes if p.is_consent],
+                "purposes": [_purpose_json(p, settings, receipt.timezone) for p in receipt.purposes if p.is_consent],
             }
         ],
         "sensitive": True,
@@ -190,7 +194,10 @@ def printed_receipt(store: Store, receipt: Receipt) -> PrintedReceipt:
             parts.append(f"valid until {day(p.valid_until)}")
         if p.text_version:
             parts.append(f"text version {p.text_version}")
-        lines.append(ReceiptLine(p.title, p.text, words[p.decision], ", ".join(parts) or "not asked yet"))
+        answer = words[p.decision]
+        if p.decision == "permit" and p.status != PERMITTED:  # a yes that no longer holds is not printed as one
+            answer = {EXPIRED: "Expired", VERSION_NOT_ACCEPTED: "Ask again (text changed)"}.get(p.status, "No")
+        lines.append(ReceiptLine(p.title, p.text, answer, ", ".join(parts) or "not asked yet"))
     template = event_template(store)
     return PrintedReceipt(
         receipt_id=receipt.receipt_id,
