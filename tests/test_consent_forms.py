@@ -145,3 +145,18 @@ def test_a_consent_form_printed_through_a_real_cups_queue(store, tmp_path, cups_
     assert "Consent form" in text and forms[0].form_id in text
     # What came out of the printer path still scans.
     assert decode_all(produced) == [[forms[0].token]]
+
+
+def test_a_prefilled_forms_id_typed_in_for_someone_else_is_refused_as_its_scan_is(store):
+    # Before: the scan was refused, but the Form ID typed from the same form linked it to another person.
+    from fieldkit.consent.paper import typed_form_id
+
+    ana, bo = add_person(store, "Ana Silva"), add_person(store, "Bo Chen")
+    record_consent(store, ana, {"contact_for_followup": True}, method="spoken", at=AT)
+    form = prefilled_form(store, ana, at=AT)
+    for given in (form.form_id, form.form_id.lower(), f"  {form.token} "):
+        with pytest.raises(ConsentError) as caught:
+            typed_form_id(store, given)
+        assert caught.value.code == "form_used"
+    blank = blank_forms(store, 1)[0]
+    assert typed_form_id(store, blank.form_id.lower()) == blank.form_id  # a blank form's id is taken, as typed

@@ -22,12 +22,17 @@ def paper_form_id(store: Store, scanned: str, at: datetime | None = None) -> str
         raise ConsentError(
             "not_a_form", f"This is a {token.kind.replace('_', ' ')} code, not a consent form: scan the QR on the form."
         )
-    if store.db.execute("SELECT 1 FROM consent_facts WHERE record_id = ? LIMIT 1", [token.id]).fetchone():
+    return _not_printed_from_a_record(store, token.id)
+
+
+def _not_printed_from_a_record(store: Store, form_id: str) -> str:
+    """`form_id`, unless it is a consent record's (a pre-filled form of a consent on record)."""
+    if store.db.execute("SELECT 1 FROM consent_facts WHERE record_id = ? LIMIT 1", [form_id]).fetchone():
         raise ConsentError(
             "form_used",
             "This form was printed from a consent already recorded: file it with that record, nothing to enter.",
         )
-    return token.id
+    return form_id
 
 
 def typed_form_id(store: Store, given: str) -> str:
@@ -40,7 +45,7 @@ def typed_form_id(store: Store, given: str) -> str:
             "not_a_form",
             f"{given!r} is not a consent form id: type the 26 letters and digits after \u201cForm ID\u201d on the form, or scan its QR.",
         )
-    return given.upper()
+    return _not_printed_from_a_record(store, given.upper())  # typed or scanned, the same check
 
 
 def record_paper_consent(
