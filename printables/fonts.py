@@ -84,3 +84,13 @@ def fit_font_size(text: str, font: str, width: float, largest: float, smallest: 
     if measured <= width:
         return largest
     return max(smallest, largest * width / measured)
+
+
+def clipped(text: str, font: str, size: float, width: float) -> str:
+    """`text` as it fits in `width` points at `size`: whole, or cut with an ellipsis (a name
+    too long even at the smallest size must not run over what is beside it)."""
+    if pdfmetrics.stringWidth(text, font, size) <= width + 0.01:  # (fit_font_size's size fits to rounding)
+        return text
+    while len(text) > 1 and pdfmetrics.stringWidth(text + "\u2026", font, size) > width:
+        text = text[:-1]
+    return text.rstrip() + "\u2026"

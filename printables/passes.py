@@ -11,7 +11,7 @@ from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen.canvas import Canvas
 
 from printables.document import PAGE_SIZES, new_canvas
-from printables.fonts import fit_font_size, fonts
+from printables.fonts import clipped, fit_font_size, fonts
 from printables.qr import draw_qr
 
 COLUMNS, ROWS = 2, 4
@@ -63,9 +63,11 @@ def _draw_name(canvas: Canvas, name: str, x: float, top: float, width: float) ->
     size = 15.0
     lines = simpleSplit(name, bold, size, width)
     if len(lines) > 2:
-        # Very long names: two lines, shrunk until each fits.
-        lines = simpleSplit(name, bold, size, width * len(lines) / 2)[:2] or [name]
+        # Very long names: two lines, shrunk until each fits; what is left over ends in "…".
+        wider = simpleSplit(name, bold, size, width * len(lines) / 2) or [name]
+        lines = wider[:2] if len(wider) <= 2 else [wider[0], " ".join(wider[1:])]
     size = min(fit_font_size(line, bold, width, size) for line in lines)
+    lines = [clipped(line, bold, size, width) for line in lines]  # never over the QR beside it
     canvas.setFont(bold, size)
     for number, line in enumerate(lines):
         canvas.drawString(x, top - size * (1.15 * number + 1), line)
@@ -79,8 +81,9 @@ def _draw_pass(canvas: Canvas, sheet: PassSheet, card: PassCard, x: float, y: fl
     text_w = qr_x - text_x - 2 * mm
     top = y + h - PADDING
     canvas.setFillColorRGB(0.25, 0.25, 0.25)
-    canvas.setFont(f.bold, fit_font_size(sheet.event_name, f.bold, text_w, 9))
-    canvas.drawString(text_x, top - 9, sheet.event_name)
+    event_size = fit_font_size(sheet.event_name, f.bold, text_w, 9)
+    canvas.setFont(f.bold, event_size)
+    canvas.drawString(text_x, top - 9, clipped(sheet.event_name, f.bold, event_size, text_w))
     canvas.setFont(f.regular, 7)
     for number, line in enumerate(simpleSplit(f"{sheet.when}. {sheet.venue}", f.regular, 7, text_w)[:3]):
         canvas.drawString(text_x, top - 20 - 8.5 * number, line)
@@ -95,7 +98,7 @@ def _draw_pass(canvas: Canvas, sheet: PassSheet, card: PassCard, x: float, y: fl
 
 
 def fit_ticket(text: str, font: str, width: float) -> str:
-    return simpleSplit(text, font, 8, width)[0] if text else ""
+    return clipped(simpleSplit(text, font, 8, width)[0], font, 8, width) if text else ""  # (one word too long)
 
 
 def render_passes(sheet: PassSheet, cards: list[PassCard], out: str | Path | BinaryIO) -> int:

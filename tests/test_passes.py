@@ -131,3 +131,27 @@ def test_cli_refuses_on_a_laptop_without_a_signing_key(tmp_path):
     desk.close()
     result = run("print", "passes", "--db", tmp_path / "desk.db", "--out", tmp_path / "x.pdf")
     assert result.exit_code == 1 and "Error: This database holds no event yet" in result.output
+
+
+def test_no_text_of_a_pass_runs_over_its_qr_however_long_the_name(store, tmp_path):
+    # A 55-letter single word was drawn across the code: 6 pt was as small as it went.
+    from fieldkit.checkin.passes import pass_token
+    from fieldkit.store import new_id
+    from printables.passes import PassCard, PassSheet
+    from tests.pdf_checks import character_boxes, qr_boxes
+
+    names = ["Wolfeschlegelsteinhausenbergerdorffwelchevoralternwarengewissenhaft",
+             "Maria Antonietta Giuseppina de los Santos Fernández-Villanueva y Borbón-Dos Sicilias Habsburg",
+             "Ana Silva"]
+    cards = [PassCard(name, pass_token(store, new_id()), "Adult ticket with a very long descriptive title " * 3)
+             for name in names]
+    pdf = tmp_path / "long.pdf"
+    render_passes(PassSheet("A community wellbeing pop-up whose name goes on and on and on", "Saturday", "Hall"),
+                  cards, pdf)
+    page = pypdfium2.PdfDocument(pdf)[0]
+    codes, chars = qr_boxes(page), character_boxes(page)
+    assert len(codes) == 3 and len(chars) > 100
+    for _, code in codes:
+        assert "".join(char for char, box in chars if box.overlaps(code)) == ""
+    text = page.get_textpage().get_text_range()
+    assert "Ana Silva" in text and "Wolfeschlegel" in text and "\u2026" in text  # cut, and said to be
