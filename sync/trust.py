@@ -262,7 +262,8 @@ def apply_admitted(store: Store, gate: Gate, runs: list[Arrived], held_back: set
             withdrawn += [
                 (c.payload["person_id"], c.payload["purpose"]) for c in part
                 if c.table == "consent_facts" and c.op == INSERT and isinstance(c.payload, dict)
-                and c.payload.get("decision") != "permit" and c.payload.get("person_id") and c.payload.get("purpose")
+                and (c.payload.get("action") == "revoke" or c.payload.get("decision") == "deny")
+                and c.payload.get("person_id") and c.payload.get("purpose")
             ]
         if withdrawn:  # what it covers goes here too, with the fact (fieldkit/consent/withdrawal.py)
             from fieldkit.consent.withdrawal import purge_on_receipt

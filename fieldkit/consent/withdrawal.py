@@ -28,6 +28,7 @@ from fieldkit.consent.gate import (
     purpose_of,
     utc_text,
 )
+from fieldkit.event.creation import EventNotSynced
 from fieldkit.intake.privacy import INTAKE_COVERAGE
 from fieldkit.people.contact_details import CONTACT_COVERAGE
 from fieldkit.referrals.links import REFERRAL_LINK_COVERAGE
@@ -137,7 +138,10 @@ def purge_on_receipt(store: Store, facts: list[tuple[str, str]]) -> list[Purged]
     revocation or a "no"): purge here what it covers, if the gate now says no. The laptop that
     recorded it purged only what it held (a desk holds no intake); every laptop that holds
     covered content removes it as the fact arrives, not at the coordinator's next sweep."""
-    template = event_template(store)
+    try:
+        template = event_template(store)
+    except EventNotSynced:  # no event here yet, so nothing it covers either
+        return []
     at = store.now()
     purged: list[Purged] = []
     for definition in template.consent.purposes:
