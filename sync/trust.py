@@ -255,20 +255,15 @@ def feed_signer(store: Store) -> Callable[[str, int, bytes], bytes]:
 def apply_admitted(store: Store, gate: Gate, runs: list[Arrived], held_back: set[str]) -> ApplyResult:
     """One received batch in one transaction: the event key's changes first, then the rest."""
     result = ApplyResult()
-    withdrawn: list[tuple[str, str]] = []  # (person, purpose) of each "no" and withdrawal received
+    consent: list[RemoteChange] = []  # what consent says received, for what it no longer allows here
     with store.transaction():
         for part in gate.admit(runs, held_back):
             result.add(apply_changes(store, part, held_back=held_back, validated=_verify))
-            withdrawn += [
-                (c.payload["person_id"], c.payload["purpose"]) for c in part
-                if c.table == "consent_facts" and c.op == INSERT and isinstance(c.payload, dict)
-                and (c.payload.get("action") == "revoke" or c.payload.get("decision") == "deny")
-                and c.payload.get("person_id") and c.payload.get("purpose")
-            ]
-        if withdrawn:  # what it covers goes here too, with the fact (fieldkit/consent/withdrawal.py)
+            consent += [c for c in part if c.table == "consent_facts"]
+        if consent:
             from fieldkit.consent.withdrawal import purge_on_receipt
 
-            purge_on_receipt(store, withdrawn)
+            purge_on_receipt(store, consent)
     return result
 
 

@@ -33,6 +33,7 @@ from fieldkit.intake.privacy import INTAKE_COVERAGE
 from fieldkit.people.contact_details import CONTACT_COVERAGE
 from fieldkit.referrals.links import REFERRAL_LINK_COVERAGE
 from fieldkit.store import Store, new_id
+from fieldkit.store.changes import INSERT, RemoteChange
 
 log = logging.getLogger("fieldkit.consent")
 
@@ -133,11 +134,18 @@ def sweep(store: Store, at: datetime | None = None) -> SweepReport:
     return SweepReport(len(people), tuple(purged), kept_until)
 
 
-def purge_on_receipt(store: Store, facts: list[tuple[str, str]]) -> list[Purged]:
-    """Consent withdrawn or refused on another laptop (received `(person, purpose)` facts of a
+def purge_on_receipt(store: Store, changes: list[RemoteChange]) -> list[Purged]:
+    """Consent withdrawn or refused on another laptop (received `consent_facts` changes: a
     revocation or a "no"): purge here what it covers, if the gate now says no. The laptop that
     recorded it purged only what it held (a desk holds no intake); every laptop that holds
     covered content removes it as the fact arrives, not at the coordinator's next sweep."""
+    facts = [
+        (c.payload["person_id"], c.payload["purpose"]) for c in changes
+        if c.op == INSERT and isinstance(c.payload, dict) and c.payload.get("person_id") and c.payload.get("purpose")
+        and (c.payload.get("action") == REVOKE or c.payload.get("decision") == DENY)
+    ]
+    if not facts:
+        return []
     try:
         template = event_template(store)
     except EventNotSynced:  # no event here yet, so nothing it covers either

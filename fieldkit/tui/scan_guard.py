@@ -22,6 +22,7 @@ from fieldkit.tokens import PREFIX
 
 if TYPE_CHECKING:
     from textual.app import App
+    from textual.widgets import Input
 
 # A scanner types a key every few milliseconds; a person's fastest pairs are ~50 ms apart.
 HOLD_SECONDS = 0.06
@@ -46,9 +47,11 @@ class ScanGuard:
 
     def active(self) -> bool:
         """Whether focus is somewhere a scan must not be typed into."""
+        focused = self.app.focused
+        if focused is not None and focused.has_class("takes-scans"):
+            return False  # the desk's and intake's own box: every scan's first key, no DOM query
         screen = self.app.screen
-        box = getattr(screen, "scan_box", lambda: None)()
-        return getattr(screen, "guards_scans", True) and (box is None or self.app.focused is not box)
+        return getattr(screen, "guards_scans", True) and focused is not _scan_box(screen)
 
     async def take(self, event: events.Key) -> bool:
         if self.code is not None:
@@ -99,8 +102,7 @@ class ScanGuard:
     async def _finish(self) -> None:
         self._stop_timer()
         code, self.code = self.code, None
-        screen = self.app.screen
-        box = getattr(screen, "scan_box", lambda: None)()
+        box = _scan_box(self.app.screen)
         if box is None:
             self.app.bell()
             self.app.notify(DROPPED if len(self.app.screen_stack) > 1 else NOT_HERE, severity="warning", timeout=8)
@@ -109,3 +111,8 @@ class ScanGuard:
         box.cursor_position = len(code)
         box.focus()
         await box.action_submit()
+
+
+def _scan_box(screen) -> Input | None:
+    """Where a scan on `screen` goes (FieldKitScreen.scan_box); None on screens that read none."""
+    return screen.scan_box() if hasattr(screen, "scan_box") else None
