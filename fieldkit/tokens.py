@@ -293,22 +293,62 @@ def claimed_kind(text: str) -> str | None:
 
 def parse_token(text: str, keyring: KeyRing, now: datetime) -> Token:
     """The token `text` carries, verified; raises TokenRefused (and nothing else) otherwise."""
+    token, signed = read_token(text, keyring, now)
+    signed.check()
+    return token
+
+
+@dataclass(frozen=True)
+class Signed:
+    """A token's signature, not verified yet (`read_token`): `check` before acting on the token."""
+
+    key: VerifyKey
+    message: bytes
+    signature: bytes
+
+    def valid(self) -> bool:
+        try:
+            self.key.verify(self.message, self.signature)
+            return True
+        except BadSignatureError:
+            return False
+
+    def check(self) -> None:
+        if not self.valid():
+            raise _forged()
+
+
+def _forged() -> TokenRefused:
+    return TokenRefused(FORGED, "This code is not signed by this event: do not admit on it; search by name.")
+
+
+def read_token(text: str, keyring: KeyRing, now: datetime) -> tuple[Token, Signed]:
+    """What `text` claims, checked for all but its signature, which the caller verifies
+    (`Signed.check`) before acting on it: a desk does so while it writes the check-in
+    (fieldkit/checkin/verifying.py). A code refused for anything else is verified first,
+    so a forgery is always refused as one, whatever it claims about itself."""
     flags, tag, key_bytes, ulid_bytes, body, valid_from, valid_until, signature = _split(_decode(text))
     if tag != keyring.tag:
         raise TokenRefused(OTHER_EVENT, "This code is not for this event.")
     key_id = key_bytes.hex()
     public = keyring.keys.get(key_id)
     if public is None:
-        raise TokenRefused(FORGED, "This code is not signed by this event: do not admit on it; search by name.")
+        raise _forged()
+    signed = Signed(public, _SIGNED_PREFIX + body, signature)
+    token = Token(_KIND_NAMES[flags & _KIND_MASK], id_text(ulid_bytes), key_id, valid_from, valid_until)
     try:
-        public.verify(_SIGNED_PREFIX + body, signature)
-    except BadSignatureError:
-        raise TokenRefused(FORGED, "This code is not signed by this event: do not admit on it; search by name.") from None
-    token_id = id_text(ulid_bytes)
-    kind = _KIND_NAMES[flags & _KIND_MASK]
-    if key_id in keyring.revoked_keys and not keyring.named_before_revocation(kind, token_id, key_id):
+        _still_good(token, keyring, now)
+    except TokenRefused:
+        signed.check()
+        raise
+    return token, signed
+
+
+def _still_good(token: Token, keyring: KeyRing, now: datetime) -> None:
+    kind, key_id, valid_from, valid_until = token.kind, token.key_id, token.valid_from, token.valid_until
+    if key_id in keyring.revoked_keys and not keyring.named_before_revocation(kind, token.id, key_id):
         raise TokenRefused(REVOKED, "This code was signed by a laptop reported lost: search by name instead.")
-    if token_id in keyring.revoked_tokens:
+    if token.id in keyring.revoked_tokens:
         raise TokenRefused(REVOKED, f"This {kind.replace('_', ' ')} was revoked.")
     if valid_from is not None and now < valid_from:
         raise TokenRefused(NOT_YET_VALID, f"This code is valid only from {_iso(valid_from)} (UTC).")
@@ -318,7 +358,6 @@ def parse_token(text: str, keyring: KeyRing, now: datetime) -> Token:
         raise TokenRefused(
             EXPIRED, f"This pass expired at {_iso(keyring.passes_valid_until)} (UTC), after its event ended: do not admit on it."
         )
-    return Token(kind, token_id, key_id, valid_from, valid_until)
 
 
 def looks_like_token(text: str) -> bool:

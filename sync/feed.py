@@ -90,6 +90,7 @@ def batches(
     `limit` by the rest of one signed run. Memory holds one batch at a time.
     """
     heads = watermarks(store)
+    store.seal()  # this laptop's changes up to its head (and any written since) chained before they are read
     held_tables = [t for t in store.synced if may_hold(t)]
     batch: list[Run] = []
     size = 0

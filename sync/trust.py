@@ -257,6 +257,7 @@ def apply_admitted(store: Store, gate: Gate, runs: list[Arrived], held_back: set
     result = ApplyResult()
     consent: list[RemoteChange] = []  # what consent says received, for what it no longer allows here
     with store.transaction():
+        store.seal()  # this laptop's own history chained before received runs are matched against it
         for part in gate.admit(runs, held_back):
             result.add(apply_changes(store, part, held_back=held_back, validated=_verify))
             consent += [c for c in part if c.table == "consent_facts"]

@@ -9,7 +9,9 @@ import sys
 
 from fieldkit.checkin.passes import pass_cards
 from fieldkit.people.registry import add_person, add_registration
+from sync.enroll import enroll_device, join_event
 from tests.conftest import PASSPHRASE, REPO_ROOT
+from tests.syncing.kit import pull
 
 PEOPLE = 400
 KILL_AFTER = 60
@@ -21,6 +23,7 @@ def test_acknowledged_checkins_survive_sigkill(store, db_path, reopen, tmp_path)
             add_registration(store, add_person(store, f"Burst Person {number}"), source="test")
     tokens = tmp_path / "tokens.txt"
     tokens.write_text("\n".join(card.token for card in pass_cards(store)), encoding="ascii")
+    bundle = enroll_device(store, "peer", "coordinator")
     store.close()
 
     child = subprocess.Popen(
@@ -55,3 +58,9 @@ def test_acknowledged_checkins_survive_sigkill(store, db_path, reopen, tmp_path)
     # Each row and its change-log entry were committed together.
     logged = {row[0] for row in after.db.execute("SELECT row_id FROM changes WHERE tbl = 'checkins'")}
     assert stored == logged
+    # Killed before it chained them (the desk does that when idle): they are chained when
+    # first sent, and another laptop accepts every one.
+    peer = join_event(tmp_path / "peer.db", PASSPHRASE, bundle)
+    pull(peer, after)
+    assert stored <= {row[0] for row in peer.db.execute("SELECT id FROM checkins")}
+    peer.close()

@@ -13,19 +13,18 @@ from __future__ import annotations
 
 import collections
 import functools
-import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ulid import ULID
-
 from fieldkit.checkin import lookup
 from fieldkit.checkin.flags import EarlierCheckin, other_checkin
 from fieldkit.checkin.lookup import NOT_VOIDED as _NOT_VOIDED
 from fieldkit.checkin.lookup import Attendee, Counters, RecentCheckin
+from fieldkit.checkin.nonces import checkin_id_for
+from fieldkit.checkin.verifying import verify_aside
 from fieldkit.errors import Refused
 from fieldkit.people.registry import add_person, add_registration
 from fieldkit.people.tickets import looks_like_ticket, registration_by_ticket
@@ -40,7 +39,7 @@ from fieldkit.tokens import (
     TokenRefused,
     keyring_version,
     looks_like_token,
-    parse_token,
+    read_token,
 )
 
 log = logging.getLogger(__name__)
@@ -118,23 +117,6 @@ class VoidResult:
     walk_in: bool = False  # the walk-in's registration was taken back too
 
 
-def checkin_id_for(device_id: str, nonce: str, moment: bytes | None = None) -> str:
-    """The id of the check-in a scan's nonce makes on this laptop.
-
-    A retry with the same nonce finds its check-in by primary key: no index on nonces
-    to look in, or to write on every check-in. A ULID nonce (the desk's) lends the id
-    its time, so check-in ids still sort by time; the rest is a digest of laptop and nonce.
-    `moment` is the nonce's time (its first 6 bytes) when the caller just made it.
-    """
-    digest = hashlib.sha256(f"checkin\0{device_id}\0{nonce}".encode()).digest()
-    if moment is None:
-        try:
-            moment = ULID.from_str(nonce).bytes[:6]
-        except ValueError:  # a nonce of the caller's own making (`fieldkit checkin --nonce`)
-            moment = digest[10:16]
-    return id_text(moment + digest[:10])
-
-
 # One row for any registration id: whether it was taken back, and its person and name (NULL
 # when the registration has not reached this laptop yet).
 _REGISTRATION = (
@@ -197,19 +179,23 @@ class Desk:
                 )
             return result
         try:
-            token = parse_token(text.strip().upper(), self.keyring(), self.store.now())  # Caps Lock, as the scan box
+            token, signed = read_token(text.strip().upper(), self.keyring(), self.store.now())  # Caps Lock, as the box
+            if token.kind != PASS:
+                signed.check()
+                log.info("check-in refused at %s: %s", self.name, WRONG_KIND)
+                words = f"This is {_KIND_WORDS.get(token.kind, 'another kind of code')}, not a pass: "
+                raise CheckinRefused(WRONG_KIND, words + "ask for their pass or search by name.")
+            # The signature is verified on another core while the check-in is written; the
+            # transaction commits only once it proved good (verifying.py).
+            verdict = verify_aside(signed)
+            try:
+                return self._record(token.id, BY_PASS, nonce, verdict.check)
+            finally:
+                verdict.check()  # whatever else happened, a forgery is refused as one
         except TokenRefused as exc:
             # An audit line without the code itself: codes are not personal, but stay quiet.
             log.info("check-in refused at %s: %s", self.name, exc.code)
             raise CheckinRefused(exc.code, _refusal_words(exc)) from None
-        if token.kind != PASS:
-            log.info("check-in refused at %s: %s", self.name, WRONG_KIND)
-            raise CheckinRefused(
-                WRONG_KIND,
-                f"This is {_KIND_WORDS.get(token.kind, 'another kind of code')}, not a pass: "
-                "ask for their pass or search by name.",
-            )
-        return self._record(token.id, BY_PASS, nonce)
 
     def scan_ticket(self, text: str, *, nonce: str | None = None) -> CheckinResult | None:
         """Check in the holder of a platform ticket (pretix, Eventbrite) imported with their
@@ -286,9 +272,12 @@ class Desk:
             earlier=earlier,
         )
 
-    def _record(self, registration_id: str, method: str, nonce: str | None) -> CheckinResult:
+    def _record(
+        self, registration_id: str, method: str, nonce: str | None, vouch: Callable[[], None] = int
+    ) -> CheckinResult:
         """Append the check-in of a registration that was not taken back, unless the same scan
-        (its nonce, or this desk within the double-scan window) already made it."""
+        (its nonce, or this desk within the double-scan window) already made it; `vouch()`
+        raises, before the commit, if the pass it was scanned from is forged."""
         now = self.store.now()
         if retry := bool(nonce):
             checkin_id = checkin_id_for(self.store.device_id, nonce)
@@ -324,6 +313,7 @@ class Desk:
                     "checked_in_at": utc_text(now),
                 },
             )
+            vouch()
         return CheckinResult(
             checkin_id=checkin_id,
             registration_id=registration_id,
@@ -337,8 +327,8 @@ class Desk:
         )
 
     def tidy(self) -> None:
-        """Fold the write-ahead log into the database while the desk is idle, so the
-        automatic checkpoint rarely lands on a scan."""
+        """While idle: seal the check-ins since (Store.seal), fold the WAL in (no automatic checkpoint on a scan)."""
+        self.store.seal()
         self.store.checkpoint()
 
     def warm(self) -> None:

@@ -94,6 +94,7 @@ def apply_changes(
             validate(store, change)
     result = ApplyResult()
     with store.transaction():  # its failure also takes back what the clock observed
+        store.seal()  # this laptop's own history chained before a received change is matched or applied
         fresh = _select_fresh(store, changes, max_ahead_ms, set(held_back), result)
         if fresh:
             _log(store, fresh)

@@ -66,28 +66,53 @@ def chain_own_history(db: Any) -> int:
     content it holds now; returns how many. A fact purged since, and fields written
     over since, are proven as they are held (docs/sync-protocol.md "Upgrading")."""
     meta = db.execute("SELECT value FROM fieldkit_meta WHERE key = 'device_id'").fetchone()
-    if meta is None:
+    return 0 if meta is None else seal_own(db, meta[0])
+
+
+def seal_own(db: Any, origin: str) -> int:
+    """Chain `origin`'s (this laptop's) changes that are not chained yet, in order, and prove
+    each fact among them from its row; returns how many.
+
+    The write path leaves this for later (Store.seal): a check-in is its fact and one log
+    row, and its digests and hash are worked out in a batch before anything reads them
+    (docs/sync-protocol.md "Sealing"). What is not sealed is always the newest of the feed.
+    A record write and a purge keep the proof they were written with (their fields are not
+    all held later); a change without one is proven from what is held now.
+    """
+    if not unsealed(db, origin):
         return 0
-    origin = meta[0]
+    # Back from the head to the newest change that is chained: the walk is as long as the work.
+    sealed = db.execute(
+        "SELECT seq, hash FROM changes WHERE origin = ? AND hash IS NOT NULL ORDER BY seq DESC LIMIT 1", [origin]
+    ).fetchone()
+    after, prev = sealed if sealed else (0, ZERO)
     kinds = dict(db.execute("SELECT name, kind FROM synced_tables").fetchall())
-    prev, after, done = ZERO, 0, 0
+    done = 0
     while True:
         rows = db.execute(
-            "SELECT origin, seq, tbl, row_id, hlc, op FROM changes WHERE origin = ? AND seq > ? ORDER BY seq LIMIT ?",
+            "SELECT origin, seq, tbl, row_id, hlc, op, proof FROM changes WHERE origin = ? AND seq > ? ORDER BY seq LIMIT ?",
             [origin, after, _CHUNK],
         ).fetchall()
         if not rows:
             return done
         wanted: dict[str, list[str]] = {}
         for row in rows:
-            wanted.setdefault(row[2], []).append(row[3])
+            if row[6] is None:
+                wanted.setdefault(row[2], []).append(row[3])
         content = {t: Content.load(db, t, kinds[t], ids, tombstones=True) for t, ids in wanted.items() if t in kinds}
         updates = []
         for row in rows:
-            _origin, seq, table, row_id, hlc, op = row
-            payload = content[table].payload(tuple(row)) if table in content else None
-            proof = b"" if payload is None and op == INSERT else proof_of(op, payload or {})
+            _origin, seq, table, row_id, hlc, op, proof = row
+            if proof is None:
+                payload = content[table].payload(tuple(row[:6])) if table in content else None
+                proof = b"" if payload is None and op == INSERT else proof_of(op, payload or {})
             prev = link(prev, origin, seq, table, body(row_id, hlc, op, proof))
             updates.append((prev, proof, origin, seq))
         db.conn.executemany("UPDATE changes SET hash = ?, proof = ? WHERE origin = ? AND seq = ?", updates)
         after, done = rows[-1][1], done + len(rows)
+
+
+def unsealed(db: Any, origin: str) -> bool:
+    """Whether `origin`'s newest change is not chained yet (one index seek)."""
+    head = db.execute("SELECT hash FROM changes WHERE origin = ? ORDER BY seq DESC LIMIT 1", [origin]).fetchone()
+    return head is not None and head[0] is None

@@ -14,9 +14,9 @@ from sqlite_utils import Database
 
 from fieldkit.private_files import new_database
 from fieldkit.roles import COORDINATOR
-from fieldkit.store import schema
+from fieldkit.store import feeds, schema
 from fieldkit.store.authority import EVENT, may_author, refusal
-from fieldkit.store.chain import ZERO, body, fact_proof, link, purge_proof, set_proof
+from fieldkit.store.chain import purge_proof, set_proof
 from fieldkit.store.changes import COMMON_COLUMNS, INSERT, PURGE, SET, Change
 from fieldkit.store.columns import as_stored, dump_json  # noqa: F401 (dump_json: re-exported)
 from fieldkit.store.connection import apply_pragmas, check_new_passphrase, connect
@@ -30,10 +30,10 @@ DB_ERRORS = (sqlite3.Error, sqlcipher3.Error)
 INTEGRITY_ERRORS = (sqlite3.IntegrityError, sqlcipher3.IntegrityError)
 
 # What a local write continues after, in one statement: the newest stamp received by sync, and
-# this laptop's newest change (its seq, hash and stamp: one index seek); no row before its first.
+# this laptop's newest change (its seq and stamp: one index seek); no row before its first.
 _RECEIVED = "SELECT value FROM fieldkit_meta WHERE key = 'hlc'"
-_CLOCK_AND_HEAD = f"SELECT ({_RECEIVED}), seq, hash, hlc FROM changes WHERE origin = ? ORDER BY seq DESC LIMIT 1"
-_BEFORE_FIRST = f"SELECT ({_RECEIVED}), 0, NULL, NULL"
+_CLOCK_AND_HEAD = f"SELECT ({_RECEIVED}), seq, hlc FROM changes WHERE origin = ? ORDER BY seq DESC LIMIT 1"
+_BEFORE_FIRST = f"SELECT ({_RECEIVED}), 0, NULL"
 
 
 class Store:
@@ -48,7 +48,7 @@ class Store:
         # A local write's stamp is kept in its change-log row, not copied to fieldkit_meta.
         own = db.execute(_CLOCK_AND_HEAD, [self.device_id]).fetchone() if "device_id" in self._meta else None
         if own:
-            self.clock.observe(own[3])
+            self.clock.observe(own[2])
         self.synced = {row["name"]: row["kind"] for row in db["synced_tables"].rows}
         self._columns: dict[str, dict[str, str]] = {}
         self._settable: dict[str, frozenset[str]] = {}
@@ -153,25 +153,25 @@ class Store:
             self._open = level - 1
 
     @contextlib.contextmanager
-    def _stamped_write(self) -> Iterator[tuple[str, int, bytes]]:
-        """One write transaction, its clock stamp and its place in this laptop's feed (seq and
-        the hash it follows); the clock is restored if it fails."""
+    def _stamped_write(self) -> Iterator[tuple[str, int]]:
+        """One write transaction, its clock stamp and its place (seq) in this laptop's feed;
+        the clock is restored if it fails."""
         with self.transaction():
             yield self._place()
 
-    def _place(self) -> tuple[str, int, bytes]:
+    def _place(self) -> tuple[str, int]:
         """The next write's clock stamp and place in this laptop's feed, inside its transaction."""
         # Another process on this laptop (the app while `sync with` runs) may have written
         # since: continue after its stamps, never beside them. Stamps received by sync are
         # kept in fieldkit_meta; this laptop's own are in its newest change-log row.
         conn = self.db.conn
-        received, seq, prev, own = (
+        received, seq, own = (
             conn.execute(_CLOCK_AND_HEAD, [self.device_id]).fetchone() or conn.execute(_BEFORE_FIRST).fetchone()
         )
         for persisted in (received, own):
             if persisted:
                 self.clock.observe(persisted)
-        return self.clock.tick(), (seq or 0) + 1, prev or ZERO
+        return self.clock.tick(), (seq or 0) + 1
 
     def observe(self, stamps: Iterable[str]) -> None:
         """Continue this laptop's clock after received stamps, inside the transaction that applies them."""
@@ -208,15 +208,22 @@ class Store:
         # Stored exactly as hashed: what SQLite would make of the value, or a refusal.
         return {name: as_stored(value, types[name], table, name) for name, value in values.items()}
 
-    def _log(self, place: tuple[str, int, bytes], table: str, row_id: str, op: str, proof: bytes) -> None:
-        """The change-log row of a write, chained to this laptop's previous change (chain.py); blobs: apply._log."""
-        stamp, seq, prev = place
-        me = self.device_id
-        head = link(prev, me, seq, table, body(row_id, stamp, op, proof))
+    def _log(self, place: tuple[str, int], table: str, row_id: str, op: str, proof: bytes | None = None) -> None:
+        """The change-log row of a write; `seal` chains it later, and proves it then if it is a
+        fact (whose row stays as written), so a check-in hashes nothing. Blobs: apply._log."""
+        stamp, seq = place
         self.db.conn.execute(
-            "INSERT INTO changes (origin, seq, tbl, row_id, hlc, op, hash, proof) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [me, seq, table, row_id, stamp, op, bytearray(head), bytearray(proof)],
+            "INSERT INTO changes (origin, seq, tbl, row_id, hlc, op, proof) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [self.device_id, seq, table, row_id, stamp, op, None if proof is None else bytearray(proof)],
         )
+
+    def seal(self) -> int:
+        """Chain (and prove) this laptop's changes written since it last did (feeds.seal_own), off the
+        write path: when a desk is idle, before changes are sent or applied, before a purge, at close."""
+        if not (self.db.conn.in_transaction or feeds.unsealed(self.db, self.device_id)):
+            return 0  # nothing new: no write, no lock
+        with self.transaction():
+            return feeds.seal_own(self.db, self.device_id)
 
     def _stamp_fields(self, table: str, row_id: str, fields: Iterable[str], stamp: str) -> None:
         self.db.conn.executemany(
@@ -236,21 +243,20 @@ class Store:
         if "id" not in row:  # (not setdefault: a new id costs a read of the system's randomness)
             row["id"] = new_id()
         row = self._check(table, schema.FACT, INSERT, row)
-        proof = fact_proof({k: v for k, v in row.items() if k not in COMMON_COLUMNS})
         if not (self._open and self.db.conn.in_transaction):
             with self.transaction():
-                return self._append(table, row, proof)
+                return self._append(table, row)
         # Inside this store's own transaction no savepoint of its own (two statements fewer a
         # check-in): if the change-log row fails after the fact went in, that transaction is
         # torn and can only roll back (transaction), even if its caller catches the error.
         before, torn = (self.clock.millis, self.clock.counter), self._torn
         try:
-            return self._append(table, row, proof, torn)
+            return self._append(table, row, torn)
         except BaseException:
             self.clock.millis, self.clock.counter = before
             raise
 
-    def _append(self, table: str, row: dict[str, Any], proof: bytes, torn: int | None = None) -> str:
+    def _append(self, table: str, row: dict[str, Any], torn: int | None = None) -> str:
         place = self._place()
         row["origin"], row["hlc"] = self.device_id, place[0]
         sql = self._inserts.get(key := (table, *row))
@@ -260,7 +266,7 @@ class Store:
         self.db.conn.execute(sql, list(row.values()))
         if torn is not None:  # until its change-log row is in too
             self._torn = min(torn, self._open) if torn else self._open
-        self._log(place, table, row["id"], INSERT, proof)
+        self._log(place, table, row["id"], INSERT)
         if torn is not None:
             self._torn = torn
         return row["id"]
@@ -307,6 +313,7 @@ class Store:
         with self._stamped_write() as place:
             stamp = place[0]
             if fields is None:
+                feeds.seal_own(self.db, self.device_id)  # while the row a change of it proves is still here
                 self.db.execute(f"DELETE FROM [{table}] WHERE id = ?", [row_id])
                 self.db.execute("DELETE FROM field_clocks WHERE tbl = ? AND row_id = ?", [table, row_id])
                 targets = [""]
@@ -326,12 +333,8 @@ class Store:
 
     # -- reading ------------------------------------------------------------
     def changes_of(self, origin: str, after_seq: int = 0, limit: int = 1000) -> list[Change]:
-        rows = self.db.execute(
-            "SELECT origin, seq, tbl, row_id, hlc, op FROM changes"
-            " WHERE origin = ? AND seq > ? ORDER BY seq LIMIT ?",
-            [origin, after_seq, limit],
-        ).fetchall()
-        return [Change(*row) for row in rows]
+        sql = "SELECT origin, seq, tbl, row_id, hlc, op FROM changes WHERE origin = ? AND seq > ? ORDER BY seq LIMIT ?"
+        return [Change(*row) for row in self.db.execute(sql, [origin, after_seq, limit])]
 
     def keep_in_memory(self, kib: int) -> None:
         """Let this connection cache up to `kib` KiB of pages (a desk's hot lookups)."""
@@ -343,12 +346,11 @@ class Store:
 
     def counts(self) -> dict[str, int]:
         """Rows per synced table, for `fieldkit info`."""
-        return {
-            name: self.db.execute(f"SELECT count(*) FROM [{name}]").fetchone()[0]
-            for name in sorted(self.synced)
-        }
+        return {name: self.db.execute(f"SELECT count(*) FROM [{name}]").fetchone()[0] for name in sorted(self.synced)}
 
     def close(self) -> None:
+        with contextlib.suppress(*DB_ERRORS):  # read-only or damaged: sealed by the next that can write
+            self.seal()
         self.db.close()
 
 
