@@ -52,7 +52,9 @@ KINDS = {PASS: 1, REFERRAL: 2, CONSENT_FORM: 3, DEVICE_JOIN: 4}
 _KIND_NAMES = {number: name for name, number in KINDS.items()}
 _HAS_FROM = 0x10
 _HAS_UNTIL = 0x20
+_HAS_WORDS = 0x40  # a consent form's: the digest of the consent words it was printed with
 _KIND_MASK = 0x0F
+WORDS_SIZE = 8
 
 _HEAD = struct.Struct(">B4s4s16s")
 _TIME = struct.Struct(">I")
@@ -84,6 +86,7 @@ class Token:
     key_id: str
     valid_from: datetime | None = None
     valid_until: datetime | None = None
+    words: bytes | None = None  # a consent form's words digest (fieldkit/consent/forms.py), if it carries one
 
 
 def event_tag(event_id: str) -> bytes:
@@ -218,8 +221,10 @@ def sign_token(
     id: str,
     valid_from: datetime | None = None,
     valid_until: datetime | None = None,
+    words: bytes | None = None,
 ) -> str:
-    """A signed token for `kind` and `id` (a ULID), as QR-alphanumeric text."""
+    """A signed token for `kind` and `id` (a ULID), as QR-alphanumeric text; `words`: the
+    digest (WORDS_SIZE bytes) of the words a consent form was printed with."""
     if not isinstance(signer, Signer):
         signer = signer_for(signer)
     if kind not in KINDS:
@@ -232,6 +237,11 @@ def sign_token(
     if valid_until is not None:
         flags |= _HAS_UNTIL
         tail += _TIME.pack(_epoch(valid_until))
+    if words is not None:
+        if kind != CONSENT_FORM or len(words) != WORDS_SIZE:
+            raise ValueError(f"Only a consent form carries its words' digest, of {WORDS_SIZE} bytes.")
+        flags |= _HAS_WORDS
+        tail += words
     body = (
         _HEAD.pack(flags, event_tag(signer.event_id), bytes.fromhex(signer.key_id), ULID.from_str(id).bytes)
         + tail
@@ -260,11 +270,16 @@ def _decode(text: str) -> bytes:
     return (int(data.translate(_BASE32_TO_DIGITS), 32) >> spare_bits).to_bytes(size, "big")
 
 
-def _split(raw: bytes) -> tuple[int, bytes, bytes, bytes, bytes, datetime | None, datetime | None, bytes]:
+_Parts = tuple[int, bytes, bytes, bytes, bytes, datetime | None, datetime | None, bytes | None, bytes]
+
+
+def _split(raw: bytes) -> _Parts:
     if len(raw) < _HEAD.size + _SIGNATURE_SIZE:
         raise _malformed()
     flags, tag, key_id, ulid_bytes = _HEAD.unpack_from(raw)
-    if flags & ~(_KIND_MASK | _HAS_FROM | _HAS_UNTIL) or (flags & _KIND_MASK) not in _KIND_NAMES:
+    if flags & ~(_KIND_MASK | _HAS_FROM | _HAS_UNTIL | _HAS_WORDS) or (flags & _KIND_MASK) not in _KIND_NAMES:
+        raise _malformed()
+    if flags & _HAS_WORDS and _KIND_NAMES[flags & _KIND_MASK] != CONSENT_FORM:
         raise _malformed()
     offset = _HEAD.size
     times: list[datetime | None] = []
@@ -277,9 +292,12 @@ def _split(raw: bytes) -> tuple[int, bytes, bytes, bytes, bytes, datetime | None
             offset += _TIME.size
         else:
             times.append(None)
+    words = None
+    if flags & _HAS_WORDS:
+        words, offset = raw[offset : offset + WORDS_SIZE], offset + WORDS_SIZE
     if len(raw) != offset + _SIGNATURE_SIZE:
         raise _malformed()
-    return flags, tag, key_id, ulid_bytes, raw[:offset], times[0], times[1], raw[offset:]
+    return flags, tag, key_id, ulid_bytes, raw[:offset], times[0], times[1], words, raw[offset:]
 
 
 def claimed_kind(text: str) -> str | None:
@@ -327,7 +345,7 @@ def read_token(text: str, keyring: KeyRing, now: datetime) -> tuple[Token, Signe
     (`Signed.check`) before acting on it: a desk does so while it writes the check-in
     (fieldkit/checkin/verifying.py). A code refused for anything else is verified first,
     so a forgery is always refused as one, whatever it claims about itself."""
-    flags, tag, key_bytes, ulid_bytes, body, valid_from, valid_until, signature = _split(_decode(text))
+    flags, tag, key_bytes, ulid_bytes, body, valid_from, valid_until, words, signature = _split(_decode(text))
     if tag != keyring.tag:
         raise TokenRefused(OTHER_EVENT, "This code is not for this event.")
     key_id = key_bytes.hex()
@@ -335,7 +353,7 @@ def read_token(text: str, keyring: KeyRing, now: datetime) -> tuple[Token, Signe
     if public is None:
         raise _forged()
     signed = Signed(public, _SIGNED_PREFIX + body, signature)
-    token = Token(_KIND_NAMES[flags & _KIND_MASK], id_text(ulid_bytes), key_id, valid_from, valid_until)
+    token = Token(_KIND_NAMES[flags & _KIND_MASK], id_text(ulid_bytes), key_id, valid_from, valid_until, words)
     try:
         _still_good(token, keyring, now)
     except TokenRefused:

@@ -160,3 +160,44 @@ def test_a_prefilled_forms_id_typed_in_for_someone_else_is_refused_as_its_scan_i
         assert caught.value.code == "form_used"
     blank = blank_forms(store, 1)[0]
     assert typed_form_id(store, blank.form_id.lower()) == blank.form_id  # a blank form's id is taken, as typed
+
+
+def _change_words(store, purpose_id: str = "contact_for_followup") -> None:
+    from tests.test_consent import change_template, purpose_entry
+
+    def mutate(raw):
+        entry = purpose_entry(raw, purpose_id)
+        entry["text"] += " We may also phone you."
+        entry["version"] = str(entry.get("version", "1")) + "-b"
+
+    change_template(store, mutate)
+
+
+def test_a_form_printed_before_the_consent_words_changed_is_refused_and_records_nothing(store, tmp_path):
+    forms = blank_forms(store, 2)
+    out = tmp_path / "blank.pdf"
+    render_consent_forms(form_sheet(store), forms, out)
+    scanned = decode_all(out)[0][0]  # the QR as the printer drew it
+    person = add_person(store, "Maria Rossi", email="m@example.org")
+    _change_words(store)
+    facts = store.db.execute("SELECT count(*) FROM consent_facts").fetchone()[0]
+    with pytest.raises(ConsentError) as caught:
+        record_paper_consent(store, scanned, person, {"contact_for_followup": True}, at=AT)
+    assert caught.value.code == "words_changed" and "changed since" in str(caught.value)
+    assert store.db.execute("SELECT count(*) FROM consent_facts").fetchone()[0] == facts
+    # A form printed now, with the words in force, is recorded under their version.
+    fresh = blank_forms(store, 1)[0]
+    record_paper_consent(store, fresh.token, person, {"contact_for_followup": True}, at=AT)
+    assert allows(store, person, "contact_for_followup", at=AT)
+
+
+def test_words_that_did_not_change_keep_old_forms_good(store):
+    form = blank_forms(store, 1)[0]
+    store.set_record("events", store.event_id, {"template_json": store.db.execute(
+        "SELECT template_json FROM events").fetchone()[0]})  # written again, the same words
+    assert paper_form_id(store, form.token, at=AT) == form.form_id
+
+
+def test_only_a_consent_form_may_carry_words(store):
+    with pytest.raises(ValueError):
+        sign_token(store, PASS, new_id(), words=b"12345678")

@@ -59,14 +59,16 @@ def test_a_pass_is_qr_alphanumeric_and_short(store):
     kind=st.sampled_from(sorted(KINDS)),
     valid_from=st.none() | st.integers(0, 2**32 - 1),
     valid_until=st.none() | st.integers(0, 2**32 - 1),
+    words=st.none() | st.binary(min_size=8, max_size=8),
 )
-def test_round_trip(store, keyring, kind, valid_from, valid_until):
+def test_round_trip(store, keyring, kind, valid_from, valid_until, words):
     # The format alone: the event's own limit on passes is tests/security/test_pass_validity.py.
     keyring = replace(keyring, passes_valid_until=None)
     token_id = new_id()
     start = datetime.fromtimestamp(valid_from, tz=timezone.utc) if valid_from is not None else None
     end = datetime.fromtimestamp(valid_until, tz=timezone.utc) if valid_until is not None else None
-    text = sign_token(store, kind, token_id, start, end)
+    words = words if kind == "consent_form" else None  # only a consent form carries its words' digest
+    text = sign_token(store, kind, token_id, start, end, words=words)
     assert QR_ALPHANUMERIC.fullmatch(text)
     now = start or end or NOW
     if end is not None and now > end:
@@ -74,6 +76,19 @@ def test_round_trip(store, keyring, kind, valid_from, valid_until):
         return
     parsed = parse_token(text, keyring, now)
     assert (parsed.kind, parsed.id, parsed.valid_from, parsed.valid_until) == (kind, token_id, start, end)
+    assert parsed.words == words
+
+
+def test_a_signed_pass_claiming_consent_words_is_malformed(signer, keyring):
+    """Each field has one kind it may appear in: a pass made to carry words is no pass."""
+    import base64
+
+    from fieldkit.tokens import _decode
+
+    raw = _decode(sign_token(signer, "pass", new_id()))[:-64]
+    body = bytes([raw[0] | 0x40]) + raw[1:] + b"12345678"
+    text = PREFIX + base64.b32encode(body + signer.private_key.sign(b"FK1" + body)).decode().rstrip("=")
+    assert refusal(text, keyring) == "malformed"
 
 
 @SETTINGS

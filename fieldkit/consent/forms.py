@@ -1,11 +1,13 @@
 """Paper consent forms: what each printed form says and the signed form id its QR carries.
 
-A blank form carries a QR of a signed `consent_form` token (kind and form id only, no
-personal data); `fieldkit.consent_paper` links the signed paper back by scanning it.
+A blank form carries a QR of a signed `consent_form` token (kind, form id and a digest of
+the consent words printed on it; no personal data); `fieldkit.consent.paper` links the
+signed paper back by scanning it, and refuses a form whose words have changed since.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -13,7 +15,7 @@ from zoneinfo import ZoneInfo
 from fieldkit.consent import PERMITTED, ConsentError, event_template
 from fieldkit.consent.receipts import Receipt, build_receipt
 from fieldkit.store import Store, new_id
-from fieldkit.tokens import CONSENT_FORM, sign_token, signer_for
+from fieldkit.tokens import CONSENT_FORM, WORDS_SIZE, sign_token, signer_for
 from printables.consent_forms import ConsentForm, FormPurpose, FormSheet
 
 MAX_BLANK_FORMS = 1000
@@ -42,12 +44,19 @@ def _purposes(store: Store, choices: Mapping[str, bool | None] | None = None) ->
     )
 
 
+def words_digest(store: Store) -> bytes:
+    """What a form's QR says of the consent words printed on it: each purpose's id, version
+    and text digest, as the event's template has them now."""
+    purposes = sorted((p.id, p.version, p.text_sha256) for p in event_template(store).consent.purposes)
+    text = "\n".join(f"{len(i)}:{i}{len(str(v))}:{v}{sha}" for i, v, sha in purposes)
+    return hashlib.sha256(text.encode()).digest()[:WORDS_SIZE]
+
+
 def blank_forms(store: Store, count: int) -> list[ConsentForm]:
     """`count` numbered blank forms, each with its own signed form id."""
     if not 1 <= count <= MAX_BLANK_FORMS:
         raise ConsentError("blank_count", f"Print between 1 and {MAX_BLANK_FORMS} blank forms at a time.")
-    signer = signer_for(store)
-    purposes = _purposes(store)
+    signer, purposes, words = signer_for(store), _purposes(store), words_digest(store)
     forms = []
     for number in range(1, count + 1):
         form_id = new_id()
@@ -55,7 +64,7 @@ def blank_forms(store: Store, count: int) -> list[ConsentForm]:
             ConsentForm(
                 label=f"Form {number} of {count}",
                 form_id=form_id,
-                token=sign_token(signer, CONSENT_FORM, form_id),
+                token=sign_token(signer, CONSENT_FORM, form_id, words=words),
                 purposes=purposes,
             )
         )
@@ -85,7 +94,7 @@ def prefilled_form(store: Store, person_id: str, at: datetime | None = None) -> 
     return ConsentForm(
         label="Consent as recorded" if receipt else "Consent form",
         form_id=form_id,
-        token=sign_token(store, CONSENT_FORM, form_id),
+        token=sign_token(store, CONSENT_FORM, form_id, words=words_digest(store)),
         purposes=_purposes(store, choices),
         person_name=name_row[0],
         date=when.astimezone(zone).strftime("%d %B %Y"),

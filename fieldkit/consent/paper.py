@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from fieldkit.consent import ConsentError
+from fieldkit.consent.forms import words_digest
 from fieldkit.consent.records import ConsentRecord, record_consent
 from fieldkit.store import Store
 from fieldkit.store.ids import is_id
@@ -21,6 +22,14 @@ def paper_form_id(store: Store, scanned: str, at: datetime | None = None) -> str
     if token.kind != CONSENT_FORM:
         raise ConsentError(
             "not_a_form", f"This is a {token.kind.replace('_', ' ')} code, not a consent form: scan the QR on the form."
+        )
+    # The person signed the words printed on it: if the event's have changed since, their
+    # ticks are not a consent to the words in force (forms printed before this check say nothing).
+    if token.words is not None and token.words != words_digest(store):
+        raise ConsentError(
+            "words_changed",
+            "This form was printed with consent words that have changed since: nothing was recorded. "
+            "Ask them to read and sign a form printed now.",
         )
     return _not_printed_from_a_record(store, token.id)
 

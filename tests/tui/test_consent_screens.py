@@ -189,3 +189,27 @@ async def test_a_signed_paper_form_is_linked_by_scanning_its_code(store):
         fact = allows(store, pid, "record_attendance").fact
         assert (fact.method, fact.form_id) == ("paper", form.form_id)
         assert store.db.execute("SELECT email FROM people WHERE id = ?", [pid]).fetchone() == (None,)
+
+
+async def test_a_paper_form_printed_before_the_words_changed_is_refused_on_screen(store):
+    from fieldkit.consent.forms import blank_forms
+    from tests.test_consent_forms import _change_words
+
+    pid = person(store)
+    form = blank_forms(store, 1)[0]
+    _change_words(store, "record_attendance")
+    app = FieldKitApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        app.action_open_consent(pid)
+        await pilot.pause()
+        screen = app.screen
+        await fill_consent(pilot, [0, 0, 1, 0])
+        await choose(pilot, "method", 1)  # Paper form
+        screen.query_one("#form-code", Input).focus()
+        await pilot.press(*form.token, "enter")
+        problem = str(screen.query_one("#consent-problem", Static).render())
+        assert "changed since" in problem and "form printed now" in problem
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is screen  # no summary to confirm: nothing can be saved from it
+        assert store.db.execute("SELECT count(*) FROM consent_facts WHERE person_id = ?", [pid]).fetchone() == (0,)
