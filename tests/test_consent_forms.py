@@ -79,7 +79,7 @@ def test_prefilled_form_prints_the_name_in_its_script_and_the_decisions(store, t
     render_consent_forms(form_sheet(store), [form], out)
     text = page_texts(out)[0]
     assert f"Name: {name}" in text
-    assert "Date: 05 December 2026" in text and "Northside Wellbeing Pop-up" in text
+    assert f"Date: {AT:%d %B %Y}" in text and "Northside Wellbeing Pop-up" in text  # the sample day, moved
     assert decode_all(out) == [[form.token]]
 
 
