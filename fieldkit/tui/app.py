@@ -230,15 +230,13 @@ class FieldKitApp(App):
             binding = active.binding
             if not isinstance(active.node, (App, Screen)) or binding.action in _NOT_COMMANDS:
                 continue
-            if not active.enabled or not binding.description or binding.description in titles:
+            # The footer's word, or the whole phrase where the footer has room only for a word.
+            title = binding.tooltip or binding.description
+            if not active.enabled or not title or title in titles:
                 continue
-            titles.add(binding.description)
+            titles.add(title)
             keys = self.get_key_display(binding) or key
-            yield SystemCommand(
-                binding.description,
-                binding.tooltip or f"Key: {keys}",
-                partial(self.run_action, binding.action, active.node),
-            )
+            yield SystemCommand(title, f"Key: {keys}", partial(self.run_action, binding.action, active.node))
         for command in super().get_system_commands(screen):
             if command.title not in titles:
                 yield command

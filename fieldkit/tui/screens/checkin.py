@@ -57,7 +57,7 @@ class CheckinScreen(FieldKitScreen):
         # Escape empties the box (the palette lists it): the footer keeps its room for the rest.
         Binding("escape", "clear", "Clear", show=False),
         Binding("f8", "walk_in", "Walk-in", priority=True),
-        Binding("f9", "walk_in(True)", "Walk-in + pass", priority=True),
+        Binding("f9", "walk_in(True)", "+ pass", tooltip="Walk-in, and print their pass", priority=True),
         Binding("ctrl+z", "undo", "Undo", priority=True),
         # For the person the panel names (the last one admitted): shown only then.
         Binding("ctrl+o", "consent", "Consent", priority=True),

@@ -54,9 +54,10 @@ class ReferralsScreen(FieldKitScreen):
     # Each key means one thing across the app (docs/decisions.md): Ctrl+O is consent and
     # Ctrl+R refer on the intake screen, so printing and refreshing have keys of their own.
     BINDINGS = [
-        Binding("ctrl+s", "issue", "Issue referral", priority=True),
-        Binding("ctrl+t", "apply_status", "Set status", priority=True),
-        Binding("ctrl+k", "print_card", "Print card", priority=True),
+        # Short words: with the app's keys the footer fills 80 columns (tests/tui/test_footers.py).
+        Binding("ctrl+s", "issue", "Issue", tooltip="Issue the referral", priority=True),
+        Binding("ctrl+t", "apply_status", "Status", tooltip="Set the chosen referral's status", priority=True),
+        Binding("ctrl+k", "print_card", "Print", tooltip="Print the chosen referral's card", priority=True),
         Binding("ctrl+d", "open_directory", "Directory", priority=True),
         Binding("ctrl+n", "anonymous", "Anonymous", show=False, priority=True),
         Binding("ctrl+l", "refresh_list", "Refresh", show=False, priority=True),
@@ -95,7 +96,8 @@ class ReferralsScreen(FieldKitScreen):
                     yield Select(practitioners, prompt="Vetted by", id="vetter", compact=True)
                     yield Input(placeholder="Reason", id="reason", compact=True)
                 yield Static(id="referral-message", markup=False)
-        yield Footer()
+        # Every key of this screen fits 80 columns: compact, and without the palette hint (Ctrl+P still works).
+        yield Footer(show_command_palette=False, compact=True)
 
     person_id: str | None = None
 
