@@ -167,6 +167,23 @@ async def test_f5_shows_each_laptop_its_state_and_what_waits_each_way(store):
         assert not app.screen.query_one("#sync-progress").display
 
 
+async def test_long_laptop_names_leave_send_and_get_on_80_columns(store):
+    long_name = "practitioner-room-upstairs-by-the-lift"  # 38 of the 40 a name may have
+    fake = FakeSync(standing(
+        peer(long_name, synced_ago=None, to_send=1234, to_receive=567, role="practitioner"),
+        peer("desk-2", synced_ago=3),
+    ))
+    app = FieldKitApp(store, live_sync=fake)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f5")
+        await pilot.pause()
+        table = app.screen.query_one(DataTable)
+        assert table.virtual_size.width <= table.region.width  # every column whole, none scrolled off
+        shown = rows(app)[f"device-{long_name}"]
+        assert shown[0] == "practitioner-room\u2026" and shown[-2:] == ["1,234", "567"]
+        assert text(app, "#sync-detail").startswith(long_name + " at ")  # the whole name, below the table
+
+
 async def test_a_first_sync_shows_a_progress_bar(store):
     fake = FakeSync(standing(progress=Progress("desk-2", 4000, 10000, first=True)))
     app = FieldKitApp(store, live_sync=fake)

@@ -25,6 +25,7 @@ from sync.pairing_host import PairingHost, lifetime
 from sync.standing import PeerStanding, Standing, standing_of
 
 # The table's columns, as (key, label, index in PeerStanding.cells); the address is on the line below it.
+NAME_WIDTH = 18
 _COLUMNS = (
     ("laptop", "Laptop", 0), ("role", "Role", 1), ("state", "State", 7), ("seen", "Seen", 3),
     ("synced", "Synced", 4), ("send", "Send", 5), ("get", "Get", 6),
@@ -113,6 +114,9 @@ class SyncScreen(FieldKitScreen):
         for peer in peers:
             cells = peer.cells(now)
             values = [cells[index] for _, _, index in _COLUMNS]
+            # A long name would push Send and Get off 80 columns; the line below the table has it whole.
+            if len(values[0]) > NAME_WIDTH:
+                values[0] = values[0][: NAME_WIDTH - 1] + "\u2026"
             if peer.device_id in shown:
                 for (key, _, _), value in zip(_COLUMNS, values):
                     table.update_cell(peer.device_id, key, value)
