@@ -273,7 +273,7 @@ class Desk:
         )
 
     def _record(
-        self, registration_id: str, method: str, nonce: str | None, vouch: Callable[[], None] = int
+        self, registration_id: str, method: str, nonce: str | None, vouch: Callable[[], None] = lambda: None
     ) -> CheckinResult:
         """Append the check-in of a registration that was not taken back, unless the same scan
         (its nonce, or this desk within the double-scan window) already made it; `vouch()`

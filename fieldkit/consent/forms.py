@@ -8,12 +8,13 @@ signed paper back by scanning it, and refuses a form whose words have changed si
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from fieldkit.consent import PERMITTED, ConsentError, event_template
 from fieldkit.consent.receipts import Receipt, build_receipt
+from fieldkit.event.template import ConsentPurpose
 from fieldkit.store import Store, new_id
 from fieldkit.tokens import CONSENT_FORM, WORDS_SIZE, sign_token, signer_for
 from printables.consent_forms import ConsentForm, FormPurpose, FormSheet
@@ -44,11 +45,11 @@ def _purposes(store: Store, choices: Mapping[str, bool | None] | None = None) ->
     )
 
 
-def words_digest(store: Store) -> bytes:
+def words_digest(purposes: Iterable[FormPurpose | ConsentPurpose]) -> bytes:
     """What a form's QR says of the consent words printed on it: each purpose's id, version
-    and text digest, as the event's template has them now."""
-    purposes = sorted((p.id, p.version, p.text_sha256) for p in event_template(store).consent.purposes)
-    text = "\n".join(f"{len(i)}:{i}{len(str(v))}:{v}{sha}" for i, v, sha in purposes)
+    and text digest (the form's purposes, or the template's to compare with)."""
+    words = sorted((p.id, p.version, p.text_sha256) for p in purposes)
+    text = "\n".join(f"{len(i)}:{i}{len(str(v))}:{v}{sha}" for i, v, sha in words)
     return hashlib.sha256(text.encode()).digest()[:WORDS_SIZE]
 
 
@@ -56,7 +57,8 @@ def blank_forms(store: Store, count: int) -> list[ConsentForm]:
     """`count` numbered blank forms, each with its own signed form id."""
     if not 1 <= count <= MAX_BLANK_FORMS:
         raise ConsentError("blank_count", f"Print between 1 and {MAX_BLANK_FORMS} blank forms at a time.")
-    signer, purposes, words = signer_for(store), _purposes(store), words_digest(store)
+    signer, purposes = signer_for(store), _purposes(store)
+    words = words_digest(purposes)
     forms = []
     for number in range(1, count + 1):
         form_id = new_id()
@@ -91,11 +93,12 @@ def prefilled_form(store: Store, person_id: str, at: datetime | None = None) -> 
     choices = {p.id: _choice_word(p.decision) if p.decision != "permit" or p.status == PERMITTED else None
                for p in receipt.purposes} if receipt else {}
     form_id = receipt.receipt_id if receipt else new_id()
+    purposes = _purposes(store, choices)
     return ConsentForm(
         label="Consent as recorded" if receipt else "Consent form",
         form_id=form_id,
-        token=sign_token(store, CONSENT_FORM, form_id, words=words_digest(store)),
-        purposes=_purposes(store, choices),
+        token=sign_token(store, CONSENT_FORM, form_id, words=words_digest(purposes)),
+        purposes=purposes,
         person_name=name_row[0],
         date=when.astimezone(zone).strftime("%d %B %Y"),
     )

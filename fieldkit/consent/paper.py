@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from fieldkit.consent import ConsentError
+from fieldkit.consent import ConsentError, event_template
 from fieldkit.consent.forms import words_digest
 from fieldkit.consent.records import ConsentRecord, record_consent
 from fieldkit.store import Store
@@ -25,7 +25,7 @@ def paper_form_id(store: Store, scanned: str, at: datetime | None = None) -> str
         )
     # The person signed the words printed on it: if the event's have changed since, their
     # ticks are not a consent to the words in force (forms printed before this check say nothing).
-    if token.words is not None and token.words != words_digest(store):
+    if token.words is not None and token.words != words_digest(event_template(store).consent.purposes):
         raise ConsentError(
             "words_changed",
             "This form was printed with consent words that have changed since: nothing was recorded. "
